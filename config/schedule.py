@@ -1,0 +1,49 @@
+"""The beat schedule, as data in one place.
+
+Cron times are UTC. Each entry's schedule can be overridden with its env variable (a
+five-field cron expression) or switched off with "disable".
+"""
+
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_str
+
+# name, task, env override, default cron (minute hour day-of-month month day-of-week), expires (s)
+SCHEDULE = [
+    # After the XNYS close (16:00 New York = 21:00 UTC in summer, 22:00 in winter): 22:30 UTC on
+    # weekdays is after the close all year. https://crontab.guru/#30_22_*_*_1-5
+    ("Refresh prices, then valuations and alerts", "portfolios.tasks.refresh_prices_task",
+     "SCHEDULE_REFRESH_PRICES", "30 22 * * 1-5", 23 * 3600),
+]
+
+
+def _crontab(expression: str, env_name: str) -> crontab:
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ImproperlyConfigured(
+            f"{env_name} must be a five-field cron expression or 'disable', got {expression!r}"
+        )
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    return crontab(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+    )
+
+
+def beat_schedule() -> dict[str, dict]:
+    """Return CELERY_BEAT_SCHEDULE built from SCHEDULE and its env overrides."""
+    schedule = {}
+    for name, task, env_name, default, expires in SCHEDULE:
+        expression = env_str(env_name, default).strip()
+        if expression == "disable":
+            continue
+        schedule[name] = {
+            "task": task,
+            "schedule": _crontab(expression, env_name),
+            "options": {"expires": expires},
+        }
+    return schedule

@@ -1,0 +1,8 @@
+from allauth.account.adapter import DefaultAccountAdapter
+
+
+class InviteOnlyAccountAdapter(DefaultAccountAdapter):
+    """Households are private: owners add members; nobody signs up from the street."""
+
+    def is_open_for_signup(self, request) -> bool:
+        return False

@@ -1,0 +1,76 @@
+from django.contrib import admin
+
+from portfolios import models
+
+
+class MembershipInline(admin.TabularInline):
+    model = models.Membership
+    extra = 0
+
+
+@admin.register(models.Household)
+class HouseholdAdmin(admin.ModelAdmin):
+    list_display = ["name", "base_currency", "time_zone", "monthly_income_target"]
+    inlines = [MembershipInline]
+
+
+@admin.register(models.Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "household", "type", "institution", "lot_method"]
+    list_filter = ["type", "household"]
+    search_fields = ["name", "institution"]
+
+
+@admin.register(models.Security)
+class SecurityAdmin(admin.ModelAdmin):
+    list_display = ["symbol", "exchange", "name", "kind", "asset_class", "needs_review"]
+    list_filter = ["kind", "asset_class", "needs_review"]
+    search_fields = ["symbol", "name"]
+
+
+@admin.register(models.Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = ["trade_date", "account", "type", "security", "quantity", "amount", "fees"]
+    list_filter = ["type", "account__household"]
+    search_fields = ["security__symbol", "external_id", "memo"]
+    raw_id_fields = ["security", "import_batch"]
+    date_hierarchy = "trade_date"
+
+
+@admin.register(models.Price)
+class PriceAdmin(admin.ModelAdmin):
+    list_display = ["security", "date", "close", "source"]
+    raw_id_fields = ["security"]
+    date_hierarchy = "date"
+
+
+@admin.register(models.DividendEvent)
+class DividendEventAdmin(admin.ModelAdmin):
+    list_display = ["security", "ex_date", "pay_date", "amount"]
+    raw_id_fields = ["security"]
+
+
+@admin.register(models.SplitEvent)
+class SplitEventAdmin(admin.ModelAdmin):
+    list_display = ["security", "date", "ratio_new", "ratio_old"]
+
+
+@admin.register(models.FxRate)
+class FxRateAdmin(admin.ModelAdmin):
+    list_display = ["base", "quote", "date", "rate"]
+
+
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "user", "household", "scope", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "digest", "last_used_at"]
+
+
+@admin.register(models.ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ["file_name", "household", "format", "status", "rows_added", "created_at"]
+
+
+admin.site.register(models.Sleeve)
+admin.site.register(models.Target)
+admin.site.register(models.IdentityGroup)

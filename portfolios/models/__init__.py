@@ -1,0 +1,23 @@
+from portfolios.models.base import TimeStampedModel
+from portfolios.models.household import Account, Household, IdentityGroup, Membership, Sleeve, Target
+from portfolios.models.ledger import ImportBatch, Transaction
+from portfolios.models.market import DividendEvent, FxRate, Price, Security, SplitEvent
+from portfolios.models.tokens import ApiToken
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "DividendEvent",
+    "FxRate",
+    "Household",
+    "IdentityGroup",
+    "ImportBatch",
+    "Membership",
+    "Price",
+    "Security",
+    "Sleeve",
+    "SplitEvent",
+    "Target",
+    "TimeStampedModel",
+    "Transaction",
+]

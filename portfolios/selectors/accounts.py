@@ -1,0 +1,66 @@
+"""Reads of accounts, securities and cash, always within one household."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+
+from portfolios.models import Account, Household, Security, Transaction
+from portfolios.models.ledger import CASH_SIGN
+
+
+def account_list(*, household: Household) -> QuerySet[Account]:
+    """Return the household's accounts with their owner and default sleeve."""
+    return Account.objects.filter(household=household).select_related("owner", "default_sleeve")
+
+
+def account_get(*, household: Household, ref: str | int) -> Account:
+    """Return one account of the household by id or name; Account.DoesNotExist otherwise."""
+    accounts = Account.objects.filter(household=household)
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        found = accounts.filter(Q(pk=int(ref)) | Q(name=str(ref))).order_by("pk").first()
+        if found is None:
+            raise Account.DoesNotExist(f"no account {ref!r} in this household")
+        return found
+    return accounts.get(name=ref)
+
+
+def security_list(*, household: Household) -> QuerySet[Security]:
+    """Return the securities the household holds or has held (any transaction)."""
+    return Security.objects.filter(transactions__account__household=household).distinct()
+
+
+def account_cash_balances(*, household: Household) -> dict[int, Decimal]:
+    """Return each account's cash balance from its transactions (DESIGN §2 cash effects).
+
+    One grouped query per direction instead of a query per account.
+    """
+    balances: dict[int, Decimal] = defaultdict(lambda: Decimal(0))
+    for account in Account.objects.filter(household=household).values_list("pk", flat=True):
+        balances[account] = Decimal(0)
+    grouped = (
+        Transaction.objects.filter(account__household=household)
+        .values("account_id", "type", "security_id")
+        .annotate(amount=Sum("amount"), fees=Sum("fees"))
+    )
+    for row in grouped:
+        account_id, kind = row["account_id"], row["type"]
+        if kind == Transaction.Type.TRANSFER:
+            moved = row["amount"] if row["security_id"] is None else Decimal(0)
+            balances[account_id] -= moved + row["fees"]
+            continue
+        sign = CASH_SIGN.get(kind)
+        if sign is None:
+            balances[account_id] -= row["fees"]
+            continue
+        balances[account_id] += sign * row["amount"] - row["fees"]
+    transfers_in = (
+        Transaction.objects.filter(
+            to_account__household=household, type=Transaction.Type.TRANSFER, security__isnull=True
+        )
+        .values("to_account_id")
+        .annotate(amount=Sum("amount"))
+    )
+    for row in transfers_in:
+        balances[row["to_account_id"]] += row["amount"]
+    return dict(balances)

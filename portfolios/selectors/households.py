@@ -1,0 +1,42 @@
+"""Reads of households and memberships; everything else hangs off a membership."""
+
+from django.db.models import QuerySet
+
+from portfolios.models import Household, Membership
+
+
+def memberships_of_user(*, user) -> QuerySet[Membership]:
+    """Return the user's memberships with their households, by household name."""
+    if not getattr(user, "is_authenticated", False):
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related("household")
+
+
+def membership_current(*, user, household_id: int | str | None) -> Membership | None:
+    """Return the membership for household_id, else the user's first; None if the user has none.
+
+    A household the user does not belong to is never returned.
+    """
+    memberships = memberships_of_user(user=user)
+    if household_id not in (None, ""):
+        try:
+            chosen = memberships.filter(household_id=int(household_id)).first()
+        except (TypeError, ValueError):
+            chosen = None
+        if chosen is not None:
+            return chosen
+    return memberships.first()
+
+
+def membership_for_household(*, user, household_id: int | str) -> Membership | None:
+    """Return the user's membership of exactly this household, or None."""
+    try:
+        pk = int(household_id)
+    except (TypeError, ValueError):
+        return None
+    return memberships_of_user(user=user).filter(household_id=pk).first()
+
+
+def household_by_name(*, name: str) -> Household:
+    """Return the household named name (for commands), raising Household.DoesNotExist."""
+    return Household.objects.get(name=name)

@@ -1,0 +1,112 @@
+"""Writes of market data: prices and dividends from files and providers."""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Max, Min
+
+from portfolios.models import DividendEvent, Price, Security, Transaction
+from portfolios.providers import ProviderError, get_provider
+
+logger = logging.getLogger(__name__)
+BATCH = 5000
+# Securities without a market price of their own.
+UNPRICED_KINDS = (Security.Kind.CASH,)
+
+
+@transaction.atomic
+def prices_upsert(*, closes: Iterable[tuple[Security, date, object]], source: str) -> int:
+    """Insert or update daily closes in batches; return the number of rows written."""
+    rows = [Price(security=s, date=d, close=c, source=source) for s, d, c in closes]
+    for start in range(0, len(rows), BATCH):
+        Price.objects.bulk_create(
+            rows[start : start + BATCH],
+            update_conflicts=True,
+            unique_fields=["security", "date"],
+            update_fields=["close", "source"],
+        )
+    return len(rows)
+
+
+@transaction.atomic
+def dividends_upsert(*, events: Iterable[tuple[Security, date, date, object]], source: str) -> int:
+    """Insert or update dividend events (per share); return the number of rows written."""
+    rows = [
+        DividendEvent(security=s, ex_date=ex, pay_date=pay, amount=amount, source=source)
+        for s, ex, pay, amount in events
+    ]
+    DividendEvent.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["security", "ex_date"],
+        update_fields=["pay_date", "amount", "source"],
+        batch_size=BATCH,
+    )
+    return len(rows)
+
+
+def security_get_or_create(*, symbol: str) -> tuple[Security, bool]:
+    """Return the security for symbol, creating an unknown one flagged for review."""
+    symbol = symbol.strip().upper()
+    security = Security.objects.filter(symbol=symbol).order_by("exchange").first()
+    if security is not None:
+        return security, False
+    return Security.objects.create(symbol=symbol, needs_review=True), True
+
+
+@dataclass
+class RefreshResult:
+    provider: str
+    written: int = 0
+    symbols: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    transient: list[str] = field(default_factory=list)
+
+
+def prices_refresh(
+    *, provider_name: str | None = None, today: date | None = None, symbols: list[str] | None = None
+) -> RefreshResult:
+    """Fetch the missing closes of every held security up to today.
+
+    1. Take the securities any household has traded (or the named symbols).
+    2. For each, ask the provider from the day after its latest stored close (or from its
+       first trade date) to today, so only missing days are fetched.
+    3. A symbol that fails is logged and recorded; the others carry on.
+    """
+    provider = get_provider(provider_name)
+    today = today or date.today()
+    securities = Security.objects.exclude(kind__in=UNPRICED_KINDS)
+    if symbols:
+        securities = securities.filter(symbol__in=[s.upper() for s in symbols])
+    else:
+        securities = securities.filter(
+            pk__in=Transaction.objects.filter(security__isnull=False).values("security_id")
+        )
+    securities = securities.annotate(
+        last_price=Max("prices__date"), first_trade=Min("transactions__trade_date")
+    )
+    result = RefreshResult(provider=provider.name)
+    for security in securities:
+        start = (
+            security.last_price + timedelta(days=1)
+            if security.last_price
+            else (security.first_trade or today) - timedelta(days=7)
+        )
+        if start > today:
+            continue
+        try:
+            closes = list(provider.fetch_closes(security.symbol, start, today))
+        except ProviderError as exc:
+            logger.exception("price refresh failed for %s", security.symbol)
+            result.failed[security.symbol] = str(exc)
+            if not exc.permanent:
+                result.transient.append(security.symbol)
+            continue
+        result.written += prices_upsert(
+            closes=((security, c.date, c.close) for c in closes), source=provider.name
+        )
+        result.symbols += 1
+    return result

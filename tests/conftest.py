@@ -1,0 +1,56 @@
+"""The cast: household A (owner, member, viewer) and household B (its owner), plus clients."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from portfolios.models import Household, Membership
+from portfolios.services.households import api_token_create, household_create, membership_add
+
+
+@dataclass
+class Cast:
+    household_a: Household
+    household_b: Household
+    owner: object
+    member: object
+    viewer: object
+    outsider: object  # owner of household B
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    household_a = household_create(name="Alpha", owner_username="alice", password="pw-alice-1")
+    household_b = household_create(name="Bravo", owner_username="bob", password="pw-bob-1")
+    member = membership_add(household=household_a, username="carol", role=Membership.Role.MEMBER)
+    viewer = membership_add(household=household_a, username="victor", role=Membership.Role.VIEWER)
+    users = get_user_model().objects
+    return Cast(
+        household_a=household_a,
+        household_b=household_b,
+        owner=users.get(username="alice"),
+        member=member.user,
+        viewer=viewer.user,
+        outsider=users.get(username="bob"),
+    )
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user=user)
+    return client
+
+
+def token_client(user, household, scope="read") -> tuple[APIClient, str]:
+    issued = api_token_create(user=user, household=household, scope=scope)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.raw_key}")
+    return client, issued.raw_key
