@@ -1,0 +1,230 @@
+"""Return a portfolio's value at the close of every calendar day (DESIGN §7, Valuation).
+
+Pure and vectorised: quantities and prices become dense (security x calendar day) matrices,
+so thirty years of five hundred securities value in a fraction of a second.
+
+Money is computed in float64 and rounded to 4 decimal places (the stored precision, see
+``portfolios.fields.MONEY``) on output. float64 carries 15-16 significant digits, so values
+below 10^11 keep every one of those places; the caller converts to ``Decimal`` at storage,
+e.g. ``Decimal(str(value))`` or ``quantize_money(Decimal(repr(value)))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+Number = float | int | Decimal
+SecurityId = Hashable
+# Closes (or FX rates) of one security by date: pairs as read from the database, or a
+# Series indexed by date (the fast path for long histories).
+PriceHistory = Sequence[tuple[date, Number]] | pd.Series
+
+MONEY_DECIMAL_PLACES = 4
+COLUMNS = ("market_value", "cash", "value", "inflow", "outflow")
+
+# A position smaller than this is rounding residue of float quantities, not a holding.
+_NO_QUANTITY = 1e-9
+
+
+class MissingPriceError(ValueError):
+    """Raised when a security is held inside the period but has no price at all."""
+
+    def __init__(self, security_ids: Sequence[SecurityId]) -> None:
+        self.security_ids = tuple(security_ids)
+        names = ", ".join(str(security_id) for security_id in self.security_ids)
+        super().__init__(f"no price for held securities: {names}")
+
+
+def _day_offsets(dates: Sequence[date] | pd.Index, start: date) -> np.ndarray:
+    """Return whole days from ``start`` to each date (negative before it)."""
+    if isinstance(dates, pd.DatetimeIndex):
+        days = dates.values.astype("datetime64[D]")
+        return (days - np.datetime64(start, "D")).astype(np.int64)
+    if isinstance(dates, pd.Index):
+        dates = list(dates)
+    ordinals = np.fromiter((day.toordinal() for day in dates), dtype=np.int64, count=len(dates))
+    return ordinals - start.toordinal()
+
+
+def _float_array(values: Sequence[Number] | np.ndarray) -> np.ndarray:
+    """Return numbers as float64; ``Decimal`` objects convert one by one (about 0.25 us each,
+    the cost that makes a ``pd.Series`` of floats the fast way to pass long price histories).
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return values.astype(np.float64)
+    return np.fromiter((float(value) for value in values), dtype=np.float64, count=len(values))
+
+
+def _history_arrays(history: PriceHistory, start: date) -> tuple[np.ndarray, np.ndarray]:
+    """Return a price history as (day offsets, values), sorted by date, without gaps."""
+    if isinstance(history, pd.Series):
+        offsets = _day_offsets(history.index, start)
+        raw = history.to_numpy()
+    else:
+        offsets = _day_offsets([day for day, _ in history], start)
+        raw = [value for _, value in history]
+    values = _float_array(raw)
+    known = ~np.isnan(values)
+    offsets, values = offsets[known], values[known]
+    order = np.argsort(offsets, kind="stable")
+    return offsets[order], values[order]
+
+
+def _carried_matrix(
+    histories: Sequence[PriceHistory | None], start: date, day_count: int, default: float
+) -> np.ndarray:
+    """Return a (security x day) matrix of each history's last known value on every day.
+
+    1. Each day takes the last value dated on or before it, wherever that value lies (before
+       the window too): a missing price carries the last known one forward over weekends
+       and holidays. On a date given twice the later entry wins.
+    2. Days before the first value take the first value: "before a security's first price,
+       its first price" (DESIGN §7).
+    3. A row without any history is ``default`` throughout (NaN for prices, 1 for FX).
+    """
+    matrix = np.empty((len(histories), day_count), dtype=np.float64)
+    days = np.arange(day_count)
+    for row, history in enumerate(histories):
+        offsets, values = (
+            _history_arrays(history, start) if history is not None else (np.empty(0), np.empty(0))
+        )
+        if len(values) == 0:
+            matrix[row] = default
+            continue
+        last_known = np.searchsorted(offsets, days, side="right") - 1
+        matrix[row] = values[np.maximum(last_known, 0)]
+    return matrix
+
+
+def _dated_pairs(
+    changes: Iterable[tuple[date, Number]] | Mapping[date, Number],
+) -> Iterable[tuple[date, Number]]:
+    return changes.items() if isinstance(changes, Mapping) else changes
+
+
+def _flow_triples(
+    flows: Iterable[tuple[date, Number, Number]] | Mapping[date, tuple[Number, Number]],
+) -> list[tuple[date, Number, Number]]:
+    if isinstance(flows, Mapping):
+        return [(day, inflow, outflow) for day, (inflow, outflow) in flows.items()]
+    return list(flows)
+
+
+def _daily_sums(
+    dated: Iterable[tuple[date, Number]], start: date, day_count: int
+) -> tuple[float, np.ndarray]:
+    """Return (the sum dated before ``start``, the per-day sums inside the window)."""
+    pairs = list(dated)
+    per_day = np.zeros(day_count, dtype=np.float64)
+    if not pairs:
+        return 0.0, per_day
+    offsets = _day_offsets([day for day, _ in pairs], start)
+    amounts = _float_array([amount for _, amount in pairs])
+    inside = (offsets >= 0) & (offsets < day_count)
+    np.add.at(per_day, offsets[inside], amounts[inside])
+    return float(amounts[offsets < 0].sum()), per_day
+
+
+def _quantity_matrix(
+    quantity_changes: Sequence[tuple[date, SecurityId, Number]], start: date, day_count: int
+) -> tuple[list[SecurityId], np.ndarray]:
+    """Return the securities (first-seen order) and their (security x day) closing quantities."""
+    securities: dict[SecurityId, int] = {}
+    for _, security_id, _ in quantity_changes:
+        securities.setdefault(security_id, len(securities))
+    deltas = np.zeros((len(securities), day_count), dtype=np.float64)
+    if quantity_changes:
+        offsets = _day_offsets([day for day, _, _ in quantity_changes], start)
+        rows = np.array([securities[sid] for _, sid, _ in quantity_changes], dtype=np.int64)
+        amounts = _float_array([quantity for _, _, quantity in quantity_changes])
+        # Changes before the window make up the opening position on day 0.
+        columns = np.maximum(offsets, 0)
+        in_range = offsets < day_count
+        np.add.at(deltas, (rows[in_range], columns[in_range]), amounts[in_range])
+    return list(securities), np.cumsum(deltas, axis=1)
+
+
+def daily_valuation(
+    *,
+    start: date,
+    end: date,
+    quantity_changes: Sequence[tuple[date, SecurityId, Number]] = (),
+    cash_changes: Iterable[tuple[date, Number]] | Mapping[date, Number] = (),
+    prices: Mapping[SecurityId, PriceHistory] | None = None,
+    flows: Iterable[tuple[date, Number, Number]] | Mapping[date, tuple[Number, Number]] = (),
+    fx: Mapping[SecurityId, PriceHistory] | None = None,
+) -> pd.DataFrame:
+    """Return the value at the close of every calendar day from ``start`` to ``end``.
+
+    Inputs (all dates are days; amounts ``Decimal`` or numbers):
+
+    - ``quantity_changes``: (date, security, signed quantity change) effective at that day's
+      close; buys, sells, transfers in kind, and splits as the extra or removed shares
+      (split adjustment is the caller's). Changes before ``start`` form the opening position.
+    - ``cash_changes``: (date, signed cash change), in the base currency; several per day add
+      up. Changes before ``start`` form the opening cash.
+    - ``prices``: each held security's closes by date, in its own currency.
+    - ``flows``: (date, inflow, outflow) external flows as positive magnitudes; only days in
+      the window are reported.
+    - ``fx``: optional per-security multiplier by date from its currency to the base
+      currency, carried like prices; a security without one uses 1.
+
+    Steps (DESIGN §7):
+
+    1. Quantities: each change lands on its day in a (security x day) matrix; a cumulative
+       sum along the days gives each day's closing position.
+    2. Prices: a (security x day) matrix where a missing price carries the last known one
+       forward and days before a security's first price use its first price.
+    3. market_value = sum over securities of quantity x price x fx; value = market_value +
+       cash. A security held in the window without any price raises ``MissingPriceError``.
+
+    Returns a DataFrame indexed by every calendar day (``DatetimeIndex`` named "date") with
+    float64 columns market_value, cash, value, inflow, outflow, rounded to 4 places. In TWR
+    terms the first row is the base: its flows are already in its value.
+    """
+    if end < start:
+        raise ValueError(f"the valuation must end on or after its start (got {start} to {end})")
+    days = pd.date_range(start, end, freq="D", name="date")
+    day_count = len(days)
+    prices = prices or {}
+
+    securities, quantities = _quantity_matrix(list(quantity_changes), start, day_count)
+    # Only securities held on some day of the window need prices.
+    held = (np.abs(quantities) > _NO_QUANTITY).any(axis=1)
+    held_ids = [security_id for row, security_id in enumerate(securities) if held[row]]
+    held_quantities = quantities[held]
+    price_matrix = _carried_matrix(
+        [prices.get(security_id) for security_id in held_ids], start, day_count, np.nan
+    )
+    unpriced = [held_ids[row] for row in np.flatnonzero(np.isnan(price_matrix[:, 0]))]
+    if unpriced:
+        raise MissingPriceError(unpriced)
+    if fx:
+        price_matrix *= _carried_matrix(
+            [fx.get(security_id) for security_id in held_ids], start, day_count, 1.0
+        )
+    market_value = np.einsum("ij,ij->j", held_quantities, price_matrix)
+
+    opening_cash, cash_per_day = _daily_sums(_dated_pairs(cash_changes), start, day_count)
+    cash = opening_cash + np.cumsum(cash_per_day)
+
+    triples = _flow_triples(flows)
+    _, inflow = _daily_sums(((day, inflow) for day, inflow, _ in triples), start, day_count)
+    _, outflow = _daily_sums(((day, outflow) for day, _, outflow in triples), start, day_count)
+
+    frame = pd.DataFrame(
+        {
+            "market_value": market_value,
+            "cash": cash,
+            "value": market_value + cash,
+            "inflow": inflow,
+            "outflow": outflow,
+        },
+        index=days,
+    )
+    return frame.round(MONEY_DECIMAL_PLACES)
