@@ -9,6 +9,10 @@ from portfolios.api.views import api_not_found
 urlpatterns = [
     path("", include("portfolios.api.urls")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]), name="api-docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
     re_path(r"^.*$", api_not_found),
 ]

@@ -18,7 +18,7 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def env_bool(name: str, default: bool) -> bool:  # noqa: FBT001 - mirrors os.environ.get
+def env_bool(name: str, default: bool) -> bool:
     """Return a boolean; accept 1/0, true/false, yes/no, on/off (any case)."""
     raw = os.environ.get(name)
     if raw is None:

@@ -13,8 +13,13 @@ from config.env import env_str
 SCHEDULE = [
     # After the XNYS close (16:00 New York = 21:00 UTC in summer, 22:00 in winter): 22:30 UTC on
     # weekdays is after the close all year. https://crontab.guru/#30_22_*_*_1-5
-    ("Refresh prices, then valuations and alerts", "portfolios.tasks.refresh_prices_task",
-     "SCHEDULE_REFRESH_PRICES", "30 22 * * 1-5", 23 * 3600),
+    (
+        "Refresh prices, then valuations and alerts",
+        "portfolios.tasks.refresh_prices_task",
+        "SCHEDULE_REFRESH_PRICES",
+        "30 22 * * 1-5",
+        23 * 3600,
+    ),
 ]
 
 

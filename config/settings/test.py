@@ -10,7 +10,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("HEARTH_VAR_DIR", "/tmp/hearth-test-var")
 
-from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

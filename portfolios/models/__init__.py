@@ -1,6 +1,14 @@
 from portfolios.models.base import TimeStampedModel
-from portfolios.models.household import Account, Household, IdentityGroup, Membership, Sleeve, Target
+from portfolios.models.household import (
+    Account,
+    Household,
+    IdentityGroup,
+    Membership,
+    Sleeve,
+    Target,
+)
 from portfolios.models.ledger import ImportBatch, Transaction
+from portfolios.models.lots import LedgerState, LotRelief, TaxLot
 from portfolios.models.market import DividendEvent, FxRate, Price, Security, SplitEvent
 from portfolios.models.tokens import ApiToken
 
@@ -12,12 +20,15 @@ __all__ = [
     "Household",
     "IdentityGroup",
     "ImportBatch",
+    "LedgerState",
+    "LotRelief",
     "Membership",
     "Price",
     "Security",
     "Sleeve",
     "SplitEvent",
     "Target",
+    "TaxLot",
     "TimeStampedModel",
     "Transaction",
 ]

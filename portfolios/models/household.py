@@ -102,7 +102,9 @@ class Sleeve(TimeStampedModel):
     class Meta:
         ordering = ["household", "-target_weight", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["household", "name"], name="portfolios_sleeve_unique_name")
+            models.UniqueConstraint(
+                fields=["household", "name"], name="portfolios_sleeve_unique_name"
+            )
         ]
 
     def __str__(self) -> str:
@@ -186,7 +188,9 @@ class Account(TimeStampedModel):
     class Meta:
         ordering = ["household", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["household", "name"], name="portfolios_account_unique_name")
+            models.UniqueConstraint(
+                fields=["household", "name"], name="portfolios_account_unique_name"
+            )
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,8 @@ class ImportBatch(TimeStampedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
     errors = models.JSONField(default=list, blank=True)
     new_symbols = models.JSONField(default=list, blank=True)
+    # The uploaded file, kept between preview and confirmation.
+    content = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

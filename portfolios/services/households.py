@@ -46,7 +46,7 @@ def account_create(
     *,
     household: Household,
     name: str,
-    type: str,  # noqa: A002 - the domain word
+    type: str,
     institution: str = "",
     lot_method: str | None = None,
     currency: str | None = None,

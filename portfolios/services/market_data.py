@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Max, Min
+from django.utils import timezone
 
 from portfolios.models import DividendEvent, Price, Security, Transaction
 from portfolios.providers import ProviderError, get_provider
@@ -77,7 +78,7 @@ def prices_refresh(
     3. A symbol that fails is logged and recorded; the others carry on.
     """
     provider = get_provider(provider_name)
-    today = today or date.today()
+    today = today or timezone.localdate()
     securities = Security.objects.exclude(kind__in=UNPRICED_KINDS)
     if symbols:
         securities = securities.filter(symbol__in=[s.upper() for s in symbols])

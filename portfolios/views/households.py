@@ -56,7 +56,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def household_switch(request: HttpRequest) -> HttpResponse:
-    membership = membership_for_household(user=request.user, household_id=request.POST.get("household"))
+    membership = membership_for_household(
+        user=request.user, household_id=request.POST.get("household")
+    )
     if membership is None:
         raise Http404("No such household.")
     request.session[SESSION_KEY] = membership.household_id

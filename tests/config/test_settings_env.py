@@ -85,7 +85,8 @@ def test_production_settings_module_refuses_to_start_without_secret_key():
 def test_beat_schedule_entries_can_be_disabled_or_overridden(monkeypatch):
     monkeypatch.setenv("SCHEDULE_REFRESH_PRICES", "disable")
     assert not any(
-        entry["task"] == "portfolios.tasks.refresh_prices_task" for entry in beat_schedule().values()
+        entry["task"] == "portfolios.tasks.refresh_prices_task"
+        for entry in beat_schedule().values()
     )
     monkeypatch.setenv("SCHEDULE_REFRESH_PRICES", "0 23 * * 1-5")
     entry = next(

@@ -107,7 +107,7 @@ def test_write_token_is_refused_in_query_string(cast, ledger):
 
 
 def test_bad_or_revoked_token_is_401(cast, ledger):
-    client, raw_key = token_client(cast.owner, cast.household_a)
+    client, _ = token_client(cast.owner, cast.household_a)
     from django.utils import timezone
 
     from portfolios.models import ApiToken

@@ -42,5 +42,6 @@ class Command(BaseCommand):
                 owner=owner,
             )
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
+            problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            raise CommandError(problems) from None
         self.stdout.write(f"created account {account.name} (id {account.pk}) in {household.name}")

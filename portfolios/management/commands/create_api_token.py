@@ -30,10 +30,14 @@ class Command(BaseCommand):
             raise CommandError(f"{user.username} is not a member of that household")
         if len(memberships) > 1:
             names = ", ".join(m.household.name for m in memberships)
-            raise CommandError(f"{user.username} belongs to several households ({names}); pass --household")
+            raise CommandError(
+                f"{user.username} belongs to several households ({names}); pass --household"
+            )
         membership = memberships[0]
         if options["scope"] == ApiToken.Scope.WRITE and not membership.can_write:
-            raise CommandError(f"{user.username} is a viewer of {membership.household.name}: read tokens only")
+            raise CommandError(
+                f"{user.username} is a viewer of {membership.household.name}: read tokens only"
+            )
         expires_at = None
         if options["expires_days"]:
             expires_at = timezone.now() + timedelta(days=options["expires_days"])

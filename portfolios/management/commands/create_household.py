@@ -21,4 +21,6 @@ class Command(BaseCommand):
         household = household_create(
             name=name, owner_username=owner, password=password, currency=currency
         )
-        self.stdout.write(f"created household {household.name} (id {household.pk}) owned by {owner}")
+        self.stdout.write(
+            f"created household {household.name} (id {household.pk}) owned by {owner}"
+        )
