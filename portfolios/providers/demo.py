@@ -11,17 +11,27 @@ import numpy as np
 from portfolios.providers.base import Close, PriceProvider
 
 EPOCH = date(1995, 1, 2)
+ANCHOR = (date(2020, 1, 2) - EPOCH).days
+
+
+# Demo treasuries (symbols like UST-2028-05) are quoted per 100 of face value and stay near par.
+BOND_PREFIX = "UST"
 
 
 @lru_cache(maxsize=2048)
 def _path(symbol: str, days: int) -> np.ndarray:
     seed = int.from_bytes(hashlib.sha256(symbol.upper().encode()).digest()[:4], "big")
     rng = np.random.default_rng(seed)
+    if symbol.upper().startswith(BOND_PREFIX):
+        return 100 + np.cumsum(rng.normal(0, 0.02, size=days + 1)).clip(-4, 4)
     base = 20 + (seed % 180)
     annual_drift = 0.03 + (seed % 7) / 100  # 3%..9% a year
     annual_vol = 0.08 + (seed % 17) / 100  # 8%..24% a year
-    daily = rng.normal(annual_drift / 252, annual_vol / np.sqrt(252), size=days + 1)
-    return base * np.exp(np.cumsum(daily))
+    daily = rng.normal(annual_drift / 252, annual_vol / np.sqrt(252), size=max(days, ANCHOR) + 1)
+    walk = np.cumsum(daily)
+    # Anchored so that each symbol trades at its base price on the anchor day, not 30 years
+    # of drift away from it.
+    return base * np.exp(walk - walk[ANCHOR])
 
 
 class DemoProvider(PriceProvider):
