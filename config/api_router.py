@@ -8,6 +8,8 @@ from portfolios.api.views import api_not_found
 
 urlpatterns = [
     path("", include("portfolios.api.urls")),
+    path("", include("income.api.urls")),
+    path("", include("alerts.api.urls")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
     path(
         "docs/",

@@ -20,6 +20,24 @@ SCHEDULE = [
         "30 22 * * 1-5",
         23 * 3600,
     ),
+    # Alert rules each weekday after the prices and valuations of the evening refresh.
+    # https://crontab.guru/#30_23_*_*_1-5
+    (
+        "Evaluate alert rules",
+        "alerts.tasks.evaluate_alerts_task",
+        "SCHEDULE_EVALUATE_ALERTS",
+        "30 23 * * 1-5",
+        23 * 3600,
+    ),
+    # Keep each household's income projection when its month starts: hourly, so every time
+    # zone's midnight is caught within the hour. https://crontab.guru/#5_*_*_*_*
+    (
+        "Keep the income projection at each month's start",
+        "income.tasks.snapshot_income_projections_task",
+        "SCHEDULE_INCOME_SNAPSHOTS",
+        "5 * * * *",
+        55 * 60,
+    ),
 ]
 
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_router")),
     path("", include("portfolios.urls")),
+    path("", include("alerts.urls")),
 ]
