@@ -60,154 +60,59 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
-from enum import StrEnum
+from decimal import Decimal, localcontext
 
+from portfolios.calculations.ledger_types import (
+    ZERO,
+    AccountInfo,
+    IncomeEvent,
+    LedgerError,
+    LedgerResult,
+    LedgerTxn,
+    Lot,
+    LotRelief,
+    TaxTreatment,
+)
+from portfolios.calculations.lot_rules import (
+    Order,
+    allocate,
+    exact_quantity,
+    fmt,
+    pick_specific,
+    positive,
+    ref,
+    replay_order,
+    term,
+    trade_amount,
+    traded_shares,
+)
 from portfolios.calculations.wash_sales import (
+    PURCHASE_TYPES,
     PurchaseEvent,
     PurchaseIndex,
     Reservation,
     cents,
     disallowed_parts,
     identity_key,
+    index_purchases,
     replacement_holding_start,
 )
 
-ZERO = Decimal(0)
-QUANTITY_STEP = Decimal("1E-10")
+__all__ = [
+    "AccountInfo",
+    "IncomeEvent",
+    "LedgerError",
+    "LedgerResult",
+    "LedgerTxn",
+    "Lot",
+    "LotRelief",
+    "TaxTreatment",
+    "build_ledger",
+]
 
-TYPE_PRIORITY = {
-    "DEPOSIT": 0,
-    "SPLIT": 1,
-    "DIVIDEND": 2,
-    "INTEREST": 2,
-    "OPTION_PREMIUM": 2,
-    "RETURN_OF_CAPITAL": 2,
-    "BUY": 3,
-    "REINVEST": 3,
-    "TRANSFER": 4,
-    "SELL": 5,
-    "FEE": 6,
-    "TAX_WITHHELD": 6,
-    "WITHDRAWAL": 7,
-}
-PURCHASE_TYPES = frozenset({"BUY", "REINVEST"})
 INCOME_TYPES = frozenset({"DIVIDEND", "INTEREST", "OPTION_PREMIUM"})
 OUTFLOW_TYPES = frozenset({"FEE", "TAX_WITHHELD", "WITHDRAWAL"})
-
-
-class TaxTreatment(StrEnum):
-    TAXABLE = "taxable"
-    TAX_DEFERRED = "tax_deferred"
-    TAX_EXEMPT = "tax_exempt"
-
-
-@dataclass(frozen=True, slots=True)
-class AccountInfo:
-    """An account as the lot engine sees it."""
-
-    id: int
-    lot_method: str  # "fifo" | "lifo" | "hifo" | "specific"
-    tax_treatment: TaxTreatment
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerTxn:
-    """A transaction as the lot engine sees it; amounts and quantities are positive."""
-
-    id: int
-    account_id: int
-    trade_date: date
-    type: str
-    security_id: int | None = None
-    quantity: Decimal | None = None
-    price: Decimal | None = None
-    amount: Decimal = ZERO
-    fees: Decimal = ZERO
-    split_new: Decimal | None = None
-    split_old: Decimal | None = None
-    to_account_id: int | None = None
-    lot_selection: tuple[tuple[int, Decimal | None], ...] = ()
-    lot_method: str | None = None
-    ref: str = ""
-
-
-@dataclass(slots=True)
-class Lot:
-    """An open tax lot: shares of one purchase held in one account.
-
-    ``*_original`` describe the lot as it was cut: the purchase, or the piece split off it by
-    a transfer or a wash-sale match (the remainder gives that piece up). A wash-sale
-    adjustment counts as original basis; a return of capital lowers only ``cost_open``; a
-    split rescales the quantities. So a lot's reliefs plus ``cost_open`` equal
-    ``cost_original`` until a return of capital.
-    """
-
-    lot_id: str  # "<opening txn id>", or "<parent lot id>.<n>" for a piece cut from a lot
-    account_id: int
-    security_id: int
-    opening_txn_id: int  # the BUY/REINVEST, kept through transfers and pieces
-    acquired: date
-    holding_period_start: date  # earlier than acquired after a wash sale
-    quantity_original: Decimal
-    quantity_open: Decimal
-    cost_original: Decimal
-    cost_open: Decimal
-    wash_sale_adjustment: Decimal  # disallowed loss carried by the open shares
-
-
-@dataclass(frozen=True, slots=True)
-class LotRelief:
-    """The part of a lot closed by a sale (or a return of capital beyond its basis)."""
-
-    lot_id: str
-    account_id: int
-    security_id: int
-    opening_txn_id: int
-    sale_txn_id: int
-    acquired: date
-    holding_period_start: date
-    sold: date
-    quantity: Decimal
-    proceeds: Decimal
-    cost_basis: Decimal
-    gain: Decimal  # proceeds - cost_basis
-    wash_sale_disallowed: Decimal  # >= 0; taxable gain = gain + wash_sale_disallowed
-    term: str  # "short" | "long"
-    code: str  # "W" when wash_sale_disallowed > 0
-
-
-@dataclass(frozen=True, slots=True)
-class IncomeEvent:
-    """Cash income received: dividends (incl. reinvested), interest, option premiums."""
-
-    txn_id: int
-    account_id: int
-    security_id: int | None
-    received: date
-    type: str
-    amount: Decimal
-
-
-@dataclass
-class LedgerResult:
-    """The replayed ledger: what is open, what was closed, and the cash left."""
-
-    lots: list[Lot]  # open lots by (account, security, acquired, opening txn)
-    reliefs: list[LotRelief]  # in replay order, then lot order within a sale
-    cash: dict[int, Decimal]  # every account, by id
-    income: list[IncomeEvent] = field(default_factory=list)
-
-
-class LedgerError(ValueError):
-    """A transaction the ledger cannot apply, e.g. selling more shares than are held."""
-
-    def __init__(self, ref: str, message: str) -> None:
-        super().__init__(f"{ref}: {message}")
-        self.ref = ref
-        self.message = message
 
 
 def build_ledger(
@@ -224,41 +129,11 @@ def build_ledger(
     """
     groups = identity_groups or {}
     with localcontext(prec=28):
-        ordered = _replay_order(txns)
-        ledger = _Ledger(accounts, groups, _index_purchases(ordered, groups))
+        ordered = replay_order(txns)
+        ledger = _Ledger(accounts, groups, index_purchases(ordered, groups))
         for order, txn in ordered:
             ledger.apply(order, txn)
         return ledger.result()
-
-
-Order = tuple[date, int, int]
-
-
-def _replay_order(txns: Iterable[LedgerTxn]) -> list[tuple[Order, LedgerTxn]]:
-    keyed: list[tuple[Order, LedgerTxn]] = []
-    seen: set[int] = set()
-    for txn in txns:
-        priority = TYPE_PRIORITY.get(txn.type)
-        if priority is None:
-            raise LedgerError(_ref(txn), f"unknown transaction type {txn.type!r}")
-        if txn.id in seen:
-            raise LedgerError(_ref(txn), f"duplicate transaction id {txn.id}")
-        seen.add(txn.id)
-        keyed.append(((txn.trade_date, priority, txn.id), txn))
-    keyed.sort(key=lambda pair: pair[0])
-    return keyed
-
-
-def _index_purchases(
-    ordered: list[tuple[Order, LedgerTxn]], groups: Mapping[int, str]
-) -> PurchaseIndex:
-    events: dict[tuple[str, int | str], list[PurchaseEvent]] = {}
-    for order, txn in ordered:
-        if txn.type in PURCHASE_TYPES and txn.security_id is not None and _positive(txn.quantity):
-            key = identity_key(txn.security_id, groups)
-            event = PurchaseEvent(txn.id, order, txn.trade_date, txn.account_id, txn.quantity)
-            events.setdefault(key, []).append(event)
-    return PurchaseIndex(events)
 
 
 class _Ledger:
@@ -289,9 +164,9 @@ class _Ledger:
     def apply(self, order: Order, txn: LedgerTxn) -> None:
         """Apply one transaction's effect on cash, lots and reliefs."""
         if txn.account_id not in self.accounts:
-            raise LedgerError(_ref(txn), f"unknown account {txn.account_id}")
+            raise LedgerError(ref(txn), f"unknown account {txn.account_id}")
         if txn.amount < 0 or txn.fees < 0:
-            raise LedgerError(_ref(txn), "amount and fees must not be negative")
+            raise LedgerError(ref(txn), "amount and fees must not be negative")
         self.cash[txn.account_id] -= txn.fees
         if txn.type in PURCHASE_TYPES:
             self._buy(txn)
@@ -319,8 +194,8 @@ class _Ledger:
     # Transactions
 
     def _buy(self, txn: LedgerTxn) -> None:
-        security, quantity = _shares(txn)
-        amount = _trade_amount(txn)
+        security, quantity = traded_shares(txn)
+        amount = trade_amount(txn)
         if txn.type == "BUY":
             self.cash[txn.account_id] -= amount
         else:
@@ -344,11 +219,11 @@ class _Ledger:
             self._take_replacement(lot, reservation)
 
     def _sell(self, order: Order, txn: LedgerTxn) -> None:
-        security, quantity = _shares(txn)
-        amount = _trade_amount(txn)
+        security, quantity = traded_shares(txn)
+        amount = trade_amount(txn)
         self.cash[txn.account_id] += amount
         picks = self._pick(txn, txn.account_id, security, quantity)
-        proceeds = _allocate(amount - txn.fees, [sold for _, sold in picks])
+        proceeds = allocate(amount - txn.fees, [sold for _, sold in picks])
         # Relieve every lot before matching replacements, so the shares this sale closes are
         # never their own replacement; keep each lot's dates, which a later match may move.
         closed = [
@@ -377,32 +252,32 @@ class _Ledger:
                     cost_basis=basis,
                     gain=gain,
                     wash_sale_disallowed=disallowed,
-                    term=_term(held_from, txn.trade_date),
+                    term=term(held_from, txn.trade_date),
                     code="W" if disallowed > 0 else "",
                 )
             )
 
     def _split(self, txn: LedgerTxn) -> None:
         new, old = txn.split_new, txn.split_old
-        if txn.security_id is None or not _positive(new) or not _positive(old):
-            raise LedgerError(_ref(txn), "SPLIT needs a security and a ratio new:old above zero")
+        if txn.security_id is None or not positive(new) or not positive(old):
+            raise LedgerError(ref(txn), "SPLIT needs a security and a ratio new:old above zero")
         for lot in self.positions.get((txn.account_id, txn.security_id), ()):
-            lot.quantity_open = _quantity(lot.quantity_open * new / old)
-            lot.quantity_original = _quantity(lot.quantity_original * new / old)
-            self.used[lot.lot_id] = _quantity(self.used[lot.lot_id] * new / old)
+            lot.quantity_open = exact_quantity(lot.quantity_open * new / old)
+            lot.quantity_original = exact_quantity(lot.quantity_original * new / old)
+            self.used[lot.lot_id] = exact_quantity(self.used[lot.lot_id] * new / old)
         self._prune(txn.account_id, txn.security_id)
 
     def _transfer(self, txn: LedgerTxn) -> None:
         source, target = txn.account_id, txn.to_account_id
         if target is None or target not in self.accounts or target == source:
-            raise LedgerError(_ref(txn), "TRANSFER needs another account of the household")
+            raise LedgerError(ref(txn), "TRANSFER needs another account of the household")
         if txn.security_id is None:
             self.cash[source] -= txn.amount
             self.cash[target] += txn.amount
             return
-        security, quantity = _shares(txn)
+        security, quantity = traded_shares(txn)
         for lot, moved in self._pick(txn, source, security, quantity):
-            used = _quantity(self.used[lot.lot_id] * moved / lot.quantity_open)
+            used = exact_quantity(self.used[lot.lot_id] * moved / lot.quantity_open)
             piece = self._split_off(lot, moved, used=used)
             position = self.positions[(source, security)]
             position[:] = [other for other in position if other is not piece]
@@ -412,10 +287,10 @@ class _Ledger:
 
     def _return_of_capital(self, txn: LedgerTxn) -> None:
         if txn.security_id is None:
-            raise LedgerError(_ref(txn), "RETURN_OF_CAPITAL needs a security")
+            raise LedgerError(ref(txn), "RETURN_OF_CAPITAL needs a security")
         self.cash[txn.account_id] += txn.amount
         position = self.positions.get((txn.account_id, txn.security_id), [])
-        shares = _allocate(txn.amount, [lot.quantity_open for lot in position])
+        shares = allocate(txn.amount, [lot.quantity_open for lot in position])
         for lot, share in zip(position, shares, strict=True):
             if share <= lot.cost_open:
                 lot.cost_open -= share
@@ -436,7 +311,7 @@ class _Ledger:
                     cost_basis=ZERO,
                     gain=excess,
                     wash_sale_disallowed=ZERO,
-                    term=_term(lot.holding_period_start, txn.trade_date),
+                    term=term(lot.holding_period_start, txn.trade_date),
                     code="",
                 )
             )
@@ -456,10 +331,10 @@ class _Ledger:
         held = sum((lot.quantity_open for lot in position), ZERO)
         if quantity > held:
             raise LedgerError(
-                _ref(txn), f"{txn.type} of {_fmt(quantity)} exceeds the {_fmt(held)} shares held"
+                ref(txn), f"{txn.type} of {fmt(quantity)} exceeds the {fmt(held)} shares held"
             )
         if txn.lot_selection:
-            return _pick_specific(txn, position, quantity)
+            return pick_specific(txn, position, quantity)
         method = (txn.lot_method or self.accounts[account].lot_method).lower()
         if method == "fifo":
             ordered = position
@@ -471,9 +346,9 @@ class _Ledger:
                 position, key=lambda lot: lot.cost_open / lot.quantity_open, reverse=True
             )
         elif method == "specific":
-            raise LedgerError(_ref(txn), "specific identification needs a lot selection")
+            raise LedgerError(ref(txn), "specific identification needs a lot selection")
         else:
-            raise LedgerError(_ref(txn), f"unknown lot method {method!r}")
+            raise LedgerError(ref(txn), f"unknown lot method {method!r}")
         picks: list[tuple[Lot, Decimal]] = []
         remaining = quantity
         for lot in ordered:
@@ -541,7 +416,7 @@ class _Ledger:
                 lot.wash_sale_adjustment * quantity / lot.quantity_open
             )
             used = self.used[lot.lot_id]
-            self.used[lot.lot_id] = used - _quantity(used * quantity / lot.quantity_open)
+            self.used[lot.lot_id] = used - exact_quantity(used * quantity / lot.quantity_open)
         lot.quantity_open -= quantity
         return basis
 
@@ -619,89 +494,3 @@ class _Ledger:
         piece.cost_original += match.disallowed
         piece.wash_sale_adjustment += match.disallowed
         piece.holding_period_start = replacement_holding_start(piece.acquired, match.days_held)
-
-
-def _pick_specific(
-    txn: LedgerTxn, position: list[Lot], quantity: Decimal
-) -> list[tuple[Lot, Decimal]]:
-    """Return the lots named by the sale's lot selection (opening txn id, quantity or all)."""
-    taken: dict[str, Decimal] = {}
-    by_id: dict[str, Lot] = {}
-    for opening_id, wanted in txn.lot_selection:
-        candidates = [lot for lot in position if lot.opening_txn_id == opening_id]
-        free = sum((lot.quantity_open - taken.get(lot.lot_id, ZERO) for lot in candidates), ZERO)
-        if free <= 0:
-            raise LedgerError(_ref(txn), f"lot {opening_id} has no open shares to {txn.type}")
-        if wanted is not None and not _positive(wanted):
-            raise LedgerError(_ref(txn), f"lot {opening_id}: the quantity must be above zero")
-        if wanted is not None and wanted > free:
-            raise LedgerError(
-                _ref(txn), f"lot {opening_id} has {_fmt(free)} shares open, {_fmt(wanted)} selected"
-            )
-        remaining = free if wanted is None else wanted
-        for lot in candidates:
-            take = min(remaining, lot.quantity_open - taken.get(lot.lot_id, ZERO))
-            if take > 0:
-                taken[lot.lot_id] = taken.get(lot.lot_id, ZERO) + take
-                by_id[lot.lot_id] = lot
-                remaining -= take
-    total = sum(taken.values(), ZERO)
-    if total != quantity:
-        raise LedgerError(
-            _ref(txn),
-            f"the lots selected hold {_fmt(total)} shares, the {txn.type} is for {_fmt(quantity)}",
-        )
-    return [(by_id[lot_id], take) for lot_id, take in taken.items()]
-
-
-def _allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
-    """Share ``total`` by weight in cents: the running total is rounded and the last part
-    takes what is left, so the parts add up to ``total`` exactly."""
-    whole = sum(weights, ZERO)
-    parts: list[Decimal] = []
-    running = previous = ZERO
-    for index, weight in enumerate(weights):
-        running += weight
-        cumulative = total if index == len(weights) - 1 else cents(total * running / whole)
-        parts.append(cumulative - previous)
-        previous = cumulative
-    return parts
-
-
-def _term(holding_period_start: date, sold: date) -> str:
-    """Return "long" when the shares were held more than one year (IRS Pub 550, "Holding
-    Period"): sold after the anniversary of the start. Feb 29's anniversary is Feb 28."""
-    try:
-        anniversary = holding_period_start.replace(year=holding_period_start.year + 1)
-    except ValueError:
-        anniversary = holding_period_start.replace(year=holding_period_start.year + 1, day=28)
-    return "long" if sold > anniversary else "short"
-
-
-def _shares(txn: LedgerTxn) -> tuple[int, Decimal]:
-    if txn.security_id is None or not _positive(txn.quantity):
-        raise LedgerError(_ref(txn), f"{txn.type} needs a security and a quantity above zero")
-    return txn.security_id, txn.quantity
-
-
-def _trade_amount(txn: LedgerTxn) -> Decimal:
-    if txn.amount == 0 and txn.price is not None and txn.quantity is not None:
-        return txn.quantity * txn.price
-    return txn.amount
-
-
-def _positive(value: Decimal | None) -> bool:
-    return value is not None and value > 0
-
-
-def _quantity(value: Decimal) -> Decimal:
-    rounded = value.quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
-    return value if rounded == value else rounded
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
-def _ref(txn: LedgerTxn) -> str:
-    return txn.ref or f"transaction {txn.id}"

@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from portfolios.calculations.ledger_types import LedgerTxn
+
 WINDOW = timedelta(days=30)
 CENT = Decimal("0.01")
+PURCHASE_TYPES = frozenset({"BUY", "REINVEST"})
 
 GroupKey = tuple[str, int | str]
 
@@ -112,3 +115,20 @@ def replacement_holding_start(acquired: date, days_held: int) -> date:
     """Return the replacement's holding-period start: its purchase date less the days the sold
     shares were held (IRC §1223(3): the replacement's holding period includes theirs)."""
     return acquired - timedelta(days=days_held)
+
+
+def index_purchases(
+    ordered: list[tuple[tuple[date, int, int], LedgerTxn]], groups: Mapping[int, str]
+) -> PurchaseIndex:
+    """Return every BUY and REINVEST with a quantity, indexed by identity group."""
+    events: dict[tuple[str, int | str], list[PurchaseEvent]] = {}
+    for order, txn in ordered:
+        if txn.type in PURCHASE_TYPES and txn.security_id is not None and _bought(txn):
+            key = identity_key(txn.security_id, groups)
+            event = PurchaseEvent(txn.id, order, txn.trade_date, txn.account_id, txn.quantity)
+            events.setdefault(key, []).append(event)
+    return PurchaseIndex(events)
+
+
+def _bought(txn: LedgerTxn) -> bool:
+    return txn.quantity is not None and txn.quantity > 0

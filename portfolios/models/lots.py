@@ -54,7 +54,7 @@ class LotRelief(models.Model):
     sale_transaction = models.ForeignKey(
         Transaction, on_delete=models.CASCADE, related_name="reliefs"
     )
-    sequence = models.PositiveIntegerField(help_text="Engine order, for a stable listing")
+    sequence = models.PositiveIntegerField(help_text="Order among the reliefs of its sale")
     acquired = models.DateField()
     holding_period_start = models.DateField()
     sold = models.DateField()
@@ -67,7 +67,7 @@ class LotRelief(models.Model):
     code = models.CharField(max_length=2, blank=True)
 
     class Meta:
-        ordering = ["sold", "sequence"]
+        ordering = ["sold", "sale_transaction", "sequence"]
         indexes = [models.Index(fields=["household", "sold"], name="portfolios_relief_hh_sold")]
 
     def __str__(self) -> str:
@@ -90,6 +90,11 @@ class LedgerState(models.Model):
         null=True, blank=True, help_text="Earliest changed trade date not yet rebuilt"
     )
     error = models.TextField(blank=True)
+    # What the stored rows were derived from, so a rebuild replays only what changed:
+    # {group key: {year: digest of that year's transactions}} and one digest of the
+    # accounts' lot methods and tax treatments and the identity groups.
+    digests = models.JSONField(default=dict, blank=True, editable=False)
+    inputs_digest = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["household"]

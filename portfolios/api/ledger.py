@@ -1,0 +1,177 @@
+"""`holdings/`, `lots/` and `realized-gains/`: the derived ledger, in JSON or CSV.
+
+Numbers are strings of the exact decimal without trailing zeros ("1050", "0.25"), the
+same form as `transactions/`. A change still waiting for the worker is rebuilt first
+(``ledger_refresh_if_stale``), so the rows always follow the transactions.
+
+Filters: `account` (id or name; an id of another household's account answers 404, anything
+else unknown 400) and `symbol` (any case).
+"""
+
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
+
+from portfolios.api.exceptions import ApplicationError
+from portfolios.api.mixins import HouseholdScopedMixin
+from portfolios.calculations.lots import LedgerError
+from portfolios.models import Account, Household
+from portfolios.selectors.accounts import account_get
+from portfolios.selectors.ledger import holdings_report, open_lots_list, realized_gains_list
+from portfolios.services.ledger import ledger_refresh_if_stale
+
+
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class ExactDecimalField(serializers.Field):
+    """A Decimal as the string of its exact value, without trailing zeros ("2305.5")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Decimal) -> str:
+        normalized = value.normalize()
+        return "0" if normalized == 0 else format(normalized, "f")
+
+
+def account_param(*, household: Household, ref: str) -> Account:
+    """Return the household's account named by id or name for a filter parameter."""
+    try:
+        return account_get(household=household, ref=ref)
+    except Account.DoesNotExist:
+        if ref.isdigit() and Account.objects.filter(pk=int(ref)).exists():
+            raise NotFound("No such account.") from None
+        raise serializers.ValidationError(
+            {"account": [f"no account {ref!r} in this household"]}
+        ) from None
+
+
+class LedgerFilterSerializer(serializers.Serializer):
+    account = serializers.CharField(required=False, help_text="account id or name")
+    symbol = serializers.CharField(required=False, max_length=32)
+
+
+class HoldingFilterSerializer(LedgerFilterSerializer):
+    consolidated = serializers.BooleanField(required=False, default=False)
+    as_of = serializers.DateField(required=False, help_text="YYYY-MM-DD, default today")
+
+
+class RealizedGainFilterSerializer(LedgerFilterSerializer):
+    year = serializers.IntegerField(required=False, min_value=1900, max_value=2200)
+
+
+class HoldingSerializer(serializers.Serializer):
+    account = serializers.CharField(allow_null=True, help_text="null when consolidated")
+    symbol = serializers.CharField()
+    quantity = ExactDecimalField()
+    cost_basis = ExactDecimalField()
+    market_value = ExactDecimalField(allow_null=True)
+    unrealized_gain = ExactDecimalField(allow_null=True)
+    weight = ExactDecimalField(
+        allow_null=True, help_text="fraction of all holdings' market value plus cash"
+    )
+    sleeve = serializers.CharField(allow_null=True)
+    asset_class = serializers.CharField()
+    price = ExactDecimalField(allow_null=True)
+    account_id = serializers.IntegerField(allow_null=True)
+    security_id = serializers.IntegerField()
+
+
+class LotSerializer(serializers.Serializer):
+    account = serializers.CharField(source="lot.account.name")
+    symbol = serializers.CharField(source="lot.security.symbol")
+    acquired = serializers.DateField(source="lot.acquired")
+    holding_period_start = serializers.DateField(source="lot.holding_period_start")
+    quantity = ExactDecimalField(source="lot.quantity")
+    cost_basis = ExactDecimalField(source="lot.cost_basis")
+    wash_sale_adjustment = ExactDecimalField(source="lot.wash_sale_adjustment")
+    market_value = ExactDecimalField(allow_null=True)
+    unrealized_gain = ExactDecimalField(allow_null=True)
+    term = serializers.CharField(help_text="short or long if sold today")
+    opened_by = serializers.CharField(
+        source="lot.opening_transaction.external_id",
+        help_text="id of the opening transaction, for the `lots` column of a sale",
+    )
+    account_id = serializers.IntegerField(source="lot.account_id")
+    security_id = serializers.IntegerField(source="lot.security_id")
+
+
+class RealizedGainSerializer(serializers.Serializer):
+    account = serializers.CharField(source="account.name")
+    symbol = serializers.CharField(source="security.symbol")
+    acquired = serializers.DateField()
+    holding_period_start = serializers.DateField()
+    sold = serializers.DateField()
+    quantity = ExactDecimalField()
+    proceeds = ExactDecimalField()
+    cost_basis = ExactDecimalField()
+    gain = ExactDecimalField(help_text="proceeds - cost_basis")
+    wash_sale_disallowed = ExactDecimalField()
+    taxable_gain = ExactDecimalField(help_text="gain + wash_sale_disallowed (8949 column h)")
+    term = serializers.CharField()
+    code = serializers.CharField()
+    account_id = serializers.IntegerField()
+    security_id = serializers.IntegerField()
+
+
+class _LedgerListApi(HouseholdScopedMixin, generics.ListAPIView):
+    filter_backends = []
+    filter_serializer_class: type[serializers.Serializer] = LedgerFilterSerializer
+
+    def filters(self) -> dict:
+        """Return the validated query parameters, the account resolved to a model, after
+        bringing the ledger up to date if a change is still waiting for the worker."""
+        params = self.filter_serializer_class(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        ledger_refresh_if_stale(household=self.household)
+        values = dict(params.validated_data)
+        if values.get("account"):
+            values["account"] = account_param(household=self.household, ref=values["account"])
+        return values
+
+
+@extend_schema(parameters=[HoldingFilterSerializer])
+class HoldingListApi(_LedgerListApi):
+    """Holdings per account and security (`consolidated=true`: per security) on `as_of`."""
+
+    serializer_class = HoldingSerializer
+    filter_serializer_class = HoldingFilterSerializer
+    csv_filename = "holdings"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return []
+        try:
+            return holdings_report(household=self.household, **self.filters()).holdings
+        except LedgerError as exc:
+            raise ApplicationError(str(exc), {"as_of": [str(exc)]}) from exc
+
+
+@extend_schema(parameters=[LedgerFilterSerializer])
+class LotListApi(_LedgerListApi):
+    """Open tax lots valued at today's close."""
+
+    serializer_class = LotSerializer
+    csv_filename = "lots"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return []
+        return open_lots_list(household=self.household, **self.filters())
+
+
+@extend_schema(parameters=[RealizedGainFilterSerializer])
+class RealizedGainListApi(_LedgerListApi):
+    """Realized gains and losses, one row per lot closed by a sale (Form 8949)."""
+
+    serializer_class = RealizedGainSerializer
+    filter_serializer_class = RealizedGainFilterSerializer
+    csv_filename = "realized-gains"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return []
+        return realized_gains_list(household=self.household, **self.filters())

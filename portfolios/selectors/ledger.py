@@ -1,0 +1,314 @@
+"""Reads of the derived ledger: holdings, open lots and realized gains of one household.
+
+Holdings and lots are valued at the latest close on or before the valuation date; before a
+security's first close, at its first close (DESIGN §7 "Valuation"); a security without any
+close has no market value (and no weight or unrealized gain).
+
+``weight`` is a holding's share of the household's total value on that date: the market
+value of every holding plus the cash of every account. Holdings' weights therefore add up
+to 1 less the cash share. It is a fraction (0.25 = 25%) rounded to 6 places.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from portfolios.calculations.lot_rules import term
+from portfolios.calculations.lots import build_ledger
+from portfolios.fields import quantize_cents
+from portfolios.models import Account, Household, LotRelief, Price, Security, TaxLot, Transaction
+from portfolios.selectors.accounts import account_cash_balances
+from portfolios.selectors.ledger_inputs import (
+    ledger_inputs,
+    ledger_txns,
+    lot_selection_targets,
+    transaction_rows,
+)
+
+ZERO = Decimal(0)
+WEIGHT_STEP = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Shares of one security in one account (or in all accounts, when consolidated)."""
+
+    account_id: int | None  # None when consolidated
+    account: str | None
+    security_id: int
+    symbol: str
+    name: str
+    asset_class: str
+    sleeve: str | None  # the account's default sleeve; None when accounts disagree
+    quantity: Decimal
+    cost_basis: Decimal
+    price: Decimal | None
+    market_value: Decimal | None
+    unrealized_gain: Decimal | None
+    weight: Decimal | None
+
+
+@dataclass(frozen=True)
+class HoldingsReport:
+    """Holdings on a date with the totals their weights are shares of."""
+
+    as_of: date
+    holdings: list[Holding]
+    invested: Decimal  # market value of every priced holding of the household
+    cash: Decimal
+    cost_basis: Decimal  # of the holdings listed
+
+    @property
+    def total(self) -> Decimal:
+        return self.invested + self.cash
+
+
+@dataclass(frozen=True)
+class OpenLot:
+    """An open tax lot valued at the latest close."""
+
+    lot: TaxLot
+    price: Decimal | None
+    market_value: Decimal | None
+    unrealized_gain: Decimal | None
+    term: str  # "short" | "long" if sold on the valuation date
+
+
+def holdings_report(
+    *,
+    household: Household,
+    as_of: date | None = None,
+    consolidated: bool = False,
+    account: Account | None = None,
+    symbol: str | None = None,
+) -> HoldingsReport:
+    """Return the household's holdings on ``as_of`` (default today).
+
+    1. Positions: the stored lots when no transaction is dated after ``as_of``; otherwise the
+       lot engine replays the transactions up to ``as_of`` (a past date shows what was held
+       then, with wash-sale adjustments known by then).
+    2. Values: quantity × the close on or before ``as_of`` (see the module docstring).
+    3. Weights: of every holding and every account's cash, whatever the filters.
+    """
+    as_of = as_of or timezone.localdate()
+    positions, cash = _positions(household, as_of)
+    securities = {
+        s.pk: s for s in Security.objects.filter(pk__in={security for _, security in positions})
+    }
+    prices = closes_on(security_ids=securities, as_of=as_of)
+    accounts = {
+        a.pk: a
+        for a in Account.objects.filter(household=household).select_related("default_sleeve")
+    }
+
+    values = {key: _value(quantity, prices.get(key[1])) for key, (quantity, _) in positions.items()}
+    invested = sum((v for v in values.values() if v is not None), ZERO)
+    total = invested + cash
+
+    rows: dict[tuple[int | None, int], list] = defaultdict(lambda: [ZERO, ZERO, ZERO, set(), True])
+    for (account_id, security_id), (quantity, cost) in positions.items():
+        if account is not None and account_id != account.pk:
+            continue
+        if symbol and securities[security_id].symbol.upper() != symbol.strip().upper():
+            continue
+        row = rows[(None if consolidated else account_id, security_id)]
+        row[0] += quantity
+        row[1] += cost
+        value = values[(account_id, security_id)]
+        row[2] = row[2] + value if value is not None else row[2]
+        row[3].add(_sleeve(accounts[account_id]))
+        row[4] = row[4] and value is not None
+
+    holdings = []
+    for (account_id, security_id), (quantity, cost, value, sleeves, priced) in rows.items():
+        security = securities[security_id]
+        market_value = value if priced else None
+        holdings.append(
+            Holding(
+                account_id=account_id,
+                account=accounts[account_id].name if account_id is not None else None,
+                security_id=security_id,
+                symbol=security.symbol,
+                name=security.name,
+                asset_class=security.asset_class,
+                sleeve=next(iter(sleeves)) if len(sleeves) == 1 else None,
+                quantity=quantity,
+                cost_basis=cost,
+                price=prices.get(security_id),
+                market_value=market_value,
+                unrealized_gain=market_value - cost if market_value is not None else None,
+                weight=_weight(market_value, total),
+            )
+        )
+    holdings.sort(key=lambda h: (h.account or "", h.symbol, h.security_id))
+    return HoldingsReport(
+        as_of=as_of,
+        holdings=holdings,
+        invested=invested,
+        cash=cash,
+        cost_basis=sum((h.cost_basis for h in holdings), ZERO),
+    )
+
+
+def open_lots_list(
+    *,
+    household: Household,
+    account: Account | None = None,
+    symbol: str | None = None,
+    security: Security | None = None,
+    today: date | None = None,
+) -> list[OpenLot]:
+    """Return the household's open lots valued at today's close, with their term if sold
+    today, by account, symbol and acquisition."""
+    today = today or timezone.localdate()
+    lots = TaxLot.objects.filter(household=household, quantity__gt=0).select_related(
+        "account", "security", "opening_transaction"
+    )
+    if account is not None:
+        lots = lots.filter(account=account)
+    if symbol:
+        lots = lots.filter(security__symbol__iexact=symbol.strip())
+    if security is not None:
+        lots = lots.filter(security=security)
+    lots = list(lots.order_by("account__name", "security__symbol", "acquired", "lot_key"))
+    prices = closes_on(security_ids={lot.security_id for lot in lots}, as_of=today)
+    result = []
+    for lot in lots:
+        price = prices.get(lot.security_id)
+        value = _value(lot.quantity, price)
+        result.append(
+            OpenLot(
+                lot=lot,
+                price=price,
+                market_value=value,
+                unrealized_gain=value - lot.cost_basis if value is not None else None,
+                term=term(lot.holding_period_start, today),
+            )
+        )
+    return result
+
+
+def realized_gains_list(
+    *,
+    household: Household,
+    year: int | None = None,
+    account: Account | None = None,
+    symbol: str | None = None,
+) -> QuerySet[LotRelief]:
+    """Return the household's lot reliefs (Form 8949 rows), by sale date and sale order."""
+    reliefs = LotRelief.objects.filter(household=household).select_related("account", "security")
+    if year is not None:
+        reliefs = reliefs.filter(sold__gte=date(year, 1, 1), sold__lte=date(year, 12, 31))
+    if account is not None:
+        reliefs = reliefs.filter(account=account)
+    if symbol:
+        reliefs = reliefs.filter(security__symbol__iexact=symbol.strip())
+    return reliefs.order_by("sold", "sale_transaction_id", "sequence")
+
+
+def realized_gain_totals(reliefs: QuerySet[LotRelief]) -> dict[str, dict[str, Decimal]]:
+    """Return proceeds, cost basis, gain, disallowed loss and taxable gain per term."""
+    totals = {
+        row["term"]: {
+            "proceeds": row["proceeds"],
+            "cost_basis": row["cost_basis"],
+            "gain": row["gain"],
+            "wash_sale_disallowed": row["disallowed"],
+            "taxable_gain": row["gain"] + row["disallowed"],
+        }
+        for row in reliefs.order_by()
+        .values("term")
+        .annotate(
+            proceeds=Sum("proceeds"),
+            cost_basis=Sum("cost_basis"),
+            gain=Sum("gain"),
+            disallowed=Sum("wash_sale_disallowed"),
+        )
+    }
+    empty = dict.fromkeys(
+        ("proceeds", "cost_basis", "gain", "wash_sale_disallowed", "taxable_gain"), ZERO
+    )
+    return {term_name: totals.get(term_name, empty) for term_name in ("short", "long")}
+
+
+def realized_gain_years(*, household: Household) -> list[int]:
+    """Return the years with a realized gain or loss, newest first."""
+    return sorted(
+        {d.year for d in LotRelief.objects.filter(household=household).dates("sold", "year")},
+        reverse=True,
+    )
+
+
+def closes_on(*, security_ids, as_of: date) -> dict[int, Decimal]:
+    """Return each security's close on or before ``as_of``, else its first close (one query)."""
+    if not security_ids:
+        return {}
+    latest = Price.objects.filter(security=OuterRef("pk"), date__lte=as_of).order_by("-date")
+    first = Price.objects.filter(security=OuterRef("pk")).order_by("date")
+    rows = (
+        Security.objects.filter(pk__in=list(security_ids))
+        .annotate(
+            latest=Subquery(latest.values("close")[:1]), first=Subquery(first.values("close")[:1])
+        )
+        .values_list("pk", "latest", "first")
+    )
+    return {
+        pk: latest if latest is not None else first
+        for pk, latest, first in rows
+        if (latest is not None or first is not None)
+    }
+
+
+def _positions(
+    household: Household, as_of: date
+) -> tuple[dict[tuple[int, int], tuple[Decimal, Decimal]], Decimal]:
+    """Return {(account, security): (quantity, cost basis)} and the total cash on ``as_of``."""
+    later = Transaction.objects.filter(account__household=household, trade_date__gt=as_of)
+    if not later.exists():
+        rows = (
+            TaxLot.objects.filter(household=household, quantity__gt=0)
+            .values("account_id", "security_id")
+            .annotate(quantity=Sum("quantity"), cost=Sum("cost_basis"))
+            .order_by()
+        )
+        positions = {
+            (row["account_id"], row["security_id"]): (row["quantity"], row["cost"]) for row in rows
+        }
+        cash = sum(account_cash_balances(household=household).values(), ZERO)
+        return positions, cash
+    inputs = ledger_inputs(household=household)
+    txn_rows = transaction_rows(household=household, until=as_of)
+    targets = lot_selection_targets(household=household, rows=txn_rows)
+    result = build_ledger(
+        ledger_txns(rows=txn_rows, inputs=inputs, targets=targets),
+        inputs.accounts,
+        inputs.identity_groups,
+    )
+    replayed: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
+    for lot in result.lots:
+        quantity, cost = replayed.get((lot.account_id, lot.security_id), (ZERO, ZERO))
+        replayed[(lot.account_id, lot.security_id)] = (
+            quantity + lot.quantity_open,
+            cost + lot.cost_open,
+        )
+    return replayed, sum(result.cash.values(), ZERO)
+
+
+def _value(quantity: Decimal, price: Decimal | None) -> Decimal | None:
+    return quantize_cents(quantity * price) if price is not None else None
+
+
+def _weight(value: Decimal | None, total: Decimal) -> Decimal | None:
+    if value is None or total <= 0:
+        return None
+    return (value / total).quantize(WEIGHT_STEP)
+
+
+def _sleeve(account: Account) -> str | None:
+    return account.default_sleeve.name if account.default_sleeve else None

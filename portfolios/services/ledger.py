@@ -1,0 +1,422 @@
+"""Writes of the derived ledger: a household's tax lots and lot reliefs, rebuilt from its
+transactions by the pure lot engine (``portfolios.calculations.lots``).
+
+Why an incremental rebuild can replay only part of the history
+    Every lot and relief belongs to one security, and what happens to a security's lots
+    depends only on the transactions of its identity group (the securities treated as
+    substantially identical for wash sales: a security alone, if in no group) and on the
+    accounts' lot methods and tax treatments. Cash never feeds back into lots. So the ledger
+    splits into independent groups, and replaying just the groups whose transactions changed,
+    each from its first transaction, gives exactly the rows a full replay gives.
+
+How a rebuild finds what changed
+    The state row keeps a digest of every (group, year) bucket of transactions as of the
+    last rebuild, and one digest of the accounts and identity groups (``LedgerState``).
+    ``from_date`` promises that nothing before it changed, so only the buckets from its
+    year on are read and compared. Rows without a security ("cash") touch no lot; they are
+    replayed only to surface their own errors (an unknown type, a transfer to a foreign
+    account), which depend on nothing but the row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import pickle
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portfolios.api.exceptions import ApplicationError
+from portfolios.calculations.lots import LedgerError, LedgerResult, build_ledger
+from portfolios.fields import quantize_money, quantize_quantity
+from portfolios.models import Household, LedgerState, LotRelief, TaxLot, Transaction
+from portfolios.selectors.ledger_inputs import (
+    LOT_SELECTION,
+    SECURITY,
+    TRADE_DATE,
+    LedgerInputs,
+    TransactionRow,
+    ledger_inputs,
+    ledger_txns,
+    lot_selection_targets,
+    resolved_selection,
+    transaction_ref_by_id,
+    transaction_rows,
+)
+
+logger = logging.getLogger(__name__)
+BATCH = 2000
+CASH = "cash"
+
+Digests = dict[str, dict[str, str]]  # group key -> {year: digest}
+
+
+class LedgerRebuildError(ApplicationError):
+    """The household's transactions cannot be replayed; the message names the transaction."""
+
+
+@dataclass(frozen=True)
+class LedgerRebuildResult:
+    """What a rebuild did: the household's totals after it, and how much it replayed."""
+
+    household_id: int
+    full: bool
+    transactions: int
+    replayed: int  # transactions run through the engine
+    groups_replayed: int
+    open_lots: int
+    reliefs: int
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return {
+            "full": self.full,
+            "transactions": self.transactions,
+            "replayed": self.replayed,
+            "groups_replayed": self.groups_replayed,
+            "open_lots": self.open_lots,
+            "reliefs": self.reliefs,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def ledger_rebuild(*, household: Household, from_date: date | None = None) -> LedgerRebuildResult:
+    """Rebuild the household's tax lots and reliefs; return what was done.
+
+    Without ``from_date`` every transaction is replayed and every row rewritten. With it
+    (the earliest trade date added, edited or deleted), only the identity groups whose
+    transactions changed are replayed and rewritten; the rows are the same as a full
+    rebuild's. A full rebuild is done anyway when there is no trustworthy state: the first
+    rebuild, a failed last one, or changed accounts or identity groups.
+
+    A transaction the engine cannot apply stores the message on ``LedgerState.error`` (and
+    clears ``dirty_from``: the next rebuild is a full one anyway), leaves the previous rows
+    in place and raises ``LedgerRebuildError``.
+    """
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            state = _locked_state(household)
+            return _rebuild(household, state, from_date, started)
+    except LedgerError as exc:
+        message = _described(household, exc)
+        LedgerState.objects.update_or_create(
+            household=household, defaults={"error": message, "dirty_from": None}
+        )
+        raise LedgerRebuildError(message, errors={"transactions": [message]}) from exc
+
+
+def ledger_refresh_if_stale(*, household: Household) -> None:
+    """Rebuild the ledger now if a change is still waiting for the worker, so pages and API
+    calls never show lots and gains older than the transactions (no worker running, or the
+    worker behind). A rebuild that fails keeps its error for the pages; the stored rows stay.
+
+    Stale means: a change marked by ``ledger_mark_changed`` and not yet rebuilt, or
+    transactions but no rebuild at all. Costs one query when the ledger is current.
+    """
+    state = LedgerState.objects.filter(household=household).values_list("dirty_from").first()
+    dirty_from = state[0] if state else None
+    if dirty_from is None:
+        # A state row without a pending change is current, or holds the last failure
+        # (which clears ``dirty_from``, so a bad row is not replayed on every request).
+        if state is not None:
+            return
+        if not Transaction.objects.filter(account__household=household).exists():
+            return
+    try:
+        ledger_rebuild(household=household, from_date=dirty_from)
+    except LedgerRebuildError:
+        logger.warning("ledger of household %s is stale: rebuild failed", household.pk)
+
+
+def _locked_state(household: Household) -> LedgerState:
+    LedgerState.objects.get_or_create(household=household)
+    # One rebuild per household at a time (PostgreSQL row lock; SQLite's IMMEDIATE
+    # transactions already serialise writers).
+    return LedgerState.objects.select_for_update().get(household=household)
+
+
+def _rebuild(
+    household: Household, state: LedgerState, from_date: date | None, started: float
+) -> LedgerRebuildResult:
+    """Steps, inside the caller's transaction and lock:
+
+    1. Read the accounts and identity groups; decide between a full and an incremental run.
+    2. Read the transactions of the years that may have changed and digest each (group,
+       year) bucket; compare with the stored digests to find the changed groups.
+    3. Replay the changed groups, each from its first transaction, with the cash rows of
+       the changed years.
+    4. Replace the changed groups' lots and reliefs, and store the new digests.
+    """
+    inputs = ledger_inputs(household=household)
+    if from_date is not None and state.dirty_from is not None:
+        from_date = min(from_date, state.dirty_from)
+    full = (
+        from_date is None
+        or bool(state.error)
+        or not state.digests
+        or state.inputs_digest != inputs.fingerprint
+    )
+    since = None if full else date(from_date.year, 1, 1)
+    rows = transaction_rows(household=household, since=since)
+    targets = lot_selection_targets(household=household, rows=rows)
+    fresh = _bucket_digests(rows, inputs, targets)
+
+    if full:
+        changed = set(fresh)
+        replay_rows = rows
+        digests = fresh
+    else:
+        changed, digests = _changes(state.digests, fresh, since.year)
+        securities = {s for key in changed for s in inputs.securities_of(key)}
+        replay_rows = (
+            transaction_rows(household=household, security_ids=securities) if securities else []
+        )
+        targets.update(lot_selection_targets(household=household, rows=replay_rows))
+        changed_cash_years = {
+            int(year)
+            for year, digest in fresh.get(CASH, {}).items()
+            if state.digests.get(CASH, {}).get(year) != digest
+        }
+        replay_rows += [
+            row
+            for row in rows
+            if row[SECURITY] is None and _year(row[TRADE_DATE]) in changed_cash_years
+        ]
+
+    txns = ledger_txns(rows=replay_rows, inputs=inputs, targets=targets)
+    result = build_ledger(txns, inputs.accounts, inputs.identity_groups)
+    securities = None if full else {s for key in changed for s in inputs.securities_of(key)}
+    _replace_rows(household, result, securities=securities)
+
+    state.digests = digests
+    state.inputs_digest = inputs.fingerprint
+    state.error = ""
+    state.dirty_from = None
+    state.rebuilt_at = timezone.now()
+    state.save(update_fields=["digests", "inputs_digest", "error", "dirty_from", "rebuilt_at"])
+
+    if full:
+        counts = (len(rows), len(result.lots), len(result.reliefs))
+    else:
+        counts = (
+            Transaction.objects.filter(account__household=household).count(),
+            TaxLot.objects.filter(household=household).count(),
+            LotRelief.objects.filter(household=household).count(),
+        )
+    return LedgerRebuildResult(
+        household_id=household.pk,
+        full=full,
+        transactions=counts[0],
+        replayed=len(txns),
+        groups_replayed=len(changed - {CASH}),
+        open_lots=counts[1],
+        reliefs=counts[2],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _bucket_digests(rows: Iterable[TransactionRow], inputs: LedgerInputs, targets: dict) -> Digests:
+    """Return a digest of each (group, year) bucket of rows. A row with a lot selection
+    also carries the transactions its ids resolve to, so re-pointing an id is a change."""
+    buckets: dict[tuple[str, int], list] = {}
+    key_of: dict[int | None, str] = {}
+    for row in rows:
+        security = row[SECURITY]
+        group = key_of.get(security)
+        if group is None:
+            group = key_of[security] = inputs.group_key(security)
+        if row[LOT_SELECTION]:
+            row = (*row, resolved_selection(row, targets))
+        bucket = (group, _year(row[TRADE_DATE]))
+        if bucket in buckets:
+            buckets[bucket].append(row)
+        else:
+            buckets[bucket] = [row]
+    digests: Digests = {}
+    for (group, year), items in buckets.items():
+        digests.setdefault(group, {})[str(year)] = _digest(items)
+    return digests
+
+
+def _digest(items: list) -> str:
+    """Return a short digest of rows of plain values (int, str, date, Decimal, float, None).
+
+    Pickle in fast mode writes no memo references, so equal values always give equal
+    bytes, whichever objects hold them; it is several times faster than ``repr``.
+    """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
+    pickler.dump(items)
+    return hashlib.blake2b(buffer.getbuffer(), digest_size=8).hexdigest()
+
+
+def _changes(stored: Digests, fresh: Digests, first_year: int) -> tuple[set[str], Digests]:
+    """Return the groups whose buckets from ``first_year`` on differ, and the digests to
+    store: the stored buckets before ``first_year`` with the fresh ones after it."""
+    changed: set[str] = set()
+    merged: Digests = {}
+    for group in stored.keys() | fresh.keys():
+        kept = {y: d for y, d in stored.get(group, {}).items() if int(y) < first_year}
+        recent = {y: d for y, d in stored.get(group, {}).items() if int(y) >= first_year}
+        now = fresh.get(group, {})
+        if recent != now:
+            changed.add(group)
+        if kept or now:
+            merged[group] = kept | now
+    return changed, merged
+
+
+LOT_COLUMNS = (
+    "household_id",
+    "account_id",
+    "security_id",
+    "lot_key",
+    "opening_transaction_id",
+    "acquired",
+    "holding_period_start",
+    "quantity_original",
+    "quantity",
+    "cost_original",
+    "cost_basis",
+    "wash_sale_adjustment",
+)
+RELIEF_COLUMNS = (
+    "household_id",
+    "account_id",
+    "security_id",
+    "lot_key",
+    "opening_transaction_id",
+    "sale_transaction_id",
+    "sequence",
+    "acquired",
+    "holding_period_start",
+    "sold",
+    "quantity",
+    "proceeds",
+    "cost_basis",
+    "gain",
+    "wash_sale_disallowed",
+    "term",
+    "code",
+)
+
+
+def _replace_rows(
+    household: Household, result: LedgerResult, *, securities: set[int] | None
+) -> None:
+    """Replace the household's lots and reliefs (only those of ``securities`` if given)."""
+    lots = TaxLot.objects.filter(household=household)
+    reliefs = LotRelief.objects.filter(household=household)
+    if securities is not None:
+        lots = lots.filter(security_id__in=securities)
+        reliefs = reliefs.filter(security_id__in=securities)
+    lots.delete()
+    reliefs.delete()
+    hh = household.pk
+    _insert(
+        TaxLot,
+        LOT_COLUMNS,
+        (
+            (
+                hh,
+                lot.account_id,
+                lot.security_id,
+                lot.lot_id,
+                lot.opening_txn_id,
+                lot.acquired,
+                lot.holding_period_start,
+                quantize_quantity(lot.quantity_original),
+                quantize_quantity(lot.quantity_open),
+                quantize_money(lot.cost_original),
+                quantize_money(lot.cost_open),
+                quantize_money(lot.wash_sale_adjustment),
+            )
+            for lot in result.lots
+        ),
+    )
+    position_in_sale: dict[int, int] = {}
+    rows = []
+    for relief in result.reliefs:
+        sequence = position_in_sale.get(relief.sale_txn_id, 0)
+        position_in_sale[relief.sale_txn_id] = sequence + 1
+        rows.append(
+            (
+                hh,
+                relief.account_id,
+                relief.security_id,
+                relief.lot_id,
+                relief.opening_txn_id,
+                relief.sale_txn_id,
+                sequence,
+                relief.acquired,
+                relief.holding_period_start,
+                relief.sold,
+                quantize_quantity(relief.quantity),
+                quantize_money(relief.proceeds),
+                quantize_money(relief.cost_basis),
+                quantize_money(relief.gain),
+                quantize_money(relief.wash_sale_disallowed),
+                relief.term,
+                relief.code,
+            )
+        )
+    _insert(LotRelief, RELIEF_COLUMNS, rows)
+
+
+def _insert(
+    model: type[TaxLot] | type[LotRelief], columns: tuple[str, ...], rows: Iterable
+) -> None:
+    """Insert rows the fastest way the database offers: the hot path of a full rebuild.
+
+    ``bulk_create`` would build a model instance per row, and SQLite's 999-parameter limit
+    would cut it into hundreds of statements. PostgreSQL takes the rows through ``COPY``;
+    other databases through one prepared statement run per row (``executemany``, a loop in
+    C for SQLite). Values are already what the drivers take (int, str, date, Decimal at the
+    stored precision).
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+        for batch in _batches(rows, BATCH):
+            cursor.executemany(sql, batch)
+
+
+def _batches(rows: Iterable[tuple], size: int) -> Iterable[list[tuple]]:
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _described(household: Household, exc: LedgerError) -> str:
+    """Return the error's message with the transaction named by its external id, date,
+    type, symbol and account instead of the engine's bare "transaction <id>"."""
+    pk = exc.ref.removeprefix("transaction ")
+    if pk.isdigit():
+        ref = transaction_ref_by_id(household=household, pk=int(pk))
+        if ref is not None:
+            return f"{ref}: {exc.message}"
+    return str(exc)
+
+
+def _year(value: date | str) -> int:
+    return value.year if type(value) is date else int(str(value)[:4])
