@@ -1,11 +1,20 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from portfolios.api.ledger import HoldingListApi, LotListApi, RealizedGainListApi
 from portfolios.api.prices import PriceListApi
+from portfolios.api.transactions import TransactionViewSet
 from portfolios.api.views import AccountViewSet, SecurityViewSet
 
 router = SimpleRouter()
 router.register("accounts", AccountViewSet, basename="account")
 router.register("securities", SecurityViewSet, basename="security")
+router.register("transactions", TransactionViewSet, basename="transaction")
 
-urlpatterns = [path("prices/", PriceListApi.as_view(), name="prices"), *router.urls]
+urlpatterns = [
+    path("prices/", PriceListApi.as_view(), name="prices"),
+    path("holdings/", HoldingListApi.as_view(), name="api-holdings"),
+    path("lots/", LotListApi.as_view(), name="api-lots"),
+    path("realized-gains/", RealizedGainListApi.as_view(), name="api-realized-gains"),
+    *router.urls,
+]

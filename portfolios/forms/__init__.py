@@ -1,0 +1,1 @@
+"""Browser forms; they collect input, and services validate and write it."""

@@ -1,0 +1,23 @@
+"""manage.py import_dividends FILE: dividend events, ``symbol,ex_date,pay_date,amount``."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from portfolios.management.commands.import_prices import (
+    market_data_rejection,
+    market_data_summary,
+)
+from portfolios.management.commands.import_transactions import read_upload
+from portfolios.services.imports import dividends_import
+
+
+class Command(BaseCommand):
+    help = "Import dividend events (amount per share) from a file, all or nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+
+    def handle(self, *args, **options):
+        result = dividends_import(content=read_upload(options["file"]))
+        if not result.ok:
+            raise CommandError(market_data_rejection(options["file"], result))
+        self.stdout.write(market_data_summary("dividends", options["file"], result))

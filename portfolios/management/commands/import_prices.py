@@ -1,0 +1,38 @@
+"""manage.py import_prices FILE: daily closes, ``symbol,date,close``."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from portfolios.management.commands.import_transactions import read_upload
+from portfolios.services.imports import MarketDataImportResult, prices_import
+
+
+def market_data_summary(kind: str, path: str, result: MarketDataImportResult) -> str:
+    """Return what a prices or dividends import wrote, for the command's output."""
+    lines = [
+        f"{Path(path).name}: {result.rows} {kind} for {result.symbols} symbols "
+        f"({result.added} added, {result.updated} updated), "
+        f"new symbols {len(result.new_symbols)}"
+    ]
+    if result.new_symbols:
+        lines.append("new symbols to review: " + ", ".join(result.new_symbols))
+    return "\n".join(lines)
+
+
+def market_data_rejection(path: str, result: MarketDataImportResult) -> str:
+    header = f"{Path(path).name} rejected, nothing imported ({len(result.errors)} problems):"
+    return "\n".join([header, *result.errors])
+
+
+class Command(BaseCommand):
+    help = "Import daily closes from a symbol,date,close file, all or nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+
+    def handle(self, *args, **options):
+        result = prices_import(content=read_upload(options["file"]))
+        if not result.ok:
+            raise CommandError(market_data_rejection(options["file"], result))
+        self.stdout.write(market_data_summary("prices", options["file"], result))

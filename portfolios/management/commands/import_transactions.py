@@ -1,0 +1,77 @@
+"""manage.py import_transactions --household NAME FILE [--format F] [--account ACC] [--dry-run]"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from portfolios.imports import FORMATS, MAX_FILE_BYTES
+from portfolios.models import Account, Household
+from portfolios.services.imports import ImportResult, transactions_import
+
+
+def read_upload(path: str) -> bytes:
+    """Return a file's bytes, reading at most one byte past the size limit (the import
+    refuses the file then, without loading all of it)."""
+    try:
+        with Path(path).open("rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+class Command(BaseCommand):
+    help = "Import a transactions file into a household, all or nothing (DESIGN §3)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="Hearth CSV, OFX/QFX, or a broker's CSV export")
+        parser.add_argument("--household", required=True, help="household name")
+        parser.add_argument("--format", choices=FORMATS, help="default: recognised from the file")
+        parser.add_argument(
+            "--account", help="account for files that name none (OFX, broker exports)"
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check the file and write nothing"
+        )
+
+    def handle(self, *args, **options):
+        try:
+            household = Household.objects.get(name=options["household"])
+        except Household.DoesNotExist:
+            raise CommandError(f"no household named '{options['household']}'") from None
+        account = None
+        if options["account"]:
+            account = Account.objects.filter(household=household, name=options["account"]).first()
+            if account is None:
+                raise CommandError(f"no account named '{options['account']}' in {household.name}")
+        path = options["file"]
+        result = transactions_import(
+            household=household,
+            content=read_upload(path),
+            filename=Path(path).name,
+            format=options["format"],
+            account=account,
+            dry_run=options["dry_run"],
+        )
+        if not result.ok:
+            raise CommandError(self._rejection(path, result))
+        self.stdout.write(self._summary(path, result))
+
+    @staticmethod
+    def _summary(path: str, result: ImportResult) -> str:
+        verb = "would add" if result.dry_run else "added"
+        lines = [
+            f"{Path(path).name} ({result.format}): {verb} {result.added}, "
+            f"duplicates {result.duplicates}, skipped {len(result.skipped)}, "
+            f"new symbols {len(result.new_symbols)}"
+        ]
+        if result.new_symbols:
+            lines.append("new symbols to review: " + ", ".join(result.new_symbols))
+        lines.extend(f"skipped {reason}" for reason in result.skipped)
+        if result.dry_run:
+            lines.append("dry run: nothing was written")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _rejection(path: str, result: ImportResult) -> str:
+        header = f"{Path(path).name} rejected, nothing imported ({len(result.errors)} problems):"
+        return "\n".join([header, *result.errors])

@@ -1,0 +1,123 @@
+"""Browser pages of the derived ledger: holdings, the lots of a position, realized gains."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from portfolios.calculations.lots import LedgerError
+from portfolios.models import Account, Household, LedgerState, Security, Transaction
+from portfolios.selectors.accounts import account_get
+from portfolios.selectors.ledger import (
+    holdings_report,
+    open_lots_list,
+    realized_gain_totals,
+    realized_gain_years,
+    realized_gains_list,
+)
+from portfolios.services.ledger import ledger_refresh_if_stale
+from portfolios.views.households import current_membership_or_404
+
+
+class HoldingsForm(forms.Form):
+    view = forms.ChoiceField(
+        choices=[("accounts", "Per account"), ("consolidated", "Consolidated")],
+        required=False,
+    )
+    as_of = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@login_required
+def holdings_page(request: HttpRequest) -> HttpResponse:
+    household = current_membership_or_404(request).household
+    ledger_refresh_if_stale(household=household)
+    form = HoldingsForm(request.GET or None)
+    valid = form.is_bound and form.is_valid()
+    consolidated = valid and form.cleaned_data["view"] == "consolidated"
+    as_of = form.cleaned_data["as_of"] if valid else None
+    error = ""
+    try:
+        report = holdings_report(household=household, as_of=as_of, consolidated=consolidated)
+    except LedgerError as exc:
+        report, error = None, str(exc)
+    return render(
+        request,
+        "portfolios/holdings.html",
+        {
+            "form": form,
+            "report": report,
+            "consolidated": consolidated,
+            "ledger_error": error or _stored_error(household),
+        },
+    )
+
+
+@login_required
+def position_lots_page(request: HttpRequest, security_pk: int) -> HttpResponse:
+    household = current_membership_or_404(request).household
+    ledger_refresh_if_stale(household=household)
+    security = _held_security_or_404(household, security_pk)
+    account = None
+    if request.GET.get("account"):
+        account = _account_or_404(household, request.GET["account"])
+    lots = open_lots_list(household=household, security=security, account=account)
+    return render(
+        request,
+        "portfolios/position_lots.html",
+        {
+            "security": security,
+            "account": account,
+            "lots": lots,
+            "today": timezone.localdate(),
+            "quantity": sum(row.lot.quantity for row in lots),
+            "cost_basis": sum(row.lot.cost_basis for row in lots),
+        },
+    )
+
+
+@login_required
+def realized_gains_page(request: HttpRequest) -> HttpResponse:
+    household = current_membership_or_404(request).household
+    ledger_refresh_if_stale(household=household)
+    years = realized_gain_years(household=household)
+    year = _year_param(request.GET.get("year"), default=years[0] if years else None)
+    reliefs = realized_gains_list(household=household, year=year)
+    return render(
+        request,
+        "portfolios/realized_gains.html",
+        {
+            "year": year,
+            "years": years,
+            "reliefs": reliefs,
+            "totals": realized_gain_totals(reliefs),
+            "ledger_error": _stored_error(household),
+        },
+    )
+
+
+def _held_security_or_404(household: Household, pk: int) -> Security:
+    """Return a security the household has traded; any other answers 404."""
+    traded = Transaction.objects.filter(account__household=household, security_id=pk)
+    security = Security.objects.filter(pk=pk).first()
+    if security is None or not traded.exists():
+        raise Http404("No such position.")
+    return security
+
+
+def _account_or_404(household: Household, ref: str) -> Account:
+    try:
+        return account_get(household=household, ref=ref)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
+
+
+def _year_param(value: str | None, *, default: int | None) -> int:
+    if value and value.isdigit() and 1900 <= int(value) <= 2200:
+        return int(value)
+    return default or timezone.localdate().year
+
+
+def _stored_error(household: Household) -> str:
+    state = LedgerState.objects.filter(household=household).only("error").first()
+    return state.error if state else ""

@@ -1,0 +1,108 @@
+"""manage.py import_prices / import_dividends (DESIGN §3, §4): counts, errors, all or nothing."""
+
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from portfolios.models import DividendEvent, Price, Security
+from tests.portfolios.factories import SecurityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(command: str, path) -> str:
+    out = StringIO()
+    call_command(command, str(path), stdout=out)
+    return out.getvalue()
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "market.csv"
+    path.write_text(text)
+    return path
+
+
+def test_import_prices_counts_added_and_updated_closes(tmp_path):
+    # given VTI is known and already has the 2024-01-02 close
+    vti = SecurityFactory(symbol="VTI")
+    Price.objects.create(security=vti, date=date(2024, 1, 2), close=Decimal("99"))
+    path = write(
+        tmp_path,
+        "symbol,date,close\n"
+        "VTI,2024-01-02,100.50\n"
+        "VTI,2024-01-03,101.25\n"
+        "newco,2024-01-03,12\n",
+    )  # fmt: skip
+    # when
+    output = run("import_prices", path)
+    # then 3 rows for 2 symbols: VTI 01-02 replaces the stored close, the other 2 are new
+    assert "market.csv: 3 prices for 2 symbols (2 added, 1 updated), new symbols 1" in output
+    assert "new symbols to review: NEWCO" in output
+    assert Price.objects.get(security=vti, date=date(2024, 1, 2)).close == Decimal("100.5")
+    newco = Security.objects.get(symbol="NEWCO")
+    assert (newco.kind, newco.asset_class, newco.needs_review) == ("unknown", "unknown", True)
+    assert Price.objects.count() == 3
+
+
+def test_import_prices_rejects_the_file_naming_every_bad_row(tmp_path):
+    # given lines 3 and 4 are bad, line 2 is good
+    path = write(
+        tmp_path,
+        "symbol,date,close\nVTI,2024-01-02,100.50\nVTI,2024-13-01,101\nBND,2024-01-03,-5\n",
+    )
+    # when
+    with pytest.raises(CommandError) as raised:
+        run("import_prices", path)
+    # then nothing is written, not even line 2, and no symbol is created
+    assert str(raised.value).splitlines() == [
+        "market.csv rejected, nothing imported (2 problems):",
+        "line 3, column date: is not a real date, got '2024-13-01'",
+        "line 4, column close: must be a positive number, got '-5'",
+    ]
+    assert Price.objects.count() == 0
+    assert Security.objects.count() == 0
+
+
+def test_import_prices_refuses_a_file_without_its_columns(tmp_path):
+    with pytest.raises(CommandError, match="rejected, nothing imported"):
+        run("import_prices", write(tmp_path, "ticker,day,price\nVTI,2024-01-02,1\n"))
+
+
+def test_import_dividends_counts_and_replaces_by_ex_date(tmp_path):
+    # given SCHD's March event is stored with last year's amount
+    schd = SecurityFactory(symbol="SCHD")
+    DividendEvent.objects.create(
+        security=schd, ex_date=date(2024, 3, 20), pay_date=date(2024, 3, 25), amount=Decimal("0.6")
+    )
+    path = write(
+        tmp_path,
+        "symbol,ex_date,pay_date,amount\n"
+        "SCHD,2024-03-20,2024-03-25,0.6113\n"
+        "SCHD,2024-06-26,2024-07-01,0.8241\n",
+    )
+    # when
+    output = run("import_dividends", path)
+    # then
+    assert "market.csv: 2 dividends for 1 symbols (1 added, 1 updated), new symbols 0" in output
+    assert DividendEvent.objects.get(ex_date=date(2024, 3, 20)).amount == Decimal("0.6113")
+    assert DividendEvent.objects.count() == 2
+
+
+def test_import_dividends_rejects_bad_rows(tmp_path):
+    path = write(
+        tmp_path,
+        "symbol,ex_date,pay_date,amount\n"
+        "SCHD,2024-03-20,,0.61\n"
+        "SCHD,2024-03-20,2024-03-25,0.61\n"
+        "SCHD,2024-03-20,2024-03-25,0.62\n",
+    )
+    with pytest.raises(CommandError) as raised:
+        run("import_dividends", path)
+    assert str(raised.value).splitlines()[1:] == [
+        "line 2, column pay_date: is required",
+        "line 4, column ex_date: SCHD ex 2024-03-20 is already on line 3",
+    ]
+    assert DividendEvent.objects.count() == 0
