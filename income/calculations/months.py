@@ -1,7 +1,8 @@
 """Calendar-month arithmetic for payment schedules."""
 
 import calendar
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def first_of_month(day: date) -> date:
@@ -31,3 +32,12 @@ def month_starts(first_month: date, count: int) -> list[date]:
     """Return the first days of `count` consecutive months starting at `first_month`'s month."""
     start = first_of_month(first_month)
     return [add_months(start, offset) for offset in range(count)]
+
+
+def local_date(moment: datetime, time_zone: str) -> date:
+    """Return the calendar day `moment` (aware) falls on in `time_zone`; UTC if it is unknown."""
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone).date()

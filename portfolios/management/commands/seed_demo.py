@@ -20,6 +20,11 @@ class Command(BaseCommand):
                 "(DEBUG or DEMO_MODE=true)"
             )
         result = demo_seed(today=today, reset=reset)
+        if result.created:
+            # Income settings and a year of month-start projections, for the income pages.
+            from income.services.demo import demo_income_seed
+
+            demo_income_seed(household=result.household, today=today)
         if not result.created:
             self.stdout.write(f"{DEMO_HOUSEHOLD} already exists (use --reset to recreate it)")
         else:

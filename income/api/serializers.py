@@ -1,0 +1,82 @@
+"""Input and output serializers of the income routes (DESIGN §5)."""
+
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from income.selectors.projections import PROJECTION_MONTHS
+from income.selectors.received import GROUPS
+
+
+def decimal_string(value: Decimal) -> str:
+    """Return the exact decimal as a plain string without trailing zeros ("12.5", "0.3333").
+
+    The same form as the other routes' numbers (`portfolios.api`).
+    """
+    normalized = value.normalize()
+    return "0" if normalized == 0 else format(normalized, "f")
+
+
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class ExactDecimalField(serializers.Field):
+    """A read-only decimal written as the string of its exact value."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Decimal) -> str:
+        return decimal_string(value)
+
+
+class DateRangeSerializer(serializers.Serializer):
+    """`start` and `end` (ISO dates, both included); `end` may not precede `start`."""
+
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end and end < start:
+            raise serializers.ValidationError({"end": ["end must not be before start."]})
+        return attrs
+
+
+class IncomeFilterSerializer(DateRangeSerializer):
+    group_by = serializers.ChoiceField(choices=GROUPS, default="month")
+
+
+class IncomeRowSerializer(serializers.Serializer):
+    """One group of received income: the `group_by` column (only that one) and the amount."""
+
+    month = serializers.DateField(required=False)
+    source = serializers.CharField(required=False)
+    account = serializers.CharField(required=False)
+    symbol = serializers.CharField(required=False)
+    amount = ExactDecimalField()
+
+
+class ProjectionFilterSerializer(serializers.Serializer):
+    months = serializers.IntegerField(min_value=1, max_value=PROJECTION_MONTHS, default=12)
+
+
+class ProjectedPaymentSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    pay_date = serializers.DateField()
+    account = serializers.CharField(source="account.name")
+    symbol = serializers.CharField()
+    source = serializers.CharField()
+    amount = ExactDecimalField()
+    status = serializers.CharField()
+
+
+class CalendarEntrySerializer(serializers.Serializer):
+    pay_date = serializers.DateField()
+    ex_date = serializers.DateField(allow_null=True)
+    account = serializers.CharField()
+    symbol = serializers.CharField()
+    source = serializers.CharField()
+    amount = ExactDecimalField()
+    status = serializers.CharField()

@@ -1,0 +1,1 @@
+"""Writes of the income app: stored projections, month-start snapshots, settings."""
