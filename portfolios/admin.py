@@ -74,3 +74,12 @@ class ImportBatchAdmin(admin.ModelAdmin):
 admin.site.register(models.Sleeve)
 admin.site.register(models.Target)
 admin.site.register(models.IdentityGroup)
+
+
+@admin.register(models.LedgerState)
+class LedgerStateAdmin(admin.ModelAdmin):
+    """Derived-ledger status per household; rebuilt by `manage.py recompute`, not edited."""
+
+    list_display = ["household", "rebuilt_at", "dirty_from", "error"]
+    readonly_fields = ["household", "rebuilt_at", "dirty_from", "error"]
+    exclude = ["digests", "inputs_digest"]

@@ -2,7 +2,14 @@
 
 from importlib import import_module
 
-from portfolios.providers.base import Close, PriceProvider, ProviderError
+from portfolios.providers.base import (
+    Close,
+    Dividend,
+    FxClose,
+    PriceProvider,
+    ProviderError,
+    Split,
+)
 
 PROVIDERS = {
     "demo": "portfolios.providers.demo.DemoProvider",
@@ -28,4 +35,13 @@ def get_provider(name: str | None = None) -> PriceProvider:
     return getattr(import_module(module_name), class_name)()
 
 
-__all__ = ["PROVIDERS", "Close", "PriceProvider", "ProviderError", "get_provider"]
+__all__ = [
+    "PROVIDERS",
+    "Close",
+    "Dividend",
+    "FxClose",
+    "PriceProvider",
+    "ProviderError",
+    "Split",
+    "get_provider",
+]

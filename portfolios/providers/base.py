@@ -11,6 +11,36 @@ class Close:
     close: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class Dividend:
+    """A distribution per share; providers that only know the ex-date repeat it as pay date."""
+
+    symbol: str
+    ex_date: date
+    pay_date: date
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A split effective on `date`: `ratio_new` shares for every `ratio_old` held."""
+
+    symbol: str
+    date: date
+    ratio_new: Decimal
+    ratio_old: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FxClose:
+    """Units of `quote` per one unit of `base` at a day's close (as the FxRate model)."""
+
+    base: str
+    quote: str
+    date: date
+    rate: Decimal
+
+
 class ProviderError(Exception):
     """A provider could not answer; `permanent` errors are not worth retrying."""
 
@@ -21,7 +51,11 @@ class ProviderError(Exception):
 
 
 class PriceProvider:
-    """Fetches daily closes. Subclasses implement fetch_closes for one symbol at a time."""
+    """Fetches daily closes, corporate actions and FX rates, one symbol at a time.
+
+    Subclasses implement `fetch_closes`; dividends, splits and FX rates default to nothing,
+    for providers (such as a folder of closes) that do not know them.
+    """
 
     name = "base"
     synthetic = False
@@ -29,6 +63,18 @@ class PriceProvider:
     def fetch_closes(self, symbol: str, start: date, end: date) -> Iterable[Close]:
         """Return the closes of symbol for trading days in [start, end]."""
         raise NotImplementedError
+
+    def fetch_dividends(self, symbol: str, start: date, end: date) -> Iterable[Dividend]:
+        """Return the dividends of symbol with an ex-date in [start, end]."""
+        return []
+
+    def fetch_splits(self, symbol: str, start: date, end: date) -> Iterable[Split]:
+        """Return the splits of symbol effective in [start, end]."""
+        return []
+
+    def fetch_fx(self, base: str, quote: str, start: date, end: date) -> Iterable[FxClose]:
+        """Return the daily rates (quote per one base) in [start, end]."""
+        return []
 
     def fetch_many(self, symbols: Sequence[str], start: date, end: date) -> Iterable[Close]:
         for symbol in symbols:

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from portfolios.providers.base import Close, PriceProvider
+from portfolios.providers.base import Close, FxClose, PriceProvider
 
 EPOCH = date(1995, 1, 2)
 ANCHOR = (date(2020, 1, 2) - EPOCH).days
@@ -51,3 +51,27 @@ class DemoProvider(PriceProvider):
                 continue
             closes.append(Close(symbol, day, Decimal(f"{path[offset]:.4f}")))
         return closes
+
+    def fetch_fx(self, base: str, quote: str, start: date, end: date):
+        """Return a deterministic synthetic rate per weekday (quote per base).
+
+        The rate swings slowly around a level between 0.8 and 1.4 set by the pair; both
+        directions come from one curve, so EURUSD is 1 / USDEUR (to the 6 places returned).
+        """
+        base, quote = base.upper(), quote.upper()
+        if end < start or base == quote:
+            return []
+        first, second = sorted((base, quote))
+        seed = int.from_bytes(hashlib.sha256(f"{first}{second}".encode()).digest()[:4], "big")
+        level = 0.8 + (seed % 600) / 1000
+        phase = (seed % 360) * np.pi / 180
+        rates = []
+        for ordinal in range(start.toordinal(), end.toordinal() + 1):
+            day = date.fromordinal(ordinal)
+            if day.weekday() >= 5:
+                continue
+            rate = level * np.exp(0.08 * np.sin(2 * np.pi * ordinal / 1200 + phase))
+            if base != first:
+                rate = 1 / rate
+            rates.append(FxClose(base, quote, day, Decimal(f"{rate:.6f}")))
+        return rates

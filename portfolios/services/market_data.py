@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from portfolios.models import DividendEvent, Price, Security, Transaction
@@ -65,6 +65,8 @@ class RefreshResult:
     symbols: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     transient: list[str] = field(default_factory=list)
+    # Security id -> its earliest close written now: where valuations must recompute from.
+    first_new: dict[int, date] = field(default_factory=dict)
 
 
 def prices_refresh(
@@ -86,8 +88,17 @@ def prices_refresh(
         securities = securities.filter(
             pk__in=Transaction.objects.filter(security__isnull=False).values("security_id")
         )
+    # Subqueries, not joins: annotating two reverse relations at once would join every close
+    # with every trade of the security (millions of rows on a long history).
     securities = securities.annotate(
-        last_price=Max("prices__date"), first_trade=Min("transactions__trade_date")
+        last_price=Subquery(
+            Price.objects.filter(security=OuterRef("pk")).order_by("-date").values("date")[:1]
+        ),
+        first_trade=Subquery(
+            Transaction.objects.filter(security=OuterRef("pk"))
+            .order_by("trade_date")
+            .values("trade_date")[:1]
+        ),
     )
     result = RefreshResult(provider=provider.name)
     for security in securities:
@@ -110,4 +121,6 @@ def prices_refresh(
             closes=((security, c.date, c.close) for c in closes), source=provider.name
         )
         result.symbols += 1
+        if closes:
+            result.first_new[security.pk] = min(c.date for c in closes)
     return result
