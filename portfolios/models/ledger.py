@@ -84,8 +84,10 @@ class Transaction(TimeStampedModel):
     income_class = models.CharField(max_length=20, choices=IncomeClass.choices, blank=True)
     split_new = models.DecimalField(**QUANTITY, null=True, blank=True)
     split_old = models.DecimalField(**QUANTITY, null=True, blank=True)
+    # RESTRICT, not PROTECT: an account with transfers into it cannot be deleted alone, but
+    # deleting the whole household (which cascades to both ends) is allowed.
     to_account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers_in"
+        Account, on_delete=models.RESTRICT, null=True, blank=True, related_name="transfers_in"
     )
     lot_selection = models.CharField(
         max_length=500, blank=True, help_text="Specific lots: ID or ID:QTY, ';'-separated"

@@ -61,7 +61,12 @@ class StooqProvider(PriceProvider):
 
     def _download(self, stooq_name: str, symbol: str, start: date, end: date):
         query = urlencode(
-            {"s": stooq_name, "d1": start.strftime("%Y%m%d"), "d2": end.strftime("%Y%m%d"), "i": "d"}
+            {
+                "s": stooq_name,
+                "d1": start.strftime("%Y%m%d"),
+                "d2": end.strftime("%Y%m%d"),
+                "i": "d",
+            }
         )
         body = fetch_url(DOWNLOAD_URL.format(query=query), symbol=symbol)
         return parse_stooq_csv(body, symbol, start, end)

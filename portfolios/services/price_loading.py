@@ -52,7 +52,10 @@ def _copy_load(rows: Iterable[Row], source: str) -> int:
             iterator = iter(rows)
             while chunk := list(itertools.islice(iterator, COPY_CHUNK_ROWS)):
                 copy.write(
-                    "".join(f"{security}\t{day.isoformat()}\t{close}\n" for security, day, close in chunk)
+                    "".join(
+                        f"{security}\t{day.isoformat()}\t{close}\n"
+                        for security, day, close in chunk
+                    )
                 )
                 count += len(chunk)
         cursor.execute(
@@ -78,7 +81,8 @@ def _executemany_load(rows: Iterable[Row], source: str) -> int:
     with connection.cursor() as cursor:
         while chunk := list(itertools.islice(iterator, UPSERT_BATCH)):
             cursor.executemany(
-                sql, [(security, day.isoformat(), str(close), source) for security, day, close in chunk]
+                sql,
+                [(security, day.isoformat(), str(close), source) for security, day, close in chunk],
             )
             count += len(chunk)
     return count

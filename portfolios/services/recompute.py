@@ -29,23 +29,12 @@ def household_recompute(*, household: Household, from_date: date | None = None) 
     ledger = ledger_rebuild(household=household, from_date=from_date)
     summary: dict = {"household": household.pk, "ledger": ledger.as_dict()}
 
-    # The reporting and income services are being written alongside this one. Until they
-    # land, a missing module skips its step; remove both guards once they exist.
-    try:
-        from reporting.services.valuations import valuations_rebuild
-    except ImportError:
-        valuations_rebuild = None
-    try:
-        from income.services.projections import projections_rebuild
-    except ImportError:
-        projections_rebuild = None
+    # Imported here: both apps import portfolios, so a module-level import would be circular.
+    from income.services.projections import projections_rebuild
+    from reporting.services.valuations import valuations_rebuild
 
-    if valuations_rebuild is not None:
-        summary["valuations"] = _jsonable(
-            valuations_rebuild(household=household, from_date=from_date)
-        )
-    if projections_rebuild is not None:
-        summary["projections"] = _jsonable(projections_rebuild(household=household))
+    summary["valuations"] = _jsonable(valuations_rebuild(household=household, from_date=from_date))
+    summary["projections"] = _jsonable(projections_rebuild(household=household))
     return summary
 
 
