@@ -18,6 +18,7 @@ DEMO_HOUSEHOLD = "Demo household"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
 HISTORY_YEARS = 4
+TARGET_VALUE = Decimal(650_000)
 
 SLEEVE_TARGETS = {
     "core": {"us_equity": 55, "intl_equity": 20, "bonds": 25},
@@ -67,7 +68,7 @@ def demo_seed(*, today: date | None = None, reset: bool = False) -> DemoSeedResu
         ),
         source="demo",
     )
-    history = build_demo_history(closes=closes, today=today, start=start)
+    history = build_demo_history(closes=closes, today=today, start=start, target_value=TARGET_VALUE)
     result = transactions_import(
         household=household,
         content=history.to_csv().encode(),

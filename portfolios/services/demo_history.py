@@ -8,7 +8,7 @@ touches the database, so the same inputs always give the same household.
 import csv
 import io
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -121,6 +121,7 @@ class DemoHistory:
     rows: list[dict] = field(default_factory=list)
     dividends: list[tuple[str, date, date, Decimal]] = field(default_factory=list)
     wash_sale: tuple[str, date] | None = None
+    value: Decimal = Decimal(0)  # positions at today's close plus cash
 
     def to_csv(self) -> str:
         columns = ["date", "account", "type", "symbol", "quantity", "price", "amount", "fees",
@@ -214,7 +215,11 @@ class _Builder:
 
 
 def build_demo_history(
-    *, closes: dict[str, dict[date, Decimal]], today: date, start: date
+    *,
+    closes: dict[str, dict[date, Decimal]],
+    today: date,
+    start: date,
+    target_value: Decimal | None = None,
 ) -> DemoHistory:
     """Return the demo's rows from start to today.
 
@@ -226,8 +231,24 @@ def build_demo_history(
        income account writes covered calls for monthly premium.
     5. A VXUS lot is sold at a loss and bought back 12 days later: a wash sale.
     """
+    if target_value is not None:
+        # Synthetic prices drift differently for each "today": scale the contributions so the
+        # household is worth about target_value now, whenever the demo is seeded.
+        trial = _build(closes=closes, today=today, start=start, scale=Decimal(1))
+        scale = target_value / trial.value
+        return _build(closes=closes, today=today, start=start, scale=scale)
+    return _build(closes=closes, today=today, start=start, scale=Decimal(1))
+
+
+def _build(
+    *, closes: dict[str, dict[date, Decimal]], today: date, start: date, scale: Decimal
+) -> DemoHistory:
     securities = {s.symbol: s for s in demo_securities(today)}
-    accounts = demo_accounts(today)
+    accounts = [
+        replace(a, deposit=(a.deposit * scale).quantize(Decimal(1)),
+                monthly_deposit=(a.monthly_deposit * scale).quantize(Decimal(1)))
+        for a in demo_accounts(today)
+    ]  # fmt: skip
     b = _Builder(closes, today)
     first_day = _weekday_on_or_after(start)
 
@@ -258,6 +279,9 @@ def build_demo_history(
         day += timedelta(days=1)
     if isinstance(wash_plan, tuple):
         b.history.wash_sale = wash_plan
+    b.history.value = sum(
+        (qty * b.close(symbol, today) for (_, symbol), qty in b.shares.items()), Decimal(0)
+    ) + sum(b.cash.values(), Decimal(0))
     return b.history
 
 

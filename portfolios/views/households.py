@@ -1,5 +1,8 @@
 """Browser pages: the dashboard, the household switcher and account pages."""
 
+from collections import defaultdict
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -7,10 +10,13 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from alerts.selectors import alert_list
 from portfolios.middleware import SESSION_KEY
 from portfolios.models import Account
 from portfolios.selectors.accounts import account_cash_balances, account_get, account_list
 from portfolios.selectors.households import membership_for_household
+from portfolios.selectors.ledger import holdings_report
+from portfolios.services.ledger import ledger_refresh_if_stale
 
 
 def current_membership_or_404(request: HttpRequest):
@@ -25,14 +31,64 @@ def current_membership_or_404(request: HttpRequest):
 def dashboard(request: HttpRequest) -> HttpResponse:
     membership = current_membership_or_404(request)
     household = membership.household
-    accounts = list(account_list(household=household))
+    ledger_refresh_if_stale(household=household)
+    report = holdings_report(household=household)
     balances = account_cash_balances(household=household)
-    rows = [{"account": account, "cash": balances.get(account.pk, 0)} for account in accounts]
+    invested_by_account: dict[int, Decimal] = defaultdict(Decimal)
+    unpriced: set[int] = set()
+    for holding in report.holdings:
+        if holding.market_value is None:
+            unpriced.add(holding.account_id)
+        else:
+            invested_by_account[holding.account_id] += holding.market_value
+    rows = [
+        {
+            "account": account,
+            "invested": invested_by_account[account.pk],
+            "cash": balances.get(account.pk, Decimal(0)),
+            "total": invested_by_account[account.pk] + balances.get(account.pk, Decimal(0)),
+            "unpriced": account.pk in unpriced,
+        }
+        for account in account_list(household=household)
+    ]
+    sleeves = _sleeve_weights(household, rows, report.total)
     return render(
         request,
         "portfolios/dashboard.html",
-        {"accounts": rows, "total_cash": sum((row["cash"] for row in rows), 0)},
+        {
+            "accounts": rows,
+            "report": report,
+            "unrealized": sum(
+                (h.unrealized_gain for h in report.holdings if h.unrealized_gain is not None),
+                Decimal(0),
+            ),
+            "sleeves": sleeves,
+            "open_alerts": alert_list(household=household, status="open").count(),
+        },
     )
+
+
+def _sleeve_weights(household, rows: list[dict], total: Decimal) -> list[dict]:
+    """Return each sleeve's share of the household against its target (accounts' sleeves)."""
+    by_sleeve: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        sleeve = row["account"].default_sleeve
+        by_sleeve[sleeve.name if sleeve else "unassigned"] += row["total"]
+    result = []
+    for sleeve in household.sleeves.all():
+        weight = by_sleeve.pop(sleeve.name, Decimal(0)) / total * 100 if total else Decimal(0)
+        result.append(
+            {
+                "name": sleeve.name,
+                "weight": weight,
+                "target": sleeve.target_weight,
+                "drift": weight - sleeve.target_weight,
+            }
+        )
+    for name, value in by_sleeve.items():
+        weight = value / total * 100 if total else Decimal(0)
+        result.append({"name": name, "weight": weight, "target": None, "drift": None})
+    return result
 
 
 @login_required
