@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("portfolios.api.urls")),
     path("", include("income.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("reporting.api.urls")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
     path(
         "docs/",

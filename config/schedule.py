@@ -15,7 +15,7 @@ SCHEDULE = [
     # weekdays is after the close all year. https://crontab.guru/#30_22_*_*_1-5
     (
         "Refresh prices, then valuations and alerts",
-        "portfolios.tasks.refresh_prices_task",
+        "reporting.tasks.refresh_after_close_task",
         "SCHEDULE_REFRESH_PRICES",
         "30 22 * * 1-5",
         23 * 3600,

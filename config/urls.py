@@ -5,6 +5,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_router")),
+    path("income/", include("income.urls")),
+    path("performance/", include("reporting.urls")),
     path("", include("portfolios.urls")),
     path("", include("alerts.urls")),
 ]

@@ -254,6 +254,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 PRICE_PROVIDER = env_choice("PRICE_PROVIDER", ["demo", "csv", "yfinance", "stooq"], "demo")
 PRICE_CSV_DIR = env_str("PRICE_CSV_DIR", str(VAR_DIR / "prices"))
 RISK_FREE_RATE = env_str("RISK_FREE_RATE", "0")
+# A held security without a new close for this many XNYS sessions is reported as stale.
+STALE_PRICE_SESSIONS = env_int("STALE_PRICE_SESSIONS", 5)
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 
 LOGGING = {

@@ -76,6 +76,8 @@ _NO_CAPITAL = 1e-9
 
 def _floats(values: Sequence[Number], name: str) -> np.ndarray:
     """Return ``values`` as a float64 array, rejecting missing entries by name."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return values.astype(np.float64, copy=False)  # already numbers: no per-item loop
     try:
         return np.fromiter((float(v) for v in values), dtype=np.float64, count=len(values))
     except TypeError as error:

@@ -85,12 +85,14 @@ def test_production_settings_module_refuses_to_start_without_secret_key():
 def test_beat_schedule_entries_can_be_disabled_or_overridden(monkeypatch):
     monkeypatch.setenv("SCHEDULE_REFRESH_PRICES", "disable")
     assert not any(
-        entry["task"] == "portfolios.tasks.refresh_prices_task"
+        entry["task"] == "reporting.tasks.refresh_after_close_task"
         for entry in beat_schedule().values()
     )
     monkeypatch.setenv("SCHEDULE_REFRESH_PRICES", "0 23 * * 1-5")
     entry = next(
-        e for e in beat_schedule().values() if e["task"] == "portfolios.tasks.refresh_prices_task"
+        e
+        for e in beat_schedule().values()
+        if e["task"] == "reporting.tasks.refresh_after_close_task"
     )
     assert entry["schedule"].hour == {23}
     assert entry["options"]["expires"] > 0

@@ -106,10 +106,19 @@ def test_twr_chain_links_excel_sample_to_published_cumulative():
     # 1e-5 as published)
     cumulative = [level - 1 for level in index]
     assert cumulative == pytest.approx(
-        [0, 0.023, 0.042616491, 0.019624983, 0.049614163, 0.079603343, 0.092841403, 0.03323197,
-         -0.056182678],
+        [
+            0,
+            0.023,
+            0.042616491,
+            0.019624983,
+            0.049614163,
+            0.079603343,
+            0.092841403,
+            0.03323197,
+            -0.056182678,
+        ],
         abs=1e-7,
-    )  # fmt: skip
+    )
     assert total == pytest.approx(-0.056182678, abs=1e-5)
 
 
@@ -468,10 +477,16 @@ def test_risk_metrics_of_a_five_session_week():
     """Hand-computed: returns 2%, -1%, 3%, -2%, 1% over the sessions of 2023-06-05..09."""
     # given the base on Friday 2023-06-02 and five sessions after it
     index = _index_from_returns(
-        [date(2023, 6, 2), date(2023, 6, 5), date(2023, 6, 6), date(2023, 6, 7),
-         date(2023, 6, 8), date(2023, 6, 9)],
+        [
+            date(2023, 6, 2),
+            date(2023, 6, 5),
+            date(2023, 6, 6),
+            date(2023, 6, 7),
+            date(2023, 6, 8),
+            date(2023, 6, 9),
+        ],
         [0.02, -0.01, 0.03, -0.02, 0.01],
-    )  # fmt: skip
+    )
 
     # when
     metrics = risk_metrics(index)
@@ -499,10 +514,16 @@ def test_sharpe_subtracts_the_daily_equivalent_of_the_risk_free_rate():
     """DESIGN §7: Sharpe = (mean - rf) / sd x sqrt(252), with rf_daily = (1 + rf)^(1/252) - 1."""
     # given the five-session week above and rf chosen so that rf_daily is exactly 0.001
     index = _index_from_returns(
-        [date(2023, 6, 2), date(2023, 6, 5), date(2023, 6, 6), date(2023, 6, 7),
-         date(2023, 6, 8), date(2023, 6, 9)],
+        [
+            date(2023, 6, 2),
+            date(2023, 6, 5),
+            date(2023, 6, 6),
+            date(2023, 6, 7),
+            date(2023, 6, 8),
+            date(2023, 6, 9),
+        ],
         [0.02, -0.01, 0.03, -0.02, 0.01],
-    )  # fmt: skip
+    )
     risk_free_rate = 1.001**252 - 1
 
     # when
@@ -541,8 +562,13 @@ def test_risk_ignores_weekend_and_holiday_values():
 def test_max_drawdown_reports_recovery_date():
     """Hand-computed: 1 -> 1.2 -> 0.9 -> 1.1 -> 1.25 over explicit trading days."""
     # given
-    days = [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4),
-            date(2024, 1, 5)]  # fmt: skip
+    days = [
+        date(2024, 1, 1),
+        date(2024, 1, 2),
+        date(2024, 1, 3),
+        date(2024, 1, 4),
+        date(2024, 1, 5),
+    ]
     index = pd.Series([1.0, 1.2, 0.9, 1.1, 1.25], index=pd.DatetimeIndex(days))
 
     # when

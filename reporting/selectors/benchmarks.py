@@ -1,0 +1,115 @@
+"""Resolve what a caller means by a benchmark and read its index from stored closes.
+
+A benchmark parameter is, in this order: the name of one of the household's stored
+benchmarks; a blend `VTI:60,BND:40` (percentages, or fractions adding up to 1; without
+weights the components weigh the same); or a single ticker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+
+from portfolios.api.exceptions import ApplicationError
+from portfolios.models import Household, Security
+from reporting.calculations.benchmarks import blend_benchmark_index
+from reporting.models import Benchmark
+from reporting.services.valuation_inputs import price_book
+
+MAX_COMPONENTS = 10
+FIELD = "benchmark"
+
+
+@dataclass(frozen=True)
+class ResolvedBenchmark:
+    """Components (symbol -> weight, adding up to 1) and the rebalancing rule."""
+
+    name: str
+    weights: dict[str, Decimal]
+    rebalance: str = Benchmark.Rebalance.MONTHLY
+
+
+def _error(message: str) -> ApplicationError:
+    return ApplicationError(message, errors={FIELD: [message]})
+
+
+def parse_blend(spec: str) -> dict[str, Decimal]:
+    """Return symbol -> weight of `VTI:60,BND:40` (or `VTI:0.6,BND:0.4`, or `VTI,BND`)."""
+    parts = [part.strip() for part in spec.split(",") if part.strip()]
+    if not parts or len(parts) > MAX_COMPONENTS:
+        raise _error(f"a benchmark has 1 to {MAX_COMPONENTS} components")
+    raw: dict[str, Decimal | None] = {}
+    for part in parts:
+        symbol, _, weight = part.partition(":")
+        symbol = symbol.strip().upper()
+        if not symbol or symbol in raw:
+            raise _error(f"bad or repeated component {part!r}")
+        try:
+            raw[symbol] = Decimal(weight.strip()) if weight.strip() else None
+        except InvalidOperation:
+            raise _error(f"weight of {symbol} is not a number: {weight!r}") from None
+    if all(weight is None for weight in raw.values()):
+        share = Decimal(1) / len(raw)
+        return dict.fromkeys(raw, share)
+    if any(weight is None or weight <= 0 for weight in raw.values()):
+        raise _error("give every component a weight above zero, e.g. VTI:60,BND:40")
+    total = sum(raw.values())
+    if total == 100:
+        return {symbol: weight / 100 for symbol, weight in raw.items()}
+    if total == 1:
+        return dict(raw)
+    raise _error(f"weights must add up to 100 (or 1), got {total}")
+
+
+def benchmark_resolve(*, household: Household, spec: str) -> ResolvedBenchmark:
+    """Return the benchmark named by spec (stored name, blend or ticker)."""
+    spec = (spec or "").strip()
+    if not spec:
+        raise _error("name a benchmark: a ticker, a blend like VTI:60,BND:40, or a saved one")
+    stored = Benchmark.objects.filter(household=household, name__iexact=spec).first()
+    if stored is not None:
+        weights = {
+            str(item["symbol"]).upper(): Decimal(str(item["weight"])) for item in stored.components
+        }
+        return ResolvedBenchmark(stored.name, weights, stored.rebalance)
+    return ResolvedBenchmark(spec.upper(), parse_blend(spec))
+
+
+def benchmark_list(*, household: Household) -> list[Benchmark]:
+    """Return the household's stored benchmarks, the default first."""
+    return list(Benchmark.objects.filter(household=household))
+
+
+def benchmark_index(*, benchmark: ResolvedBenchmark, start: date, end: date) -> pd.Series:
+    """Return the benchmark's cumulative index on every day from start (1.0) to end.
+
+    Closes come from stored prices (no request reaches a provider); a component without
+    any close up to ``end`` is a 400 naming the benchmark.
+    """
+    securities = {}
+    for security_id, symbol in (
+        Security.objects.filter(symbol__in=list(benchmark.weights))
+        .order_by("symbol", "exchange")
+        .values_list("pk", "symbol")
+    ):
+        securities.setdefault(symbol, security_id)
+    unknown = sorted(set(benchmark.weights) - set(securities))
+    if unknown:
+        raise _error(f"no prices stored for {', '.join(unknown)}")
+    book = price_book(
+        security_ids=list(securities.values()),
+        first_day=(start - timedelta(days=7)).toordinal(),
+        last_day=end.toordinal(),
+    )
+    prices = {}
+    for symbol, security_id in securities.items():
+        series = book.series(security_id)
+        if series is None:
+            raise _error(f"no prices stored for {symbol} up to {end}")
+        prices[symbol] = series
+    return blend_benchmark_index(
+        prices, benchmark.weights, benchmark.rebalance, start=start, end=end
+    )
