@@ -29,6 +29,15 @@ SCHEDULE = [
         "30 23 * * 1-5",
         23 * 3600,
     ),
+    # Hourly: each household gets its weekly income report at Monday 07:00 in its own time
+    # zone (reporting.calculations.report_weeks). https://crontab.guru/#10_*_*_*_*
+    (
+        "Send weekly income reports",
+        "reporting.tasks.send_income_reports_task",
+        "SCHEDULE_INCOME_REPORTS",
+        "10 * * * *",
+        55 * 60,
+    ),
     # Keep each household's income projection when its month starts: hourly, so every time
     # zone's midnight is caught within the hour. https://crontab.guru/#5_*_*_*_*
     (

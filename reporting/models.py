@@ -108,3 +108,25 @@ class StaleSecurity(Security):
         proxy = True
         verbose_name = "security with stale prices"
         verbose_name_plural = "securities with stale prices"
+
+
+class WeeklyReportDelivery(TimeStampedModel):
+    """One member's weekly income email for one week: claimed, then sent once."""
+
+    membership = models.ForeignKey(
+        "portfolios.Membership", on_delete=models.CASCADE, related_name="weekly_reports"
+    )
+    week_ending = models.DateField(help_text="The Sunday that ends the Monday-to-Sunday week")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-week_ending", "membership"]
+        constraints = [
+            # Sending twice for one week sends nothing new, even if the code were wrong.
+            models.UniqueConstraint(
+                fields=["membership", "week_ending"], name="reporting_weekly_report_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"weekly report for {self.membership} ending {self.week_ending}"
