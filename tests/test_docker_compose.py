@@ -40,7 +40,8 @@ def test_worker_and_beat_use_the_celery_app_of_the_makefile():
 def test_app_services_get_database_redis_and_mail_from_the_environment():
     web = _compose()["services"]["web"]
     env = web["environment"]
-    assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+    assert env["DATABASE_URL"].startswith("postgres://")
+    assert "@postgres:5432/" in env["DATABASE_URL"]
     assert env["REDIS_URL"] == "redis://redis:6379/0"
     assert env["EMAIL_URL"].startswith("smtp://mailpit:")
     assert "SECRET_KEY:?" in env["SECRET_KEY"].replace("${", "").replace("}", "")
