@@ -59,6 +59,15 @@ from ofxtools.Parser import OFXTree, ParseError
 from portfolios.imports.broker_rows import OPTIONS_UNSUPPORTED, check_single_account
 from portfolios.imports.decoding import check_size, strip_bom
 from portfolios.imports.external_ids import assign_external_ids
+from portfolios.imports.ofx_codes import (
+    BUY_TAGS,
+    INCOME_TYPES,
+    REINVEST_CLASSES,
+    SECINFO_PARENTS,
+    SELL_TAGS,
+    _bank_type,
+    _TransactionProblem,
+)
 from portfolios.imports.rows import (
     MAX_MEMO_LENGTH,
     MAX_SYMBOL_LENGTH,
@@ -72,28 +81,6 @@ from portfolios.imports.rows import (
 from portfolios.imports.values import ValueProblem, parse_broker_date, parse_ofx_decimal
 
 FORMAT = "ofx"
-BUY_TAGS = frozenset({"BUYSTOCK", "BUYMF", "BUYOTHER", "BUYDEBT"})
-SELL_TAGS = frozenset({"SELLSTOCK", "SELLMF", "SELLOTHER", "SELLDEBT"})
-SECINFO_PARENTS = ("STOCKINFO", "MFINFO", "DEBTINFO", "OPTINFO", "OTHERINFO")
-INCOME_TYPES = {
-    "DIV": ("DIVIDEND", None),
-    "CGLONG": ("DIVIDEND", "capital_gain"),
-    "CGSHORT": ("DIVIDEND", "capital_gain"),
-    "MISC": ("DIVIDEND", "ordinary"),
-    "INTEREST": ("INTEREST", None),
-}
-REINVEST_CLASSES = {"CGLONG": "capital_gain", "CGSHORT": "capital_gain", "MISC": "ordinary"}
-
-
-class _TransactionProblem(Exception):
-    """Raised while reading one transaction; becomes a RowError for it."""
-
-    def __init__(self, column: str | None, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
-
-
 Outcome = list[ParsedRow] | SkippedRow | RowError
 
 
@@ -461,25 +448,6 @@ class _Transaction:
                 memo=self.memo(),
             )
         ]
-
-
-def _bank_type(kind: str, amount: Decimal) -> str:
-    if kind == "OTHER" or not kind:
-        raise _TransactionProblem(
-            "TRNTYPE",
-            f"'{kind or 'blank'}' does not say what the transaction is; enter it by hand",
-        )
-    if kind == "INT":
-        return "INTEREST" if amount > 0 else "FEE"
-    if kind == "DIV":
-        if amount < 0:
-            raise _TransactionProblem("TRNAMT", "a negative dividend cannot be imported")
-        return "INTEREST"
-    if kind in {"FEE", "SRVCHG"}:
-        if amount > 0:
-            raise _TransactionProblem("TRNAMT", "a refunded fee has no Hearth type")
-        return "FEE"
-    return "DEPOSIT" if amount > 0 else "WITHDRAWAL"
 
 
 _HANDLERS: dict[str, Callable[[_Transaction], Outcome]] = {
