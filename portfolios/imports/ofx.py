@@ -65,8 +65,8 @@ from portfolios.imports.ofx_codes import (
     REINVEST_CLASSES,
     SECINFO_PARENTS,
     SELL_TAGS,
-    _bank_type,
-    _TransactionProblem,
+    TransactionProblem,
+    bank_type,
 )
 from portfolios.imports.rows import (
     MAX_MEMO_LENGTH,
@@ -203,18 +203,18 @@ class _Transaction:
         handler = _HANDLERS.get(self.tag)
         try:
             if handler is None:
-                raise _TransactionProblem(None, f"unrecognised OFX transaction <{self.tag}>")
+                raise TransactionProblem(None, f"unrecognised OFX transaction <{self.tag}>")
             if not self.fitid:
-                raise _TransactionProblem("FITID", "is required")
+                raise TransactionProblem("FITID", "is required")
             for tag in ("REVERSALFITID", "CORRECTFITID"):
                 if _text(self.invtran, tag):
-                    raise _TransactionProblem(
+                    raise TransactionProblem(
                         tag,
                         "reverses or corrects an earlier transaction; Hearth cannot import "
                         "corrections, so correct the original by hand",
                     )
             return handler(self)
-        except _TransactionProblem as problem:
+        except TransactionProblem as problem:
             suffix = f" (FITID {self.fitid})" if self.fitid else ""
             return RowError(self.position, problem.column, problem.message + suffix)
 
@@ -227,24 +227,22 @@ class _Transaction:
         try:
             return parse_ofx_decimal(raw)
         except ValueProblem as problem:
-            raise _TransactionProblem(tag, str(problem)) from None
+            raise TransactionProblem(tag, str(problem)) from None
 
     def required_number(self, tag: str) -> Decimal:
         value = self.number(tag)
         if value is None:
-            raise _TransactionProblem(tag, "is required")
+            raise TransactionProblem(tag, "is required")
         return value
 
     def day(self, element: ET.Element, tag: str) -> date:
         raw = _text(element, tag)
         if raw is None:
-            raise _TransactionProblem(tag, "is required")
+            raise TransactionProblem(tag, "is required")
         try:
             return parse_broker_date(raw[:8])
         except ValueProblem:
-            raise _TransactionProblem(
-                tag, f"must be an OFX date YYYYMMDD..., got '{raw}'"
-            ) from None
+            raise TransactionProblem(tag, f"must be an OFX date YYYYMMDD..., got '{raw}'") from None
 
     def fee_total(self, *tags: str) -> Decimal:
         return sum((abs(self.number(tag) or ZERO) for tag in tags), ZERO)
@@ -252,7 +250,7 @@ class _Transaction:
     def security(self) -> tuple[str, str | None]:
         unique_id = _text(self.body, "SECID/UNIQUEID")
         if unique_id is None:
-            raise _TransactionProblem("SECID", "is required")
+            raise TransactionProblem("SECID", "is required")
         return self.securities.get(unique_id, (unique_id.upper()[:MAX_SYMBOL_LENGTH], None))
 
     def own_currency(self) -> str | None:
@@ -299,7 +297,7 @@ class _Transaction:
     def positive_total(self, what: str) -> Decimal:
         total = self.required_number("TOTAL")
         if total < 0:
-            raise _TransactionProblem(
+            raise TransactionProblem(
                 "TOTAL",
                 f"is negative ({total}) for {what}; Hearth has no type for a reversal, so "
                 "enter it by hand",
@@ -309,13 +307,13 @@ class _Transaction:
     def units(self) -> Decimal:
         units = abs(self.required_number("UNITS"))
         if units == 0:
-            raise _TransactionProblem("UNITS", "must not be zero")
+            raise TransactionProblem("UNITS", "must not be zero")
         return units
 
     def total_less_fees(self, fees: Decimal) -> Decimal:
         total = abs(self.required_number("TOTAL"))
         if total < fees:
-            raise _TransactionProblem(
+            raise TransactionProblem(
                 "TOTAL", f"{total} is less than the fees {fees}, so the trade does not add up"
             )
         return total - fees
@@ -340,7 +338,7 @@ class _Transaction:
 
     def sell_option(self) -> Outcome:
         if (_text(self.element, "OPTSELLTYPE") or "").upper() != "SELLTOOPEN":
-            raise _TransactionProblem("OPTSELLTYPE", OPTIONS_UNSUPPORTED)
+            raise TransactionProblem("OPTSELLTYPE", OPTIONS_UNSUPPORTED)
         fees = self.fee_total("COMMISSION", "FEES", "LOAD", "TAXES")
         gross = abs(self.required_number("TOTAL")) + fees
         units = abs(self.number("UNITS") or ZERO) or None
@@ -358,7 +356,7 @@ class _Transaction:
     def income(self) -> Outcome:
         income_type = (_text(self.element, "INCOMETYPE") or "").upper()
         if income_type not in INCOME_TYPES:
-            raise _TransactionProblem("INCOMETYPE", f"unknown income type '{income_type}'")
+            raise TransactionProblem("INCOMETYPE", f"unknown income type '{income_type}'")
         type_, income_class = INCOME_TYPES[income_type]
         total = self.positive_total("income")
         if total == 0:
@@ -390,7 +388,7 @@ class _Transaction:
         numerator = abs(self.required_number("NUMERATOR"))
         denominator = abs(self.required_number("DENOMINATOR"))
         if numerator == 0 or denominator == 0:
-            raise _TransactionProblem("NUMERATOR", "a split ratio needs two positive numbers")
+            raise TransactionProblem("NUMERATOR", "a split ratio needs two positive numbers")
         cash = self.number("FRACCASH")
         note = f"cash in lieu {cash}" if cash else None
         return [
@@ -414,7 +412,7 @@ class _Transaction:
     def closure(self) -> Outcome:
         if (_text(self.element, "OPTACTION") or "").upper() == "EXPIRE":
             return SkippedRow(self.position, "an option expired; no cash or shares moved")
-        raise _TransactionProblem("OPTACTION", OPTIONS_UNSUPPORTED)
+        raise TransactionProblem("OPTACTION", OPTIONS_UNSUPPORTED)
 
     def journal(self) -> Outcome:
         return SkippedRow(
@@ -422,21 +420,21 @@ class _Transaction:
         )
 
     def transfer(self) -> Outcome:
-        raise _TransactionProblem(
+        raise TransactionProblem(
             None,
             "a transfer of shares in or out; the other account is not named, so enter it "
             "as a TRANSFER row in a Hearth CSV",
         )
 
     def unsupported_option(self) -> Outcome:
-        raise _TransactionProblem(None, OPTIONS_UNSUPPORTED)
+        raise TransactionProblem(None, OPTIONS_UNSUPPORTED)
 
     def bank(self) -> Outcome:
         kind = (_text(self.body, "TRNTYPE") or "").upper()
         amount = self.required_number("TRNAMT")
         if amount == 0:
             return SkippedRow(self.position, f"moves no cash (FITID {self.fitid})")
-        type_ = _bank_type(kind, amount)
+        type_ = bank_type(kind, amount)
         return [
             ParsedRow(
                 line=self.position,

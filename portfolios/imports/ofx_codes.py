@@ -15,7 +15,7 @@ INCOME_TYPES = {
 REINVEST_CLASSES = {"CGLONG": "capital_gain", "CGSHORT": "capital_gain", "MISC": "ordinary"}
 
 
-class _TransactionProblem(Exception):
+class TransactionProblem(Exception):
     """Raised while reading one transaction; becomes a RowError for it."""
 
     def __init__(self, column: str | None, message: str) -> None:
@@ -24,9 +24,9 @@ class _TransactionProblem(Exception):
         self.message = message
 
 
-def _bank_type(kind: str, amount: Decimal) -> str:
+def bank_type(kind: str, amount: Decimal) -> str:
     if kind == "OTHER" or not kind:
-        raise _TransactionProblem(
+        raise TransactionProblem(
             "TRNTYPE",
             f"'{kind or 'blank'}' does not say what the transaction is; enter it by hand",
         )
@@ -34,10 +34,10 @@ def _bank_type(kind: str, amount: Decimal) -> str:
         return "INTEREST" if amount > 0 else "FEE"
     if kind == "DIV":
         if amount < 0:
-            raise _TransactionProblem("TRNAMT", "a negative dividend cannot be imported")
+            raise TransactionProblem("TRNAMT", "a negative dividend cannot be imported")
         return "INTEREST"
     if kind in {"FEE", "SRVCHG"}:
         if amount > 0:
-            raise _TransactionProblem("TRNAMT", "a refunded fee has no Hearth type")
+            raise TransactionProblem("TRNAMT", "a refunded fee has no Hearth type")
         return "FEE"
     return "DEPOSIT" if amount > 0 else "WITHDRAWAL"
