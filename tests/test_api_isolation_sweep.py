@@ -1,0 +1,109 @@
+"""Every list route under /api/v1/, found from the URL configuration itself, for the cast.
+
+New routes join this sweep automatically: anonymous callers get 401, another household's
+members get 404 for `?household=` of A and never see A's rows, A's viewer reads JSON and CSV.
+"""
+
+from datetime import date
+
+import pytest
+from django.urls import URLPattern, URLResolver
+
+from config import api_router
+from portfolios.services.recompute import household_recompute
+from tests.conftest import client_for
+from tests.portfolios.factories import AccountFactory, SecurityFactory
+from tests.portfolios.ledger_builders import buy, close, deposit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.api]
+
+SKIP = {"schema/", "docs/"}
+SECRET_ACCOUNT = "Zanzibar Trust"
+SECRET_SYMBOL = "ZQXW"
+
+
+def list_routes(patterns=api_router.urlpatterns, prefix="") -> list[str]:
+    routes = []
+    for pattern in patterns:
+        text = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            routes += list_routes(pattern.url_patterns, text)
+        elif isinstance(pattern, URLPattern):
+            plain = text.lstrip("^").rstrip("$")
+            if "<" in plain or "(?P" in plain or "." in plain or not plain or plain in SKIP:
+                continue
+            if plain.endswith("/") and plain not in routes:
+                routes.append(plain)
+    return routes
+
+
+ROUTES = list_routes()
+
+
+def test_the_sweep_finds_the_contract_routes():
+    for route in ["accounts/", "transactions/", "holdings/", "lots/", "realized-gains/",
+                  "income/", "income/projection/", "income/calendar/", "performance/",
+                  "performance/series/", "alerts/", "prices/", "securities/"]:  # fmt: skip
+        assert route in ROUTES
+
+
+@pytest.fixture
+def secret_household(cast):
+    """Household A with a recognisable account and security, valued and projected."""
+    zq = SecurityFactory(symbol=SECRET_SYMBOL)
+    account = AccountFactory(household=cast.household_a, name=SECRET_ACCOUNT)
+    deposit(account, "2025-01-02", 5000)
+    buy(account, "2025-01-02", zq, 10, 1000)
+    close(zq, "2025-01-02", 100)
+    close(zq, date.today().isoformat(), 120)
+    household_recompute(household=cast.household_a)
+    return cast
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_anonymous_is_refused(route, api_client, secret_household):
+    assert api_client.get(f"/api/v1/{route}").status_code == 401
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_other_household_gets_404_and_never_sees_a_row(route, secret_household):
+    cast = secret_household
+    outsider = client_for(cast.outsider)
+    assert outsider.get(f"/api/v1/{route}?household={cast.household_a.pk}").status_code == 404
+    own = outsider.get(f"/api/v1/{route}?format=csv")
+    assert own.status_code in (200, 400), own.content[:200]
+    assert SECRET_ACCOUNT.encode() not in own.content
+    assert SECRET_SYMBOL.encode() not in own.content
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_viewer_reads_json_and_csv(route, secret_household):
+    viewer = client_for(secret_household.viewer)
+    as_json = viewer.get(f"/api/v1/{route}")
+    as_csv = viewer.get(f"/api/v1/{route}?format=csv")
+    assert as_json.status_code == 200, as_json.content[:300]
+    assert as_json["Content-Type"].startswith("application/json")
+    assert as_csv.status_code == 200, as_csv.content[:300]
+    assert as_csv["Content-Type"].startswith("text/csv")
+    header = as_csv.content.decode().splitlines()[0]
+    assert header and header == header.lower() and " " not in header
+
+
+def test_viewer_cannot_write(secret_household):
+    viewer = client_for(secret_household.viewer)
+    response = viewer.post(
+        "/api/v1/transactions/",
+        {"date": "2025-02-03", "account": SECRET_ACCOUNT, "type": "DEPOSIT", "amount": "10"},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert set(response.json()) == {"detail", "errors"}
+    member = client_for(secret_household.member)
+    assert (
+        member.post(
+            "/api/v1/transactions/",
+            {"date": "2025-02-03", "account": SECRET_ACCOUNT, "type": "DEPOSIT", "amount": "10"},
+            format="json",
+        ).status_code
+        == 201
+    )
