@@ -12,14 +12,21 @@ from decimal import Decimal
 HUNDRED = Decimal(100)
 
 
+# Funds hold many issuers, so a concentration limit meant for single securities skips them.
+DIVERSIFIED_KINDS = frozenset({"etf", "mutual_fund", "money_market", "cash"})
+
+
 @dataclass(frozen=True, slots=True)
 class PositionFact:
     symbol: str
     weight: Decimal  # fraction of the household's value
+    kind: str = "stock"
 
 
 @dataclass(frozen=True, slots=True)
 class LotFact:
+    """An open lot; only lots in taxable accounts are looked at for harvesting."""
+
     account: str
     symbol: str
     acquired: date
@@ -67,7 +74,7 @@ def evaluate_rule(*, kind: str, threshold: Decimal, scope: str, facts: Household
 def _position_weight(threshold: Decimal, facts: HouseholdFacts):
     limit = threshold / HUNDRED
     for position in facts.positions:
-        if position.weight > limit:
+        if position.kind not in DIVERSIFIED_KINDS and position.weight > limit:
             yield Finding(
                 position.symbol,
                 f"{position.symbol} is {_pct(position.weight)} of the household, "

@@ -37,9 +37,12 @@ def household_facts(*, household: Household, today: date | None = None) -> House
     cash = sum(account_cash_balances(household=household).values(), Decimal(0))
     value_by_symbol: dict[str, Decimal] = defaultdict(Decimal)
     lot_facts = []
+    kinds = {lot.security.symbol: lot.security.kind for lot in lots}
     for lot in lots:
         market_value = lot.quantity * (lot.close or Decimal(0))
         value_by_symbol[lot.security.symbol] += market_value
+        if lot.account.tax_treatment != Account.TaxTreatment.TAXABLE:
+            continue  # a loss inside an IRA or Roth has no tax value to harvest
         lot_facts.append(
             LotFact(
                 account=lot.account.name,
@@ -51,7 +54,7 @@ def household_facts(*, household: Household, today: date | None = None) -> House
         )
     total = sum(value_by_symbol.values(), Decimal(0)) + cash
     positions = [
-        PositionFact(symbol=symbol, weight=value / total)
+        PositionFact(symbol=symbol, weight=value / total, kind=kinds[symbol])
         for symbol, value in sorted(value_by_symbol.items())
         if total > 0
     ]
@@ -62,7 +65,6 @@ def household_facts(*, household: Household, today: date | None = None) -> House
         .annotate(last=Max("date"))
         .values_list("security__symbol", "last")
     )
-    kinds = {lot.security.symbol: lot.security.kind for lot in lots}
     days_without_price = {
         symbol: (today - last_price[symbol]).days if symbol in last_price else 9999
         for symbol, kind in kinds.items()

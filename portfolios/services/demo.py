@@ -43,7 +43,9 @@ def demo_seed(*, today: date | None = None, reset: bool = False) -> DemoSeedResu
     3. Synthetic closes from the demo provider for every security.
     4. The history as a Hearth CSV, imported through the import service.
     5. Dividend events (incl. the next declared ones), then the ledger and projections.
+    6. The default alert rules, evaluated once (the REIT's dividend cut opens an alert).
     """
+    from alerts.services import alert_rules_create_defaults, alerts_evaluate
     from portfolios.services.imports import transactions_import
     from portfolios.services.recompute import household_recompute
 
@@ -81,6 +83,8 @@ def demo_seed(*, today: date | None = None, reset: bool = False) -> DemoSeedResu
         source="demo",
     )
     household_recompute(household=household)
+    alert_rules_create_defaults(household=household)
+    alerts_evaluate(household=household)
     return DemoSeedResult(
         household=household, created=True, transactions=result.added, prices=prices
     )

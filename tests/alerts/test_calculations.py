@@ -5,17 +5,18 @@ from alerts.calculations import HouseholdFacts, LotFact, PositionFact, evaluate_
 
 
 def test_position_weight_flags_only_positions_above_the_limit():
-    # given VTI at 12% and BND at 9.99% of the household, limit 10%
+    # given AAPL at 12% and O at 9.99% of the household, limit 10%; VTI (a fund) at 30%
     facts = HouseholdFacts(
         positions=[
-            PositionFact("VTI", Decimal("0.12")),
-            PositionFact("BND", Decimal("0.0999")),
+            PositionFact("AAPL", Decimal("0.12")),
+            PositionFact("O", Decimal("0.0999"), kind="reit"),
+            PositionFact("VTI", Decimal("0.30"), kind="etf"),
         ]
     )
     # when
     findings = evaluate_rule(kind="position_weight", threshold=Decimal(10), scope="", facts=facts)
     # then
-    assert [(f.subject, f.value) for f in findings] == [("VTI", Decimal("0.12"))]
+    assert [(f.subject, f.value) for f in findings] == [("AAPL", Decimal("0.12"))]
     assert "12.0%" in findings[0].message
 
 

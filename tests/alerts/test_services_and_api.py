@@ -20,7 +20,7 @@ NOW = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
 
 
 def heavy_vti(weight: str) -> HouseholdFacts:
-    return HouseholdFacts(positions=[PositionFact("VTI", Decimal(weight))])
+    return HouseholdFacts(positions=[PositionFact("VTI", Decimal(weight), kind="stock")])
 
 
 @pytest.fixture
@@ -117,3 +117,25 @@ def test_evaluate_alerts_command_uses_stored_facts(cast):
     assert "3 opened" in out.getvalue()
     assert "cash reserve covers 0.0 months, under the 6-month minimum" in out.getvalue()
     assert out.getvalue().count("$1000.00 short of the $1000.00 target") == 2
+
+
+def test_harvest_facts_come_only_from_taxable_accounts(cast):
+    # given the same losing purchase (1,000 now worth 800) in a taxable account and a Roth IRA
+    from alerts.selectors import household_facts
+    from portfolios.services.recompute import household_recompute
+    from tests.portfolios.factories import AccountFactory, SecurityFactory
+    from tests.portfolios.ledger_builders import buy, close, deposit
+
+    xyz = SecurityFactory(symbol="XYZ", kind="stock")
+    for name, kind in (("Joint", "taxable"), ("Roth", "roth_ira")):
+        account = AccountFactory(household=cast.household_a, name=name, type=kind)
+        deposit(account, "2025-01-02", 1000)
+        buy(account, "2025-01-02", xyz, 10, 1000)
+    close(xyz, "2025-01-02", 80)
+    household_recompute(household=cast.household_a)
+    # when
+    facts = household_facts(household=cast.household_a)
+    # then only the taxable lot is a harvesting fact; both count toward the position:
+    # 2 × 10 × 80 = 1,600 of a 1,600 household (no cash left) = 100%
+    assert [(lot.account, lot.market_value) for lot in facts.lots] == [("Joint", Decimal(800))]
+    assert [(p.symbol, p.weight) for p in facts.positions] == [("XYZ", Decimal(1))]
