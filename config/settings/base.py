@@ -226,7 +226,7 @@ SPECTACULAR_SETTINGS = {
 # --- Celery ----------------------------------------------------------------------------------
 # Redis when REDIS_URL is set; otherwise kombu's filesystem transport, so the demo's worker
 # and beat run real scheduled jobs without any server.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_FOLDER = VAR_DIR / "celery-broker"
 if not REDIS_URL:
     CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
