@@ -372,21 +372,29 @@ def _monthly(b: _Builder, accounts, securities, day: date, today: date) -> None:
                            f"{security.symbol} coupon", symbol=security.symbol)  # fmt: skip
 
 
+# Taxable positions a harvest may come from, most interesting first.
+HARVESTABLE = (("Income Brokerage", "JEPI"), ("Joint Brokerage", "VXUS"))
+
+
 def _try_wash_sale(b: _Builder, day: date):
-    """Sell the Joint account's VXUS lot with the largest loss today, and rebuy in 12 days."""
+    """Harvest the taxable lot with the largest loss (over 5%) today, and rebuy in 12 days.
+
+    Buying the same shares back within 30 days makes it a wash sale: the loss is disallowed
+    and moves into the new lot's basis.
+    """
     if day + timedelta(days=12) > b.today:
         return None
-    price = b.close("VXUS", day)
-    losing = [
-        lot
-        for lot in b.lots[("Joint Brokerage", "VXUS")]
-        if lot[3] > price * Decimal("1.03") and (day - lot[1]).days > 45
-    ]
-    if not losing:
+    candidates = []
+    for account, symbol in HARVESTABLE:
+        price = b.close(symbol, day)
+        for lot in b.lots[(account, symbol)]:
+            if lot[3] > price * Decimal("1.05") and (day - lot[1]).days > 45:
+                candidates.append(((lot[3] - price) * lot[2], account, symbol, lot))
+    if not candidates:
         return None
-    lot = max(losing, key=lambda lot: (lot[3] - price) * lot[2])
-    b.sell_lot("Joint Brokerage", "VXUS", lot, day, "Tax-loss harvest")
+    _, account, symbol, lot = max(candidates, key=lambda c: c[0])
+    b.sell_lot(account, symbol, lot, day, "Tax-loss harvest")
     rebuy_day = _weekday_on_or_after(day + timedelta(days=12))
-    b.buy("Joint Brokerage", "VXUS", rebuy_day, lot[2] * b.close("VXUS", rebuy_day) + 1,
+    b.buy(account, symbol, rebuy_day, lot[2] * b.close(symbol, rebuy_day) + 1,
           "Bought back within 30 days (wash sale)")  # fmt: skip
-    return ("VXUS", day)
+    return (symbol, day)
