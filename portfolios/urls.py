@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolios.views import households, imports, ledger, transactions
+from portfolios.views import allocation, households, imports, ledger, transactions
 
 urlpatterns = [
     path("", households.dashboard, name="dashboard"),
@@ -12,6 +12,7 @@ urlpatterns = [
         ledger.position_lots_page,
         name="position-lots",
     ),
+    path("portfolio/allocation/", allocation.allocation_page, name="allocation-page"),
     path("portfolio/gains/", ledger.realized_gains_page, name="realized-gains-page"),
     path("portfolio/transactions/", transactions.transaction_list_page, name="transaction-list"),
     path(

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from portfolios.api.ledger import HoldingListApi, LotListApi, RealizedGainListApi
+from portfolios.api.oversight import AllocationListApi, HarvestListApi, RebalanceListApi
 from portfolios.api.prices import PriceListApi
 from portfolios.api.transactions import TransactionViewSet
 from portfolios.api.views import AccountViewSet, SecurityViewSet
@@ -16,5 +17,8 @@ urlpatterns = [
     path("holdings/", HoldingListApi.as_view(), name="api-holdings"),
     path("lots/", LotListApi.as_view(), name="api-lots"),
     path("realized-gains/", RealizedGainListApi.as_view(), name="api-realized-gains"),
+    path("allocation/", AllocationListApi.as_view(), name="api-allocation"),
+    path("rebalance/", RebalanceListApi.as_view(), name="api-rebalance"),
+    path("harvest/", HarvestListApi.as_view(), name="api-harvest"),
     *router.urls,
 ]
