@@ -107,3 +107,38 @@ def test_viewer_cannot_write(secret_household):
         ).status_code
         == 201
     )
+
+
+BAD_QUERIES = [
+    "start=yesterday",
+    "end=2024-13-01",
+    "start=2025-02-01&end=2025-01-01",
+    "account=999999",
+    "account=No such account",
+    "symbol=%00",
+    "page=abc",
+    "page=99999",
+    "page_size=abc",
+    "year=abc",
+    "as_of=2024-02-30",
+    "group_by=planet",
+    "months=-3",
+    "benchmark=VTI:150,BND:-50",
+    "by=colour",
+    "status=closed",
+    "min_loss=lots",
+    "consolidated=perhaps",
+    "period=7Y",
+]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_bad_parameters_never_cause_a_server_error(route, secret_household):
+    """Every route answers bad input with a 4xx (or ignores a parameter it does not take)."""
+    viewer = client_for(secret_household.viewer)
+    for query in BAD_QUERIES:
+        response = viewer.get(f"/api/v1/{route}?{query}")
+        assert response.status_code < 500, (route, query, response.content[:300])
+        if response.status_code == 400:
+            body = response.json()
+            assert set(body) == {"detail", "errors"}, (route, query, body)
