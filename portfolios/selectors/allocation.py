@@ -179,7 +179,10 @@ def _snapshot(household: Household) -> _Snapshot:
     cash: dict[str, Decimal] = {}
     for account_id, balance in balances.items():
         account = by_id[account_id]
-        cash[account.name] = balance
+        if account.type != Account.Type.CASH:
+            # A cash account (the emergency reserve) counts in the allocation but never
+            # funds purchases.
+            cash[account.name] = balance
         sleeve = account.default_sleeve.name if account.default_sleeve else None
         if balance:
             items.append(ValuedItem(account.name, sleeve, CASH, balance))

@@ -360,3 +360,18 @@ def test_endpoints_run_a_fixed_number_of_queries(
     client = client_for(cast.owner)
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+def test_rebalance_never_spends_the_cash_reserve_account(cast, portfolio, owner_api):
+    # given a 5,000 emergency fund (a cash account) beside the 7,000 VTI / 3,000 BND:
+    # total 15,000; us_equity 7,000/15,000 = 46.7% and bonds 20% against 60/40 are both
+    # under by more than 5 pp, and cash is untargeted
+    reserve = AccountFactory(household=cast.household_a, name="Reserve", type=Account.Type.CASH)
+    deposit(reserve, "2024-01-02", 5000)
+    call_command("recompute", stdout=None)
+    # when
+    trades = results(owner_api, "/api/v1/rebalance/")
+    # then no buy is paid from the reserve: the other accounts have no cash, so each buy goes
+    # to the account of the class's largest holding (IRA's VTI, Joint's BND)
+    assert trades
+    assert all(trade["account"] != "Reserve" for trade in trades)
