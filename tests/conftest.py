@@ -37,6 +37,30 @@ def cast(db) -> Cast:
     )
 
 
+SECRET_ACCOUNT = "Zanzibar Trust"
+SECRET_SYMBOL = "ZQXW"
+
+
+@pytest.fixture
+def secret_household(cast) -> Cast:
+    """Household A with a recognisable account and security, valued and projected, so a
+    leak into another household's response is easy to spot."""
+    from datetime import date
+
+    from portfolios.services.recompute import household_recompute
+    from tests.portfolios.factories import AccountFactory, SecurityFactory
+    from tests.portfolios.ledger_builders import buy, close, deposit
+
+    zq = SecurityFactory(symbol=SECRET_SYMBOL)
+    account = AccountFactory(household=cast.household_a, name=SECRET_ACCOUNT)
+    deposit(account, "2025-01-02", 5000)
+    buy(account, "2025-01-02", zq, 10, 1000)
+    close(zq, "2025-01-02", 100)
+    close(zq, date.today().isoformat(), 120)
+    household_recompute(household=cast.household_a)
+    return cast
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

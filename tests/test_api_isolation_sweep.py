@@ -4,22 +4,15 @@ New routes join this sweep automatically: anonymous callers get 401, another hou
 members get 404 for `?household=` of A and never see A's rows, A's viewer reads JSON and CSV.
 """
 
-from datetime import date
-
 import pytest
 from django.urls import URLPattern, URLResolver
 
 from config import api_router
-from portfolios.services.recompute import household_recompute
-from tests.conftest import client_for
-from tests.portfolios.factories import AccountFactory, SecurityFactory
-from tests.portfolios.ledger_builders import buy, close, deposit
+from tests.conftest import SECRET_ACCOUNT, SECRET_SYMBOL, client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.api]
 
 SKIP = {"schema/", "docs/"}
-SECRET_ACCOUNT = "Zanzibar Trust"
-SECRET_SYMBOL = "ZQXW"
 
 
 def list_routes(patterns=api_router.urlpatterns, prefix="") -> list[str]:
@@ -45,19 +38,6 @@ def test_the_sweep_finds_the_contract_routes():
                   "income/", "income/projection/", "income/calendar/", "performance/",
                   "performance/series/", "alerts/", "prices/", "securities/"]:  # fmt: skip
         assert route in ROUTES
-
-
-@pytest.fixture
-def secret_household(cast):
-    """Household A with a recognisable account and security, valued and projected."""
-    zq = SecurityFactory(symbol=SECRET_SYMBOL)
-    account = AccountFactory(household=cast.household_a, name=SECRET_ACCOUNT)
-    deposit(account, "2025-01-02", 5000)
-    buy(account, "2025-01-02", zq, 10, 1000)
-    close(zq, "2025-01-02", 100)
-    close(zq, date.today().isoformat(), 120)
-    household_recompute(household=cast.household_a)
-    return cast
 
 
 @pytest.mark.parametrize("route", ROUTES)

@@ -1,21 +1,15 @@
 """Every browser page without a parameter, found from the URL configuration, for the cast."""
 
-from datetime import date
-
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver
 
 from config import urls as root_urls
-from portfolios.services.recompute import household_recompute
-from tests.portfolios.factories import AccountFactory, SecurityFactory
-from tests.portfolios.ledger_builders import buy, close, deposit
+from tests.conftest import SECRET_ACCOUNT, SECRET_SYMBOL
 
 pytestmark = pytest.mark.django_db
 
 SKIP_PREFIXES = ("admin/", "accounts/", "api/")
-SECRET_ACCOUNT = "Zanzibar Trust"
-SECRET_SYMBOL = "ZQXW"
 
 
 def page_routes(patterns=root_urls.urlpatterns, prefix="") -> list[str]:
@@ -33,18 +27,6 @@ def page_routes(patterns=root_urls.urlpatterns, prefix="") -> list[str]:
 
 POST_ONLY = {"/households/switch/", "/income/settings/"}
 GET_PAGES = [route for route in page_routes() if route not in POST_ONLY]
-
-
-@pytest.fixture
-def secret_household(cast):
-    zq = SecurityFactory(symbol=SECRET_SYMBOL)
-    account = AccountFactory(household=cast.household_a, name=SECRET_ACCOUNT)
-    deposit(account, "2025-01-02", 5000)
-    buy(account, "2025-01-02", zq, 10, 1000)
-    close(zq, "2025-01-02", 100)
-    close(zq, date.today().isoformat(), 120)
-    household_recompute(household=cast.household_a)
-    return cast
 
 
 def test_sweep_covers_the_main_pages():

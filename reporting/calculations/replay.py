@@ -31,25 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# The lot engine's order within a day (portfolios.calculations.lot_rules.TYPE_PRIORITY):
-# cash arrives before it is spent, a split applies before the day's trades, income is paid
-# on the shares held at the start of the day. Kept here so this module stands alone; a test
-# pins it to the lot engine's.
-TYPE_PRIORITY = {
-    "DEPOSIT": 0,
-    "SPLIT": 1,
-    "DIVIDEND": 2,
-    "INTEREST": 2,
-    "OPTION_PREMIUM": 2,
-    "RETURN_OF_CAPITAL": 2,
-    "BUY": 3,
-    "REINVEST": 3,
-    "TRANSFER": 4,
-    "SELL": 5,
-    "FEE": 6,
-    "TAX_WITHHELD": 6,
-    "WITHDRAWAL": 7,
-}
+from portfolios.calculations.lot_rules import TYPE_PRIORITY
+
+# The lot engine's order within a day, so valuations replay exactly what the ledger does.
+
 # A lot or position smaller than this is float residue of a split or a partial sale.
 NO_QUANTITY = 1e-9
 
