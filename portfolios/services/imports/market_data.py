@@ -24,9 +24,9 @@ from portfolios.imports import (
 from portfolios.models import DividendEvent, Price, Security
 from portfolios.services.market_data import (
     dividends_upsert,
-    prices_upsert,
     security_get_or_create,
 )
+from portfolios.services.price_loading import prices_bulk_load
 
 SOURCE = "file"
 
@@ -55,8 +55,9 @@ def prices_import(*, content: bytes) -> MarketDataImportResult:
         model=Price,
         date_field="date",
         key=lambda row: (row.symbol, row.date),
-        write=lambda rows, securities: prices_upsert(
-            closes=((securities[row.symbol], row.date, row.close) for row in rows),
+        # COPY on PostgreSQL: decades of closes for hundreds of symbols load in seconds.
+        write=lambda rows, securities: prices_bulk_load(
+            rows=((securities[row.symbol].pk, row.date, row.close) for row in rows),
             source=SOURCE,
         ),
     )
