@@ -11,6 +11,7 @@ from alerts.calculations import HouseholdFacts, LotFact, PositionFact
 from alerts.models import AlertEpisode
 from portfolios.models import Account, DividendEvent, Household, Price, TaxLot
 from portfolios.selectors.accounts import account_cash_balances
+from portfolios.services.ledger import ledger_refresh_if_stale
 
 
 def alert_list(*, household: Household, status: str | None = None) -> QuerySet[AlertEpisode]:
@@ -28,6 +29,7 @@ def alert_list(*, household: Household, status: str | None = None) -> QuerySet[A
 def household_facts(*, household: Household, today: date | None = None) -> HouseholdFacts:
     """Gather what the alert rules look at, from stored (derived) rows only."""
     today = today or timezone.localdate()
+    ledger_refresh_if_stale(household=household)  # never judge yesterday's lots
     latest_close = Price.objects.filter(security=OuterRef("security_id")).order_by("-date")
     lots = list(
         TaxLot.objects.filter(household=household)

@@ -38,6 +38,15 @@ SCHEDULE = [
         "10 * * * *",
         55 * 60,
     ),
+    # Nightly: unconfirmed import previews expire after two days.
+    # https://crontab.guru/#40_3_*_*_*
+    (
+        "Prune import previews",
+        "portfolios.tasks.prune_import_previews_task",
+        "SCHEDULE_PRUNE_IMPORTS",
+        "40 3 * * *",
+        23 * 3600,
+    ),
     # Keep each household's income projection when its month starts: hourly, so every time
     # zone's midnight is caught within the hour. https://crontab.guru/#5_*_*_*_*
     (

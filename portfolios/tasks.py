@@ -57,3 +57,11 @@ def recompute_household_task(household_id: int, from_date: str | None = None) ->
         # LedgerState.error for the pages to show.
         logger.warning("ledger of household %s not rebuilt: %s", household_id, exc)
         return {"household": household_id, "error": str(exc)}
+
+
+@shared_task
+def prune_import_previews_task() -> int:
+    """Delete unconfirmed import previews older than two days."""
+    from portfolios.services.imports.housekeeping import import_previews_prune
+
+    return import_previews_prune()
