@@ -187,3 +187,21 @@ def test_household_switcher_refuses_foreign_household(cast, ledger):
     page = client.get("/")
     assert b"Bravo Brokerage" in page.content
     assert b"Joint" not in page.content
+
+
+def test_pages_show_times_in_the_household_time_zone(cast, ledger):
+    # given an alert opened at 2026-01-15 15:30 UTC, which is 10:30 in New York (EST, UTC−5)
+    from datetime import UTC, datetime
+
+    from alerts.models import AlertEpisode, AlertRule
+
+    rule = AlertRule.objects.create(household=cast.household_a, kind="drawdown", threshold=10)
+    opened = datetime(2026, 1, 15, 15, 30, tzinfo=UTC)
+    AlertEpisode.objects.create(
+        rule=rule, household=cast.household_a, subject="household", message="down",
+        opened_at=opened, last_seen_at=opened,
+    )  # fmt: skip
+    client = Client()
+    client.force_login(cast.owner)
+    # when / then (households default to America/New_York)
+    assert b"2026-01-15 10:30" in client.get("/alerts/").content
