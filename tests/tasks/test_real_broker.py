@@ -10,7 +10,7 @@ from celery.contrib.testing.worker import start_worker
 
 from config.celery import app
 from portfolios.models import Price, Transaction
-from portfolios.tasks import refresh_prices_task
+from reporting.tasks import is_xnys_session, refresh_after_close_task
 from tests.portfolios.factories import AccountFactory, SecurityFactory, TransactionFactory
 
 pytestmark = [pytest.mark.tasks, pytest.mark.broker]
@@ -25,8 +25,11 @@ def real_broker(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_refresh_prices_task_runs_on_a_real_worker_and_writes_prices(cast, real_broker):
-    # given a held security with no prices
+def test_after_close_refresh_runs_on_a_real_worker_and_writes_prices(cast, real_broker):
+    # given a held security with no prices, and the last XNYS session before today
+    session = date.today() - timedelta(days=1)
+    while not is_xnys_session(session):
+        session -= timedelta(days=1)
     security = SecurityFactory(symbol="VTI")
     account = AccountFactory(household=cast.household_a, name="Joint")
     TransactionFactory(
@@ -41,13 +44,13 @@ def test_refresh_prices_task_runs_on_a_real_worker_and_writes_prices(cast, real_
     assert not Price.objects.exists()
     # when the task is sent through the broker to a worker thread
     with start_worker(real_broker, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        refresh_prices_task.delay("demo")
+        refresh_after_close_task.delay("demo", session.isoformat())
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not Price.objects.filter(security=security).exists():
             time.sleep(0.25)
-    # then the demo provider's weekday closes from a week before the trade up to today are stored
+    # then the demo provider's weekday closes from a week before the trade to the session
     start = date.today() - timedelta(days=27)
     weekdays = sum(
-        1 for n in range((date.today() - start).days + 1) if (start + timedelta(n)).weekday() < 5
+        1 for n in range((session - start).days + 1) if (start + timedelta(n)).weekday() < 5
     )
     assert Price.objects.filter(security=security).count() == weekdays
