@@ -4,6 +4,7 @@ import logging
 from datetime import date
 
 from celery import shared_task
+from django.db import OperationalError
 
 from portfolios.providers import ProviderError
 
@@ -14,7 +15,15 @@ class TransientRefreshError(ProviderError):
     """Some symbols failed for a reason worth retrying."""
 
 
-@shared_task
+@shared_task(
+    # A locked or briefly unreachable database is worth another try; the rebuild is
+    # idempotent (it replaces derived rows), so running it twice is harmless.
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
 def recompute_household_task(household_id: int, from_date: str | None = None) -> dict:
     """Rebuild a household's ledger, valuations and projections from ``from_date`` (ISO)."""
     from portfolios.models import Household
