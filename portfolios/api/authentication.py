@@ -60,3 +60,11 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": 'Send "Token <key>"; read tokens may also use ?token=<key>.',
         }
+
+
+class HouseholdSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "portfolios.api.authentication.HouseholdSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
