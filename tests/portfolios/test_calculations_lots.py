@@ -1019,3 +1019,43 @@ def test_cash_is_proceeds_less_purchases_in_random_histories(drawn):
         elif t.type == "SELL":
             expected[t.account_id] += t.amount - t.fees
     assert result.cash == expected
+
+
+# Wash sales across a split between the sale and the replacement
+
+
+@pytest.mark.parametrize(
+    ("new", "old", "bought", "cost", "disallowed", "expected_basis"),
+    [
+        # 2:1: one sold share is two shares after the split, so 200 bought replace all 100
+        # sold: the whole 200 loss moves onto the 200 shares, 900 + 200 = 1,100.
+        (2, 1, 200, 900, 200, 1100),
+        # 2:1, 100 bought = 50 sold shares' worth: half the loss, 200 × 50/100 = 100;
+        # basis 450 + 100 = 550.
+        (2, 1, 100, 450, 100, 550),
+        # 1:2 reverse split: 50 shares bought replace all 100 sold; 900 + 200 = 1,100.
+        (1, 2, 50, 900, 200, 1100),
+    ],
+)
+def test_split_between_loss_sale_and_replacement_counts_replacement_in_sold_shares(
+    new, old, bought, cost, disallowed, expected_basis
+):
+    # given 100 bought for 1,000 and sold for 800 (loss 200) on 2024-03-01, a split on 03-11,
+    # and a purchase 19 days after the sale
+    txns = [
+        buy(1, "2024-01-02", 100, 1000),
+        sell(2, "2024-03-01", 100, 800),
+        txn(3, "2024-03-11", "SPLIT", security_id=1, split_new=new, split_old=old),
+        buy(4, "2024-03-20", bought, cost),
+    ]
+    # when
+    result = build_ledger(txns, accounts(TAXABLE))
+    # then the disallowed loss is in proportion to the sold shares replaced
+    relief = only(result.reliefs)
+    assert (relief.gain, relief.wash_sale_disallowed) == (D(-200), D(disallowed))
+    # and every replacement share carries it: one lot, holding period tacked on
+    # (2024-03-20 less the 59 days the sold shares were held = 2024-01-21)
+    lot = only(result.lots)
+    assert (lot.quantity_open, lot.cost_open) == (D(bought), D(expected_basis))
+    assert lot.wash_sale_adjustment == D(disallowed)
+    assert lot.holding_period_start == date(2024, 1, 21)
