@@ -1,34 +1,10 @@
 """Input and output serializers of the income routes (DESIGN §5)."""
 
-from decimal import Decimal
-
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from income.selectors.projections import PROJECTION_MONTHS
 from income.selectors.received import GROUPS
-
-
-def decimal_string(value: Decimal) -> str:
-    """Return the exact decimal as a plain string without trailing zeros ("12.5", "0.3333").
-
-    The same form as the other routes' numbers (`portfolios.api`).
-    """
-    normalized = value.normalize()
-    return "0" if normalized == 0 else format(normalized, "f")
-
-
-@extend_schema_field(OpenApiTypes.DECIMAL)
-class ExactDecimalField(serializers.Field):
-    """A read-only decimal written as the string of its exact value."""
-
-    def __init__(self, **kwargs) -> None:
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def to_representation(self, value: Decimal) -> str:
-        return decimal_string(value)
+from portfolios.api.fields import ExactDecimalField
 
 
 class DateRangeSerializer(serializers.Serializer):

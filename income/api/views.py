@@ -14,7 +14,6 @@ from income.api.serializers import (
     IncomeRowSerializer,
     ProjectedPaymentSerializer,
     ProjectionFilterSerializer,
-    decimal_string,
 )
 from income.calculations import add_months, first_of_month, last_of_month
 from income.selectors import (
@@ -26,6 +25,7 @@ from income.selectors import (
     received_payments,
 )
 from income.services.projections import projections_refresh_if_stale
+from portfolios.api.fields import decimal_string
 from portfolios.api.mixins import HouseholdScopedMixin
 
 CALENDAR_MONTHS = 12

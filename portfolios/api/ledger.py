@@ -8,33 +8,18 @@ Filters: `account` (id or name; an id of another household's account answers 404
 else unknown 400) and `symbol` (any case).
 """
 
-from decimal import Decimal
-
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 
 from portfolios.api.exceptions import ApplicationError
+from portfolios.api.fields import ExactDecimalField
 from portfolios.api.mixins import HouseholdScopedMixin
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household
 from portfolios.selectors.accounts import account_get
 from portfolios.selectors.ledger import holdings_report, open_lots_list, realized_gains_list
 from portfolios.services.ledger import ledger_refresh_if_stale
-
-
-@extend_schema_field(OpenApiTypes.DECIMAL)
-class ExactDecimalField(serializers.Field):
-    """A Decimal as the string of its exact value, without trailing zeros ("2305.5")."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("read_only", True)
-        super().__init__(**kwargs)
-
-    def to_representation(self, value: Decimal) -> str:
-        normalized = value.normalize()
-        return "0" if normalized == 0 else format(normalized, "f")
 
 
 def account_param(*, household: Household, ref: str) -> Account:

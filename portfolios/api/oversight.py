@@ -7,7 +7,7 @@ decimal strings, as in `holdings/`. The ledger is brought up to date before read
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
-from portfolios.api.ledger import ExactDecimalField
+from portfolios.api.fields import ExactDecimalField
 from portfolios.api.mixins import HouseholdScopedMixin
 from portfolios.calculations.allocation import GROUPINGS
 from portfolios.selectors.allocation import allocation_list, harvest_list, rebalance_list

@@ -4,14 +4,12 @@ Rows are listed newest first (trade date, then id, both descending). Writes take
 CSV columns (DESIGN §3) and go through the same checks as an imported row.
 """
 
-from decimal import Decimal
-
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from portfolios.api.fields import ExactDecimalField
 from portfolios.api.mixins import HouseholdScopedMixin
 from portfolios.models import Account, Transaction
 from portfolios.selectors.accounts import account_get
@@ -21,15 +19,6 @@ from portfolios.services.transactions import (
     transaction_delete,
     transaction_update,
 )
-
-
-@extend_schema_field(OpenApiTypes.DECIMAL)
-class ExactDecimalField(serializers.Field):
-    """A Decimal as the string of its exact value, without trailing zeros ("2305.5")."""
-
-    def to_representation(self, value: Decimal) -> str:
-        normalized = value.normalize()
-        return "0" if normalized == 0 else format(normalized, "f")
 
 
 class TransactionOutputSerializer(serializers.Serializer):
