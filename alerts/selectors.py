@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from alerts.calculations import HouseholdFacts, LotFact, PositionFact
 from alerts.models import AlertEpisode
-from portfolios.models import Account, DividendEvent, Household, Price, TaxLot
+from portfolios.models import Account, Household, Price, TaxLot
 from portfolios.selectors.accounts import account_cash_balances
 from portfolios.services.ledger import ledger_refresh_if_stale
 
@@ -76,7 +76,7 @@ def household_facts(*, household: Household, today: date | None = None) -> House
         positions=positions,
         lots=lot_facts,
         days_without_price=days_without_price,
-        dividend_changes=_dividend_changes(held_ids, today),
+        dividend_changes=_dividend_changes(household, today),
         projected_income=_projected_income(household, today),
         monthly_target=household.monthly_income_target,
         reserve_months=_reserve_months(household),
@@ -84,21 +84,16 @@ def household_facts(*, household: Household, today: date | None = None) -> House
     )
 
 
-def _dividend_changes(security_ids: set[int], today: date) -> dict[str, Decimal]:
-    """Return latest ÷ previous per-share amount − 1 of each held security's paid dividends."""
-    events = DividendEvent.objects.filter(
-        security_id__in=security_ids, pay_date__lte=today
-    ).order_by("security_id", "-ex_date")
-    latest: dict[str, list[Decimal]] = defaultdict(list)
-    for event in events.values("security__symbol", "amount"):
-        amounts = latest[event["security__symbol"]]
-        if len(amounts) < 2:
-            amounts.append(event["amount"])
-    return {
-        symbol: amounts[0] / amounts[1] - 1
-        for symbol, amounts in latest.items()
-        if len(amounts) == 2 and amounts[1] > 0
-    }
+def _dividend_changes(household: Household, today: date) -> dict[str, Decimal]:
+    """Return each held security's latest dividend change, where it fell (the income app's
+    rule and events, which include dividends inferred from what the household received)."""
+    from income.calculations import detect_dividend_cuts
+    from income.selectors.holdings import income_inputs
+
+    inputs = income_inputs(household=household, today=today)
+    # Threshold 0: every fall; each alert rule applies its own threshold.
+    cuts = detect_dividend_cuts(inputs.dividend_events, threshold=Decimal(0))
+    return {inputs.symbols.get(cut.security_id, ""): cut.change for cut in cuts}
 
 
 def _projected_income(household: Household, today: date) -> dict[date, Decimal]:

@@ -139,3 +139,33 @@ def test_harvest_facts_come_only_from_taxable_accounts(cast):
     # 2 × 10 × 80 = 1,600 of a 1,600 household (no cash left) = 100%
     assert [(lot.account, lot.market_value) for lot in facts.lots] == [("Joint", Decimal(800))]
     assert [(p.symbol, p.weight) for p in facts.positions] == [("XYZ", Decimal(1))]
+
+
+def test_dividend_cut_facts_come_from_the_income_engine(cast):
+    # given 10 SCHD held and its dividend per share going from 0.50 to 0.40: −20%
+    from datetime import date
+
+    from alerts.selectors import household_facts
+    from portfolios.models import DividendEvent
+    from portfolios.services.recompute import household_recompute
+    from tests.portfolios.factories import AccountFactory, SecurityFactory
+    from tests.portfolios.ledger_builders import buy, close, deposit
+
+    schd = SecurityFactory(symbol="SCHD", kind="etf")
+    joint = AccountFactory(household=cast.household_a, name="Joint")
+    deposit(joint, "2025-01-02", 1000)
+    buy(joint, "2025-01-02", schd, 10, 1000)
+    close(schd, "2025-01-02", 100)
+    for ex, pay, amount in [
+        ("2025-03-20", "2025-03-27", "0.50"),
+        ("2025-06-20", "2025-06-27", "0.40"),
+    ]:
+        DividendEvent.objects.create(
+            security=schd, ex_date=date.fromisoformat(ex), pay_date=date.fromisoformat(pay),
+            amount=Decimal(amount),
+        )  # fmt: skip
+    household_recompute(household=cast.household_a)
+    # when
+    facts = household_facts(household=cast.household_a, today=date(2025, 7, 1))
+    # then (0.40 − 0.50) / 0.50 = −0.2
+    assert facts.dividend_changes == {"SCHD": Decimal("-0.2")}
