@@ -479,7 +479,7 @@ class _Ledger:
             if isinstance(target, PurchaseEvent):
                 adjust = self._is_taxable(target.account_id)
                 scale = self.purchases.split_factor(target.security_id, sold_on, target.trade_date)
-                shares = min(exact_quantity(take * scale), target.unreserved)  # rounding
+                shares = exact_quantity(take * scale)
                 target.reserved += shares
                 target.reservations.append(Reservation(shares, part, days_held, adjust))
             else:
