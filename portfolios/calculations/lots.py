@@ -52,8 +52,8 @@ Wash sales (``_Ledger._wash_sale``, ``wash_sales.py``)
     same security or identity group in any account, 30 days either side of the sale, matched
     in purchase order, each share once. A purchase made before the sale offers the shares it
     still has open after the sale (never the rest of the sold shares' own purchase); one made
-    after offers all its shares not already matched, counted in sold shares: a split between
-    the sale and the purchase scales them (2:1 makes two bought shares replace one sold).
+    after offers all its shares not already matched. Shares are matched as counted on each
+    date: a split between a sale and a later replacement is not rescaled.
 """
 
 from __future__ import annotations
@@ -457,9 +457,7 @@ class _Ledger:
         needed = sold
         for event in self.purchases.window(group, sold_on):
             if event.order > order:
-                # Counted in sold shares: after a 2:1 split two bought shares replace one.
-                factor = self.purchases.split_factor(event.security_id, sold_on, event.trade_date)
-                take = min(needed, exact_quantity(event.unreserved / factor))
+                take = min(needed, event.unreserved)
                 if take > 0:
                     matches.append((take, event))
                     needed -= take
@@ -478,10 +476,8 @@ class _Ledger:
         for (take, target), part in zip(matches, parts, strict=True):
             if isinstance(target, PurchaseEvent):
                 adjust = self._is_taxable(target.account_id)
-                scale = self.purchases.split_factor(target.security_id, sold_on, target.trade_date)
-                shares = exact_quantity(take * scale)
-                target.reserved += shares
-                target.reservations.append(Reservation(shares, part, days_held, adjust))
+                target.reserved += take
+                target.reservations.append(Reservation(take, part, days_held, adjust))
             else:
                 adjust = self._is_taxable(target.account_id)
                 self._take_replacement(target, Reservation(take, part, days_held, adjust))

@@ -61,7 +61,6 @@ class PurchaseEvent:
     trade_date: date
     account_id: int
     quantity: Decimal
-    security_id: int = 0
     reserved: Decimal = Decimal(0)
     reservations: list[Reservation] = field(default_factory=list)
 
@@ -74,12 +73,7 @@ class PurchaseEvent:
 class PurchaseIndex:
     """Purchases per identity group in replay order, searchable by date."""
 
-    def __init__(
-        self,
-        events_by_group: Mapping[GroupKey, list[PurchaseEvent]],
-        splits: Mapping[int, list[tuple[date, Decimal]]] | None = None,
-    ) -> None:
-        self._splits = splits or {}
+    def __init__(self, events_by_group: Mapping[GroupKey, list[PurchaseEvent]]) -> None:
         self._events = {
             key: sorted(events, key=lambda e: e.order) for key, events in events_by_group.items()
         }
@@ -97,19 +91,6 @@ class PurchaseIndex:
             if event.trade_date > last:
                 return
             yield event
-
-    def split_factor(self, security_id: int, after: date, through: date) -> Decimal:
-        """Return the shares one share held after ``after`` became by the end of ``through``.
-
-        A split is effective at the open of its date, so one on ``after`` (the sale date) is
-        already in the sold quantity and one on ``through`` (the purchase date) is in the
-        bought quantity.
-        """
-        factor = Decimal(1)
-        for day, ratio in self._splits.get(security_id, ()):
-            if after < day <= through:
-                factor *= ratio
-        return factor
 
 
 def disallowed_parts(loss: Decimal, sold: Decimal, matched: list[Decimal]) -> list[Decimal]:
@@ -139,29 +120,14 @@ def replacement_holding_start(acquired: date, days_held: int) -> date:
 def index_purchases(
     ordered: list[tuple[tuple[date, int, int], LedgerTxn]], groups: Mapping[int, str]
 ) -> PurchaseIndex:
-    """Return every BUY and REINVEST with a quantity, indexed by identity group, and the
-    splits of each security (one per security and date, however many accounts record it)."""
+    """Return every BUY and REINVEST with a quantity, indexed by identity group."""
     events: dict[tuple[str, int | str], list[PurchaseEvent]] = {}
-    splits: dict[int, dict[date, Decimal]] = {}
     for order, txn in ordered:
         if txn.type in PURCHASE_TYPES and txn.security_id is not None and _bought(txn):
             key = identity_key(txn.security_id, groups)
-            event = PurchaseEvent(
-                txn.id, order, txn.trade_date, txn.account_id, txn.quantity, txn.security_id
-            )
+            event = PurchaseEvent(txn.id, order, txn.trade_date, txn.account_id, txn.quantity)
             events.setdefault(key, []).append(event)
-        elif txn.type == "SPLIT" and txn.security_id is not None and _ratio(txn) is not None:
-            splits.setdefault(txn.security_id, {}).setdefault(txn.trade_date, _ratio(txn))
-    return PurchaseIndex(
-        events, {security: sorted(days.items()) for security, days in splits.items()}
-    )
-
-
-def _ratio(txn: LedgerTxn) -> Decimal | None:
-    new, old = txn.split_new, txn.split_old
-    if new is None or old is None or new <= 0 or old <= 0:
-        return None
-    return new / old
+    return PurchaseIndex(events)
 
 
 def _bought(txn: LedgerTxn) -> bool:
