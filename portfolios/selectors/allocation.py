@@ -29,7 +29,6 @@ from portfolios.calculations.allocation import (
     wash_sale_conflicts,
 )
 from portfolios.models import Account, Household, IdentityGroup, Sleeve, Target, Transaction
-from portfolios.selectors.accounts import account_cash_balances
 from portfolios.selectors.ledger import holdings_report, open_lots_list
 
 ZERO = Decimal(0)
@@ -162,7 +161,7 @@ def _snapshot(household: Household) -> _Snapshot:
     report = holdings_report(household=household)
     accounts = Account.objects.filter(household=household).select_related("default_sleeve")
     by_id = {a.pk: a for a in accounts}
-    balances = account_cash_balances(household=household)
+    balances = report.cash_by_account
     items: list[ValuedItem] = []
     largest: dict[str, tuple[Decimal, str, BuyHint]] = {}
     for holding in report.holdings:

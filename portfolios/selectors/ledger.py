@@ -63,6 +63,7 @@ class HoldingsReport:
     invested: Decimal  # market value of every priced holding of the household
     cash: Decimal
     cost_basis: Decimal  # of the holdings listed
+    cash_by_account: dict[int, Decimal]  # every account of the household, by id
 
     @property
     def total(self) -> Decimal:
@@ -97,7 +98,8 @@ def holdings_report(
     3. Weights: of every holding and every account's cash, whatever the filters.
     """
     as_of = as_of or timezone.localdate()
-    positions, cash = _positions(household, as_of)
+    positions, cash_by_account = _positions(household, as_of)
+    cash = sum(cash_by_account.values(), ZERO)
     securities = {
         s.pk: s for s in Security.objects.filter(pk__in={security for _, security in positions})
     }
@@ -153,6 +155,7 @@ def holdings_report(
         invested=invested,
         cash=cash,
         cost_basis=sum((h.cost_basis for h in holdings), ZERO),
+        cash_by_account=cash_by_account,
     )
 
 
@@ -267,8 +270,9 @@ def closes_on(*, security_ids, as_of: date) -> dict[int, Decimal]:
 
 def _positions(
     household: Household, as_of: date
-) -> tuple[dict[tuple[int, int], tuple[Decimal, Decimal]], Decimal]:
-    """Return {(account, security): (quantity, cost basis)} and the total cash on ``as_of``."""
+) -> tuple[dict[tuple[int, int], tuple[Decimal, Decimal]], dict[int, Decimal]]:
+    """Return {(account, security): (quantity, cost basis)} and each account's cash on
+    ``as_of``."""
     later = Transaction.objects.filter(account__household=household, trade_date__gt=as_of)
     if not later.exists():
         rows = (
@@ -280,8 +284,7 @@ def _positions(
         positions = {
             (row["account_id"], row["security_id"]): (row["quantity"], row["cost"]) for row in rows
         }
-        cash = sum(account_cash_balances(household=household).values(), ZERO)
-        return positions, cash
+        return positions, account_cash_balances(household=household)
     inputs = ledger_inputs(household=household)
     txn_rows = transaction_rows(household=household, until=as_of)
     targets = lot_selection_targets(household=household, rows=txn_rows)
@@ -297,7 +300,7 @@ def _positions(
             quantity + lot.quantity_open,
             cost + lot.cost_open,
         )
-    return replayed, sum(result.cash.values(), ZERO)
+    return replayed, dict(result.cash)
 
 
 def _value(quantity: Decimal, price: Decimal | None) -> Decimal | None:

@@ -33,7 +33,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     household = membership.household
     ledger_refresh_if_stale(household=household)
     report = holdings_report(household=household)
-    balances = account_cash_balances(household=household)
+    balances = report.cash_by_account
     invested_by_account: dict[int, Decimal] = defaultdict(Decimal)
     unpriced: set[int] = set()
     for holding in report.holdings:

@@ -344,12 +344,12 @@ def test_allocation_page_shows_tables_proposal_and_candidates(cast, portfolio, l
     ("url", "queries"),
     [
         # membership, ledger state, the holdings report (later-transactions check,
-        # positions, securities, prices, accounts, cash: 3), accounts with sleeves,
-        # cash per account (3), targets (or sleeves)
-        ("/api/v1/allocation/", 15),
-        ("/api/v1/allocation/?by=sleeve", 15),
+        # positions, securities, prices, accounts, cash per account: 3), accounts with
+        # sleeves, targets (or sleeves)
+        ("/api/v1/allocation/", 12),
+        ("/api/v1/allocation/?by=sleeve", 12),
         # the same, plus open lots with accounts and securities, and their prices
-        ("/api/v1/rebalance/", 17),
+        ("/api/v1/rebalance/", 14),
         # membership, ledger state, open lots, prices, recent purchases, identity groups
         ("/api/v1/harvest/", 6),
     ],
