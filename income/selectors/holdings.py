@@ -87,22 +87,7 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
             type__in=(*POSITION_TYPES, "DIVIDEND", "OPTION_PREMIUM"),
         )
         .order_by()
-        .values(
-            "id",
-            "account_id",
-            "trade_date",
-            "type",
-            "security_id",
-            "quantity",
-            "price",
-            "amount",
-            "fees",
-            "split_new",
-            "split_old",
-            "to_account_id",
-            "income_class",
-            "updated_at",
-        )
+        .values(*POSITION_FIELDS, "income_class", "updated_at")
     )
     history = PositionHistory(
         PositionTxn(**{key: row[key] for key in POSITION_FIELDS})

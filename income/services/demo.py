@@ -28,6 +28,7 @@ from income.calculations import (
 )
 from income.models import IncomeSettings, ProjectionSnapshot
 from income.selectors.common import household_today
+from income.selectors.holdings import POSITION_FIELDS
 from income.services.projections import projections_rebuild
 from portfolios.models import Account, DividendEvent, Household, Security, Transaction
 from portfolios.models.ledger import CASH_SIGN
@@ -108,20 +109,7 @@ def _projection_as_of(
     txns = list(
         Transaction.objects.filter(account__household=household, trade_date__lt=month)
         .order_by()
-        .values(
-            "id",
-            "account_id",
-            "trade_date",
-            "type",
-            "security_id",
-            "quantity",
-            "price",
-            "amount",
-            "fees",
-            "split_new",
-            "split_old",
-            "to_account_id",
-        )
+        .values(*POSITION_FIELDS)
     )
     history = PositionHistory(PositionTxn(**row) for row in txns)
     pairs = {(row["account_id"], row["security_id"]) for row in txns if row["security_id"]}
