@@ -83,3 +83,11 @@ class LedgerStateAdmin(admin.ModelAdmin):
     list_display = ["household", "rebuilt_at", "dirty_from", "error"]
     readonly_fields = ["household", "rebuilt_at", "dirty_from", "error"]
     exclude = ["digests", "inputs_digest"]
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "household", "username", "action", "target", "outcome", "ip")
+    list_filter = ("outcome", "action")
+    search_fields = ("username", "action", "target")
+    readonly_fields = [f.name for f in models.AuditEvent._meta.fields]

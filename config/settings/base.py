@@ -161,6 +161,9 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none, use the
+# socket's address). Client addresses in the audit trail and login throttling use it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Authentication (django-allauth, username + password, TOTP) ----------------------------
 ACCOUNT_LOGIN_METHODS = {"username"}

@@ -1,3 +1,4 @@
+from portfolios.models.audit import AuditEvent
 from portfolios.models.base import TimeStampedModel
 from portfolios.models.household import (
     Account,
@@ -15,6 +16,7 @@ from portfolios.models.tokens import ApiToken
 __all__ = [
     "Account",
     "ApiToken",
+    "AuditEvent",
     "DividendEvent",
     "FxRate",
     "Household",

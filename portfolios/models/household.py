@@ -47,6 +47,17 @@ class Household(TimeStampedModel):
     federal_marginal_rate = models.DecimalField(**PERCENT, default=Decimal(22))
     state_marginal_rate = models.DecimalField(**PERCENT, default=Decimal(5))
     qualified_dividend_rate = models.DecimalField(**PERCENT, default=Decimal(15))
+    long_term_rate = models.DecimalField(
+        **PERCENT, default=Decimal(15), help_text="Long-term capital-gain rate, %"
+    )
+    default_benchmark = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="A ticker (VTI) or a blend (VTI:60,BND:40) the pages compare with",
+    )
+    min_trade_amount = models.DecimalField(
+        **MONEY, default=Decimal(100), help_text="Smallest trade a proposal may contain"
+    )
 
     objects = HouseholdQuerySet.as_manager()
 

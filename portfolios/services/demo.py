@@ -99,6 +99,8 @@ def _household() -> Household:
         monthly_income_target=Decimal(1500),
         cash_reserve_months=Decimal(6),
         time_zone="America/New_York",
+        default_benchmark="VTI:60,BND:40",
+        min_trade_amount=Decimal(100),
     )
     household.refresh_from_db()
     user_model.objects.filter(username=DEMO_USERNAME).update(
