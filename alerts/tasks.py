@@ -1,7 +1,10 @@
 from celery import shared_task
+from django.db import OperationalError
 
 from alerts.services import alerts_evaluate
+from alerts.services.recompute import pending_recompute_run
 from portfolios.models import Household
+from portfolios.services.recompute import recompute_pending_sweep
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=60, retry_jitter=True, max_retries=3)
@@ -15,3 +18,31 @@ def evaluate_alerts_task(household_id: int | None = None) -> dict:
         result = alerts_evaluate(household=household)
         summary[household.pk] = {"opened": len(result.opened), "resolved": result.resolved}
     return summary
+
+
+@shared_task(
+    # Idempotent (every step replaces what it derives; the pending row is cleared only at
+    # the end), so the message is acknowledged after the run: a worker killed mid-run
+    # leaves it to be delivered again. A locked or briefly unreachable database is worth
+    # another try; the backoff stays well below the broker's visibility timeout.
+    acks_late=True,
+    task_reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def recompute_household_task(household_id: int, from_date: str | None = None) -> dict:
+    """Recompute what the household owes (ledger, valuations, projections, alerts).
+
+    ``from_date`` is accepted for messages enqueued before the outbox existed; what is owed
+    is read from the pending row.
+    """
+    return pending_recompute_run(household_id=household_id)
+
+
+@shared_task
+def sweep_pending_recomputes_task() -> list[int]:
+    """Enqueue again the recomputes left behind (broker down at commit, lost messages)."""
+    return recompute_pending_sweep()

@@ -240,6 +240,14 @@ if not REDIS_URL:
         "control_folder": str(VAR_DIR / "celery-control"),
         "store_processed": False,
     }
+else:
+    # A message not acknowledged within this time is delivered again (acks_late tasks, and
+    # retries waiting on a countdown): every countdown and retry backoff stays well below it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200)
+    }
+# acks_late tasks take one message at a time, so a killed worker holds back no others.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

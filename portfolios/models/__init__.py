@@ -11,6 +11,7 @@ from portfolios.models.household import (
 from portfolios.models.ledger import ImportBatch, Transaction
 from portfolios.models.lots import LedgerState, LotRelief, TaxLot
 from portfolios.models.market import DividendEvent, FxRate, Price, Security, SplitEvent
+from portfolios.models.recompute import PendingRecompute
 from portfolios.models.tokens import ApiToken
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "LedgerState",
     "LotRelief",
     "Membership",
+    "PendingRecompute",
     "Price",
     "Security",
     "Sleeve",

@@ -122,7 +122,7 @@ def test_evaluate_alerts_command_uses_stored_facts(cast):
 def test_harvest_facts_come_only_from_taxable_accounts(cast):
     # given the same losing purchase (1,000 now worth 800) in a taxable account and a Roth IRA
     from alerts.selectors import household_facts
-    from portfolios.services.recompute import household_recompute
+    from alerts.services.recompute import household_recompute
     from tests.portfolios.factories import AccountFactory, SecurityFactory
     from tests.portfolios.ledger_builders import buy, close, deposit
 
@@ -146,8 +146,8 @@ def test_dividend_cut_facts_come_from_the_income_engine(cast):
     from datetime import date
 
     from alerts.selectors import household_facts
+    from alerts.services.recompute import household_recompute
     from portfolios.models import DividendEvent
-    from portfolios.services.recompute import household_recompute
     from tests.portfolios.factories import AccountFactory, SecurityFactory
     from tests.portfolios.ledger_builders import buy, close, deposit
 

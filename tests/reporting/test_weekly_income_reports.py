@@ -9,8 +9,8 @@ import time_machine
 from django.core import mail
 from django.core.management import CommandError, call_command
 
+from alerts.services.recompute import household_recompute
 from portfolios.models import DividendEvent, Membership, Transaction
-from portfolios.services.recompute import household_recompute
 from reporting.models import WeeklyReportDelivery
 from reporting.tasks import send_income_reports_task
 from tests.portfolios.factories import AccountFactory, SecurityFactory, TransactionFactory
