@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TextIO
 
 from portfolios.imports.rows import ImportFileError
 
@@ -27,8 +28,9 @@ class CsvRecord:
         return [cell.strip() for cell in self.cells if cell.strip()]
 
 
-def read_csv_records(text: str) -> Iterator[CsvRecord]:
-    """Yield the comma-separated records of ``text`` with their starting line numbers.
+def read_csv_records(text: str | TextIO) -> Iterator[CsvRecord]:
+    """Yield the comma-separated records of ``text`` (a string, or a text stream read as it
+    goes) with their starting line numbers.
 
     A quoted field may span lines; its record is numbered by the line it starts on, and
     the next record by the line after the one it ends on. Blank lines are yielded too
@@ -36,7 +38,8 @@ def read_csv_records(text: str) -> Iterator[CsvRecord]:
     module's limit (128k characters) makes the file unreadable rather than the limit being
     raised for the whole process.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    source = io.StringIO(text, newline="") if isinstance(text, str) else text
+    reader = csv.reader(source, strict=False)
     previous_end = 0
     while True:
         try:
