@@ -26,7 +26,7 @@ def evaluate_alerts_task(household_id: int | None = None) -> dict:
     # leaves it to be delivered again. A locked or briefly unreachable database is worth
     # another try; the backoff stays well below the broker's visibility timeout.
     acks_late=True,
-    task_reject_on_worker_lost=True,
+    reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
     retry_backoff=5,
     retry_backoff_max=300,

@@ -12,8 +12,8 @@ The mark is a ``PendingRecompute`` row, committed or rolled back with the write,
    if its ``version`` is still the one it read, so a change marked during a run is kept;
 4. a beat job (``recompute_pending_sweep``) enqueues again what was left behind.
 
-The task lives in the top layer, which this ground layer never imports: it is enqueued by
-its registered name.
+The task lives in the top layer, which this ground layer never imports: it is sent by its
+name (``send_task``), so a write never loads the apps above.
 """
 
 from __future__ import annotations
@@ -73,8 +73,17 @@ def recompute_enqueue(*, household_id: int) -> bool:
     from celery import current_app
 
     try:
-        task = current_app.tasks[RECOMPUTE_TASK]
-        task.apply_async((household_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        if current_app.conf.task_always_eager:
+            # Eager (tests, a worker-less demo): run the registered task in this process.
+            current_app.loader.import_default_modules()
+            current_app.tasks[RECOMPUTE_TASK].apply_async((household_id,))
+        else:
+            current_app.send_task(
+                RECOMPUTE_TASK,
+                args=(household_id,),
+                retry=True,
+                retry_policy=PUBLISH_RETRY_POLICY,
+            )
     except Exception:  # any broker failure: the outbox row keeps the work
         logger.warning(
             "recompute of household %s not enqueued; the sweep will retry",

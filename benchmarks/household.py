@@ -1,0 +1,364 @@
+"""`make bench`: the generated heavy household, end to end, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hearth_bench .venv/bin/python benchmarks/household.py
+
+1. Generate the household with ``../shared/bench/gen_household.py`` (cached in ``var/gen``).
+2. Drop and create the bench database (its name must contain "bench"), migrate.
+3. Load it the way a user would, with the documented commands, each in its own process:
+   create_household, create_account, import_securities (when the command exists),
+   import_prices, import_dividends, import_transactions, recompute.
+4. Check the end cash and quantities against the generator's ``summary.json``, exactly.
+5. Time recompute again with nothing changed, and after one new transaction.
+6. Time the pages and API rows (Django's test client, in one process): the median of
+   ``--repeat`` runs after one warm-up.
+
+Prints one table: each step's wall time beside its target, and the peak memory (maximum
+resident set) of the process that ran it. Exits 1 when a check fails or a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATOR = ROOT.parent / "shared" / "bench" / "gen_household.py"
+HOUSEHOLD = "Heavy household"
+OWNER = "bench"
+MEMORY_TARGET_MIB = 500
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    target: float | None
+    peak_mib: float | None = None
+    memory_target: float | None = MEMORY_TARGET_MIB
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        fast = self.target is None or self.seconds <= self.target
+        small = self.memory_target is None or self.peak_mib is None
+        return fast and (small or self.peak_mib <= self.memory_target)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="heavy", choices=["typical", "heavy"])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", help="generated files (default var/gen/SCALE-sSEED)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each page (median)")
+    parser.add_argument("--pages-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hearth_bench")
+    env = _environment(url)
+    if args.pages_only:
+        return _pages(args.repeat, args.scale)
+
+    files = Path(args.out or ROOT / "var" / "gen" / f"{args.scale}-s{args.seed}")
+    _generate(files, args.scale, args.seed)
+    summary = json.loads((files / "summary.json").read_text())
+    _recreate_database(url)
+    steps: list[Step] = []
+    run = _Runner(env, steps)
+
+    run("migrate", ["migrate", "--noinput"], None, memory=None)
+    run(
+        "create_household",
+        ["create_household", HOUSEHOLD, "--owner", OWNER, "--password", "bench"],
+        None,
+    )
+    started = time.perf_counter()
+    with (files / "accounts.csv").open() as handle:
+        accounts = list(csv.DictReader(handle))
+    peak = 0.0
+    for row in accounts:
+        argv = ["create_account", "--household", HOUSEHOLD, "--name", row["name"]]
+        argv += ["--type", row["type"], "--lot-method", row["lot_method"]]
+        peak = max(peak, run.command(argv)[1])
+    steps.append(
+        Step(f"create_account x{len(accounts)}", time.perf_counter() - started, None, peak)
+    )
+    if _has_command(env, "import_securities"):
+        run(
+            "import_securities",
+            ["import_securities", "--household", HOUSEHOLD, str(files / "securities.csv")],
+            None,
+        )
+    rows = summary["rows"]
+    run(
+        f"import_prices ({rows['prices.csv']:,} closes)",
+        ["import_prices", str(files / "prices.csv")],
+        60,
+    )
+    run(
+        f"import_dividends ({rows['dividends.csv']:,} events)",
+        ["import_dividends", str(files / "dividends.csv")],
+        None,
+    )
+    run(
+        f"import_transactions ({rows['transactions.csv']:,} rows)",
+        ["import_transactions", "--household", HOUSEHOLD, str(files / "transactions.csv")],
+        15,
+    )
+    run("recompute (first, all pending)", ["recompute", "--household", HOUSEHOLD], 5)
+    run("recompute --full", ["recompute", "--household", HOUSEHOLD, "--full"], 5)
+
+    problems = _check(env, summary)
+    steps.append(
+        Step(
+            "end cash and quantities = summary.json",
+            0,
+            None,
+            note="equal" if not problems else f"{len(problems)} differences",
+        )
+    )
+    run("recompute, nothing changed", ["recompute", "--household", HOUSEHOLD], 1.5)
+    one_row = _one_new_transaction(files, summary)
+    run(
+        "import_transactions (1 new row)",
+        ["import_transactions", "--household", HOUSEHOLD, one_row],
+        None,
+    )
+    run("recompute after one new transaction", ["recompute", "--household", HOUSEHOLD], 1.5)
+
+    started = time.perf_counter()
+    pages, peak = _child(
+        env,
+        [
+            sys.executable,
+            __file__,
+            "--pages-only",
+            "--repeat",
+            str(args.repeat),
+            "--scale",
+            args.scale,
+        ],
+    )
+    for name, seconds, target in json.loads(pages.strip().splitlines()[-1]):
+        steps.append(Step(name, seconds, target, None, None))
+    steps.append(
+        Step("pages and API process (all of the above)", time.perf_counter() - started, None, peak)
+    )
+
+    _print(steps, problems)
+    return 0 if not problems and all(step.ok for step in steps) else 1
+
+
+class _Runner:
+    def __init__(self, env: dict, steps: list[Step]) -> None:
+        self.env = env
+        self.steps = steps
+
+    def command(self, argv: list[str]) -> tuple[float, float]:
+        started = time.perf_counter()
+        output, peak = _child(self.env, [sys.executable, str(ROOT / "manage.py"), *argv])
+        return time.perf_counter() - started, peak
+
+    def __call__(
+        self, name: str, argv: list[str], target: float | None, *, memory=MEMORY_TARGET_MIB
+    ):
+        seconds, peak = self.command(argv)
+        self.steps.append(Step(name, seconds, target, peak, memory))
+        print(f"  {name}: {seconds:.2f} s, {peak:.0f} MiB", file=sys.stderr, flush=True)
+
+
+def _child(env: dict, argv: list[str]) -> tuple[str, float]:
+    """Run a process; return its output and its peak resident memory in MiB."""
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read().decode(errors="replace")
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(argv[1:])} failed ({process.returncode}):\n{output[-4000:]}")
+    return output, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def _environment(url: str) -> dict:
+    if urlparse(url).scheme not in {"postgres", "postgresql"}:
+        sys.exit(f"make bench runs on PostgreSQL; DATABASE_URL is {url!r}")
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DEBUG="false",
+        ALLOWED_HOSTS="testserver,localhost",
+        SECRET_KEY=env.get("SECRET_KEY", "bench-secret-key-long-enough-0123456789-abcdef"),
+        HEARTH_VAR_DIR=env.get("HEARTH_VAR_DIR", str(ROOT / "var" / "bench")),
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+    )
+    os.environ.update(env)
+    return env
+
+
+def _generate(files: Path, scale: str, seed: int) -> None:
+    if (files / "summary.json").exists():
+        return
+    print(f"generating the {scale} household into {files} (a few minutes)", file=sys.stderr)
+    subprocess.run(
+        [
+            sys.executable,
+            str(GENERATOR),
+            "--scale",
+            scale,
+            "--seed",
+            str(seed),
+            "--out",
+            str(files),
+        ],
+        check=True,
+    )
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    if "bench" not in name:
+        sys.exit(f"the bench drops its database; use one whose name contains 'bench', not {name!r}")
+    admin = urlparse(url)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _has_command(env: dict, name: str) -> bool:
+    output, _ = _child(env, [sys.executable, str(ROOT / "manage.py"), "help", "--commands"])
+    return name in output.split()
+
+
+def _django() -> None:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _check(env: dict, summary: dict) -> list[str]:
+    _django()
+    from benchmarks.household_check import household_differences
+    from portfolios.models import Household
+
+    household = Household.objects.get(name=HOUSEHOLD)
+    problems = household_differences(household=household, summary=summary)
+    for problem in problems[:20]:
+        print(f"  differs: {problem}", file=sys.stderr)
+    return problems
+
+
+def _one_new_transaction(files: Path, summary: dict) -> str:
+    """Write a one-row Hearth CSV: a buy of one share of a held security on the last day."""
+    name, account = next(
+        (name, account)
+        for name, account in summary["accounts"].items()
+        if account["positions"] and float(account["cash"]) > 1000
+    )
+    symbol, position = next(iter(account["positions"].items()))
+    price = round(float(position["market_value"]) / float(position["quantity"]), 2)
+    path = ROOT / "var" / "bench" / "one-new-transaction.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "id,date,account,type,symbol,quantity,price,amount,fees\n"
+        f"BENCH-1,{summary['end']},{name},BUY,{symbol},1,{price:.2f},{price:.2f},0\n"
+    )
+    return str(path)
+
+
+# Pages and API rows: (name, path, target seconds)
+PAGES = [
+    ("dashboard page", "/", 0.15),
+    ("holdings page", "/portfolio/holdings/", 0.3),
+    ("allocation page", "/portfolio/allocation/", 0.3),
+    ("performance page", "/performance/", 0.3),
+    ("income page", "/income/", 0.3),
+    ("holdings CSV", "/api/v1/holdings/?format=csv", 0.2),
+    ("lots CSV", "/api/v1/lots/?format=csv", 0.5),
+    ("transactions CSV (all)", "/api/v1/transactions/?format=csv", 1.5),
+    ("realized gains CSV (all years)", "/api/v1/realized-gains/?format=csv", 1.0),
+    ("performance, 30 years", "/api/v1/performance/?start={start}&end={end}", 0.15),
+    ("income by month", "/api/v1/income/?group_by=month", 0.3),
+    ("income projection", "/api/v1/income/projection/", 0.3),
+    ("rebalance", "/api/v1/rebalance/", 0.3),
+    ("harvest", "/api/v1/harvest/", 0.3),
+]
+
+
+def _pages(repeat: int, scale: str) -> int:
+    _django()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from portfolios.models import Transaction
+
+    first = Transaction.objects.order_by("trade_date").values_list("trade_date", flat=True).first()
+    last = Transaction.objects.order_by("-trade_date").values_list("trade_date", flat=True).first()
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=OWNER))
+    results = []
+    for name, path, target in PAGES:
+        path = path.format(start=first, end=last)
+        timings = []
+        for _ in range(repeat + 1):
+            started = time.perf_counter()
+            response = client.get(path)
+            if response.streaming:
+                for _chunk in response.streaming_content:
+                    pass
+            else:
+                _ = response.content
+            timings.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                sys.exit(f"{path} answered {response.status_code}")
+        results.append((name, statistics.median(timings[1:]), target))
+        print(f"  {name}: {statistics.median(timings[1:]) * 1000:.0f} ms", file=sys.stderr)
+    print(json.dumps(results))
+    return 0
+
+
+def _print(steps: list[Step], problems: list[str]) -> None:
+    width = max(len(step.name) for step in steps)
+    print()
+    print(
+        f"{'step':<{width}}  {'time':>9}  {'target':>8}  {'peak MiB':>8}  {'mem target':>10}  result"
+    )
+    print("-" * (width + 56))
+    for step in steps:
+        seconds = f"{step.seconds * 1000:.0f} ms" if step.seconds < 1 else f"{step.seconds:.2f} s"
+        if step.target is None:
+            target = "-"
+        elif step.target < 1:
+            target = f"{step.target * 1000:.0f} ms"
+        else:
+            target = f"{step.target:g} s"
+        peak = f"{step.peak_mib:.0f}" if step.peak_mib is not None else "-"
+        memory = f"{step.memory_target:g}" if step.memory_target and step.peak_mib else "-"
+        result = step.note or ("ok" if step.ok else "MISSED")
+        if step.note and problems:
+            result = "FAILED: " + step.note
+        print(f"{step.name:<{width}}  {seconds:>9}  {target:>8}  {peak:>8}  {memory:>10}  {result}")
+    print()
+    print(
+        "Every target met."
+        if not problems and all(step.ok for step in steps)
+        else "Some targets missed or checks failed."
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
