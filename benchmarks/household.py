@@ -1,6 +1,6 @@
 """`make bench`: the generated heavy household, end to end, on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hearth_bench .venv/bin/python benchmarks/household.py
+    make bench   # DATABASE_URL=postgres://…/hearth_bench .venv/bin/python benchmarks/household.py
 
 1. Generate the household with ``../shared/bench/gen_household.py`` (cached in ``var/gen``).
 2. Drop and create the bench database (its name must contain "bench"), migrate.
@@ -164,7 +164,7 @@ class _Runner:
 
     def command(self, argv: list[str]) -> tuple[float, float]:
         started = time.perf_counter()
-        output, peak = _child(self.env, [sys.executable, str(ROOT / "manage.py"), *argv])
+        _output, peak = _child(self.env, [sys.executable, str(ROOT / "manage.py"), *argv])
         return time.perf_counter() - started, peak
 
     def __call__(
@@ -334,9 +334,8 @@ def _pages(repeat: int, scale: str) -> int:
 def _print(steps: list[Step], problems: list[str]) -> None:
     width = max(len(step.name) for step in steps)
     print()
-    print(
-        f"{'step':<{width}}  {'time':>9}  {'target':>8}  {'peak MiB':>8}  {'mem target':>10}  result"
-    )
+    header = f"{'step':<{width}}  {'time':>9}  {'target':>8}  {'peak MiB':>8}  {'mem target':>10}"
+    print(f"{header}  result")
     print("-" * (width + 56))
     for step in steps:
         seconds = f"{step.seconds * 1000:.0f} ms" if step.seconds < 1 else f"{step.seconds:.2f} s"
