@@ -191,7 +191,7 @@ def targets_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def targets_preview(request: HttpRequest) -> HttpResponse:
     """The preview fragment for the form as typed so far (nothing is saved)."""
-    membership = current_membership_or_404(request)
+    membership = writer_or_403(request)
     sleeves = _posted(request.POST)
     rows, errors = _flat_rows(sleeves)
     preview = None
