@@ -124,9 +124,7 @@ BAD_QUERIES = [
 @pytest.mark.parametrize("route", ROUTES)
 def test_bad_parameters_never_cause_a_server_error(route, secret_household):
     """Every route answers bad input with a 4xx (or ignores a parameter it does not take)."""
-    viewer = client_for(
-        secret_household.owner if route in OWNER_ONLY else secret_household.viewer
-    )
+    viewer = client_for(secret_household.owner if route in OWNER_ONLY else secret_household.viewer)
     for query in BAD_QUERIES:
         response = viewer.get(f"/api/v1/{route}?{query}")
         assert response.status_code < 500, (route, query, response.content[:300])
@@ -185,7 +183,7 @@ def test_another_households_ids_answer_404_on_writes(secret_household):
     cast = secret_household
     outsider = client_for(cast.outsider)
     for method, path, body in _writes(cast):
-        if "/accounts/" in path and path.count("/") > 4 or "/securities/" in path:
+        if ("/accounts/" in path and path.count("/") > 4) or "/securities/" in path:
             response = getattr(outsider, method)(path, body, format="json")
             assert response.status_code == 404, (path, response.content[:200])
         response = getattr(outsider, method)(

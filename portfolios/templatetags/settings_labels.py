@@ -85,3 +85,11 @@ def role_label(role: str) -> str:
     from portfolios.models import Membership
 
     return Membership.Role(role).label if role in Membership.Role.values else role
+
+
+@register.filter
+def plain_number(value) -> str:
+    """Return a Decimal without trailing zeros ("0.0300" -> "0.03"); "" for None."""
+    from portfolios.api.fields import decimal_string
+
+    return "" if value is None else decimal_string(value)

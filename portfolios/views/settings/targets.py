@@ -20,7 +20,7 @@ from portfolios.services.policy import TARGET_ASSET_CLASSES, targets_check, targ
 from portfolios.views.households import current_membership_or_404
 from portfolios.views.settings import writer_or_403
 
-BLANK_ROWS = 2  # empty asset-class rows offered under each sleeve
+BLANK_ROWS = 1  # empty asset-class rows offered under each sleeve
 NEW_SLEEVES = 1  # empty sleeves offered below the others
 MAX_SLEEVES = 20
 MAX_ROWS = 20
