@@ -267,8 +267,8 @@ def securities_import(
     if errors:
         lines = sorted(errors, key=lambda key: int(key.split()[1]))
         raise ApplicationError(
-            f"{file_name} was not imported: {len(lines)} line{'s' if len(lines) > 1 else ''} "
-            "need fixing.",
+            f"{file_name} was not imported: "
+            + (f"{len(lines)} lines need fixing." if len(lines) > 1 else "1 line needs fixing."),
             errors={key: errors[key] for key in lines},
         )
     plan: dict[int, dict[str, object]] = {}

@@ -195,6 +195,6 @@ def test_import_securities_command(cast, both_hold_zq, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == "classes.csv: updated 0, unchanged 2, new symbols 0"
     bad = tmp_path / "bad.csv"
     bad.write_text("symbol,kind\nZQ,fund\n")
-    with pytest.raises(CommandError, match="bad.csv was not imported: 1 line need fixing."):
+    with pytest.raises(CommandError, match=r"^bad\.csv was not imported: 1 line needs fixing\.$"):
         call_command("import_securities", "--household", "Alpha", str(bad))
     assert "bad.csv: line 2: column kind: must be one of" in capsys.readouterr().err
