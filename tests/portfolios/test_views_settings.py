@@ -128,7 +128,7 @@ def test_securities_inline_edit_bulk_and_upload(cast, holding):
     client = browser(cast.member)
     vti = holding.transactions.exclude(security=None).first().security
     listing = client.get("/settings/securities/").content.decode()
-    assert 'id="security-%d"' % vti.pk in listing
+    assert f'id="security-{vti.pk}"' in listing
     # HTMX asks for the row's form, then posts it back and gets the row
     form = client.get(f"/settings/securities/{vti.pk}/", HTTP_HX_REQUEST="true")
     assert b'hx-post="/settings/securities/' in form.content and b"<html" not in form.content
