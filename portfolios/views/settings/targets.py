@@ -111,7 +111,7 @@ def _for_form(sleeves: list[dict]) -> list[dict]:
         sleeve["index"] = i
         sleeve["rows"] += [
             {"asset_class": "", "target": "", "band": "", "band_kind": "absolute"}
-            for _ in range(BLANK_ROWS + (1 if not sleeve["name"] else 0))
+            for _ in range(max(BLANK_ROWS, 3 - len(sleeve["rows"])))
         ]
         for j, row in enumerate(sleeve["rows"]):
             row["index"] = j
