@@ -1,5 +1,6 @@
 from portfolios.models.audit import AuditEvent
 from portfolios.models.base import TimeStampedModel
+from portfolios.models.classification import SecurityProfile
 from portfolios.models.household import (
     Account,
     Household,
@@ -29,6 +30,7 @@ __all__ = [
     "PendingRecompute",
     "Price",
     "Security",
+    "SecurityProfile",
     "Sleeve",
     "SplitEvent",
     "Target",
