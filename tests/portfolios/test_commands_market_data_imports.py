@@ -187,3 +187,23 @@ def test_new_closes_mark_the_households_holding_the_security(tmp_path, cast):
     assert list(PendingRecompute.objects.values_list("household__name", "from_date")) == [
         ("Alpha", date(2024, 1, 2))
     ]
+
+
+def test_a_bulk_load_checks_the_foreign_key_once_and_keeps_it(tmp_path, monkeypatch):
+    from django.db import connection
+
+    # given a load counted as bulk from its first close
+    monkeypatch.setattr("portfolios.services.imports.market_data.BULK_ROWS", 1)
+    path = write(tmp_path, "symbol,date,close\nVTI,2024-01-02,100\nBND,2024-01-02,70\n")
+    # when
+    output = run("import_prices", path)
+    # then both closes are stored
+    assert "2 prices for 2 symbols (2 added, 0 updated)" in output
+    # and the price table still refers to its securities (PostgreSQL drops and re-adds it)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_constraint "
+                "WHERE conrelid = 'portfolios_price'::regclass AND contype = 'f'"
+            )
+            assert cursor.fetchone()[0] == 1

@@ -45,6 +45,7 @@ from portfolios.services.recompute import recompute_mark_pending
 
 SOURCE = "file"
 STAGE_BATCH = 50_000  # closes written to the staging table at a time
+BULK_ROWS = 200_000  # from this many closes on, the foreign key is checked once, at the end
 DIVIDEND_BATCH = 5_000
 MAX_LISTED_ERRORS = 1_000  # a file that is wrong throughout names this many rows, then counts
 
@@ -171,10 +172,10 @@ def _prices_load(text: str | TextIO) -> MarketDataImportResult:
         good: Iterable[tuple[int, int, str, str]] = _good_closes(
             iter_raw_closes(text), symbols, errors, first_day
         )
-        stage.write(good)
+        staged = stage.write(good)
         if errors:
             raise _Rejected(errors.messages())
-        added, updated = stage.merge(source=SOURCE, symbol_of=symbols.symbol_of)
+        added, updated = stage.merge(source=SOURCE, symbol_of=symbols.symbol_of, staged=staged)
     _mark_holders({pk: date.fromisoformat(day) for pk, day in first_day.items()})
     return MarketDataImportResult(
         rows=added + updated,
@@ -231,59 +232,50 @@ class _PriceStage:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
 
-    def write(self, rows: Iterable[tuple[int, int, str, str]]) -> None:
+    def write(self, rows: Iterable[tuple[int, int, str, str]]) -> int:
+        """Stage the rows; return how many."""
         iterator = iter(rows)
+        count = 0
         with connection.cursor() as cursor:
-            if self.postgres:
-                # One COPY per batch: making a batch may create a security, and the
-                # connection takes no other statement while a COPY is open.
-                while batch := list(itertools.islice(iterator, STAGE_BATCH)):
+            while batch := list(itertools.islice(iterator, STAGE_BATCH)):
+                count += len(batch)
+                if self.postgres:
+                    # One COPY per batch: making a batch may create a security, and the
+                    # connection takes no other statement while a COPY is open.
                     with cursor.cursor.copy(
                         f"COPY {self.TABLE} (line, security_id, date, close) FROM STDIN"
                     ) as copy:
                         copy.write("".join(f"{a}\t{b}\t{c}\t{d}\n" for a, b, c, d in batch))
-                return
-            sql = (
-                f"INSERT INTO {self.TABLE} (line, security_id, date, close) VALUES (%s, %s, %s, %s)"
-            )
-            while batch := list(itertools.islice(iterator, STAGE_BATCH)):
-                cursor.executemany(sql, batch)
+                else:
+                    columns = "line, security_id, date, close"
+                    cursor.executemany(
+                        f"INSERT INTO {self.TABLE} ({columns}) VALUES (%s, %s, %s, %s)", batch
+                    )
+        return count
 
-    def merge(self, *, source: str, symbol_of: dict[int, str]) -> tuple[int, int]:
+    def merge(self, *, source: str, symbol_of: dict[int, str], staged: int) -> tuple[int, int]:
         """Upsert the staged closes into the price table; return (added, updated)."""
-        price = Price._meta.db_table
         with connection.cursor() as cursor:
             if self.postgres:
                 try:
                     with transaction.atomic():
-                        cursor.execute(
-                            f"WITH merged AS (INSERT INTO {price} (security_id, date, close, "
-                            f"source) SELECT security_id, date, close, %s FROM {self.TABLE} "
-                            "ORDER BY security_id, date "
-                            "ON CONFLICT (security_id, date) DO UPDATE "
-                            "SET close = EXCLUDED.close, source = EXCLUDED.source "
-                            "RETURNING (xmax = 0) AS inserted) "
-                            "SELECT count(*) FILTER (WHERE inserted), count(*) FROM merged",
-                            [source],
-                        )
-                        added, total = cursor.fetchone()
-                        return added, total - added
+                        added = self._postgres_upsert(cursor, source, bulk=staged >= BULK_ROWS)
                 except DatabaseError:
                     # "ON CONFLICT DO UPDATE command cannot affect row a second time"
                     repeats = self._repeats(cursor, symbol_of)
                     if repeats:
                         raise _Rejected(repeats) from None
                     raise
+                return added, staged - added
             repeats = self._repeats(cursor, symbol_of)
             if repeats:
                 raise _Rejected(repeats)
+            price = Price._meta.db_table
             cursor.execute(
                 f"SELECT count(*) FROM {self.TABLE} s JOIN {price} p "
                 "ON p.security_id = s.security_id AND p.date = s.date"
             )
             updated = cursor.fetchone()[0]
-            cursor.execute(f"SELECT count(*) FROM {self.TABLE}")
-            total = cursor.fetchone()[0]
             cursor.execute(
                 f"INSERT INTO {price} (security_id, date, close, source) "
                 f"SELECT security_id, date, close, %s FROM {self.TABLE} WHERE true "
@@ -291,7 +283,41 @@ class _PriceStage:
                 "SET close = excluded.close, source = excluded.source",
                 [source],
             )
-            return total - updated, updated
+            return staged - updated, updated
+
+    def _postgres_upsert(self, cursor, source: str, *, bulk: bool) -> int:
+        """Merge in one statement; return how many rows were new.
+
+        A bulk load drops the price table's foreign key for the statement and adds it back
+        after, in the same transaction: adding it checks every row in one join, where the
+        deferred per-row checks at commit cost about as much as the insert itself. Every
+        staged security id was read or created in this transaction, so it always holds.
+        """
+        price = Price._meta.db_table
+        keys = []
+        if bulk:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f'",
+                [price],
+            )
+            keys = cursor.fetchall()
+            for name, _ in keys:
+                cursor.execute(f'ALTER TABLE {price} DROP CONSTRAINT "{name}"')
+        cursor.execute(
+            f"WITH merged AS (INSERT INTO {price} (security_id, date, close, source) "
+            f"SELECT security_id, date, close, %s FROM {self.TABLE} "
+            "ORDER BY security_id, date "
+            "ON CONFLICT (security_id, date) DO UPDATE "
+            "SET close = EXCLUDED.close, source = EXCLUDED.source "
+            "RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted) FROM merged",
+            [source],
+        )
+        added = cursor.fetchone()[0]
+        for name, definition in keys:
+            cursor.execute(f'ALTER TABLE {price} ADD CONSTRAINT "{name}" {definition}')
+        return added
 
     def _repeats(self, cursor, symbol_of: dict[int, str]) -> list[str]:
         cursor.execute(
