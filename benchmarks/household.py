@@ -12,8 +12,9 @@
 6. Time the pages and API rows (Django's test client, in one process): the median of
    ``--repeat`` runs after one warm-up.
 
-Prints one table: each step's wall time beside its target, and the peak memory (maximum
-resident set) of the process that ran it. Exits 1 when a check fails or a target is missed.
+Prints one table: each step's wall time beside its target, the CPU time of the process that
+ran it (steadier than wall time on a busy machine; the database server's is not in it), and
+its peak memory (maximum resident set). Exits 1 when a check fails or a target is missed.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Step:
     peak_mib: float | None = None
     memory_target: float | None = MEMORY_TARGET_MIB
     note: str = ""
+    cpu: float | None = None  # seconds of CPU in this process (not the database server's)
 
     @property
     def ok(self) -> bool:
@@ -135,7 +137,7 @@ def main() -> int:
     run("recompute after one new transaction", ["recompute", "--household", HOUSEHOLD], 1.5)
 
     started = time.perf_counter()
-    pages, peak = _child(
+    pages, peak, _ = _child(
         env,
         [
             sys.executable,
@@ -147,8 +149,8 @@ def main() -> int:
             args.scale,
         ],
     )
-    for name, seconds, target in json.loads(pages.strip().splitlines()[-1]):
-        steps.append(Step(name, seconds, target, None, None))
+    for name, seconds, target, cpu in json.loads(pages.strip().splitlines()[-1]):
+        steps.append(Step(name, seconds, target, None, None, cpu=cpu))
     steps.append(
         Step("pages and API process (all of the above)", time.perf_counter() - started, None, peak)
     )
@@ -162,21 +164,22 @@ class _Runner:
         self.env = env
         self.steps = steps
 
-    def command(self, argv: list[str]) -> tuple[float, float]:
+    def command(self, argv: list[str]) -> tuple[float, float, float]:
         started = time.perf_counter()
-        _output, peak = _child(self.env, [sys.executable, str(ROOT / "manage.py"), *argv])
-        return time.perf_counter() - started, peak
+        _output, peak, cpu = _child(self.env, [sys.executable, str(ROOT / "manage.py"), *argv])
+        return time.perf_counter() - started, peak, cpu
 
     def __call__(
         self, name: str, argv: list[str], target: float | None, *, memory=MEMORY_TARGET_MIB
     ):
-        seconds, peak = self.command(argv)
-        self.steps.append(Step(name, seconds, target, peak, memory))
+        seconds, peak, cpu = self.command(argv)
+        self.steps.append(Step(name, seconds, target, peak, memory, cpu=cpu))
         print(f"  {name}: {seconds:.2f} s, {peak:.0f} MiB", file=sys.stderr, flush=True)
 
 
-def _child(env: dict, argv: list[str]) -> tuple[str, float]:
-    """Run a process; return its output and its peak resident memory in MiB."""
+def _child(env: dict, argv: list[str]) -> tuple[str, float, float]:
+    """Run a process; return its output, its peak resident memory in MiB and its CPU
+    seconds (user + system)."""
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
@@ -185,7 +188,7 @@ def _child(env: dict, argv: list[str]) -> tuple[str, float]:
         output = out.read().decode(errors="replace")
     if process.returncode != 0:
         sys.exit(f"{' '.join(argv[1:])} failed ({process.returncode}):\n{output[-4000:]}")
-    return output, usage.ru_maxrss / 1024  # KiB on Linux
+    return output, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # maxrss: KiB
 
 
 def _environment(url: str) -> dict:
@@ -239,7 +242,7 @@ def _recreate_database(url: str) -> None:
 
 
 def _has_command(env: dict, name: str) -> bool:
-    output, _ = _child(env, [sys.executable, str(ROOT / "manage.py"), "help", "--commands"])
+    output, _, _ = _child(env, [sys.executable, str(ROOT / "manage.py"), "help", "--commands"])
     return name in output.split()
 
 
@@ -313,9 +316,9 @@ def _pages(repeat: int, scale: str) -> int:
     results = []
     for name, path, target in PAGES:
         path = path.format(start=first, end=last)
-        timings = []
+        timings, cpu = [], []
         for _ in range(repeat + 1):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get(path)
             if response.streaming:
                 for _chunk in response.streaming_content:
@@ -323,9 +326,10 @@ def _pages(repeat: int, scale: str) -> int:
             else:
                 _ = response.content
             timings.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
             if response.status_code != 200:
                 sys.exit(f"{path} answered {response.status_code}")
-        results.append((name, statistics.median(timings[1:]), target))
+        results.append((name, statistics.median(timings[1:]), target, statistics.median(cpu[1:])))
         print(f"  {name}: {statistics.median(timings[1:]) * 1000:.0f} ms", file=sys.stderr)
     print(json.dumps(results))
     return 0
@@ -334,11 +338,12 @@ def _pages(repeat: int, scale: str) -> int:
 def _print(steps: list[Step], problems: list[str]) -> None:
     width = max(len(step.name) for step in steps)
     print()
-    header = f"{'step':<{width}}  {'time':>9}  {'target':>8}  {'peak MiB':>8}  {'mem target':>10}"
+    header = f"{'step':<{width}}  {'time':>9}  {'target':>8}  {'cpu':>8}  {'peak MiB':>8}"
+    header += f"  {'mem target':>10}"
     print(f"{header}  result")
-    print("-" * (width + 56))
+    print("-" * (width + 66))
     for step in steps:
-        seconds = f"{step.seconds * 1000:.0f} ms" if step.seconds < 1 else f"{step.seconds:.2f} s"
+        seconds = _duration(step.seconds)
         if step.target is None:
             target = "-"
         elif step.target < 1:
@@ -350,13 +355,21 @@ def _print(steps: list[Step], problems: list[str]) -> None:
         result = step.note or ("ok" if step.ok else "MISSED")
         if step.note and problems:
             result = "FAILED: " + step.note
-        print(f"{step.name:<{width}}  {seconds:>9}  {target:>8}  {peak:>8}  {memory:>10}  {result}")
+        cpu = "-" if step.cpu is None else _duration(step.cpu)
+        print(
+            f"{step.name:<{width}}  {seconds:>9}  {target:>8}  {cpu:>8}  {peak:>8}  {memory:>10}"
+            f"  {result}"
+        )
     print()
     print(
         "Every target met."
         if not problems and all(step.ok for step in steps)
         else "Some targets missed or checks failed."
     )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 if __name__ == "__main__":
