@@ -173,6 +173,15 @@ class _Runner:
         _output, peak, cpu = _child(self.env, [sys.executable, str(ROOT / "manage.py"), *argv])
         return time.perf_counter() - started, peak, cpu
 
+    def attempt(self, name: str, argv: list[str]) -> str:
+        """Run a command that may refuse; return its last output line when it does."""
+        started = time.perf_counter()
+        argv = [sys.executable, str(ROOT / "manage.py"), *argv]
+        output, peak, cpu = _child(self.env, argv, check=False)
+        note = "" if output is None else "REFUSED"
+        self.steps.append(Step(name, time.perf_counter() - started, None, peak, note=note, cpu=cpu))
+        return "" if output is None else output.strip().splitlines()[-1]
+
     def __call__(
         self, name: str, argv: list[str], target: float | None, *, memory=MEMORY_TARGET_MIB
     ):
