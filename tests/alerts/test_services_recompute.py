@@ -273,3 +273,23 @@ def _wait_for_port(port: int) -> None:
                 return
         time.sleep(0.05)
     raise AssertionError(f"redis-server did not start on {port}")
+
+
+def test_the_command_runs_what_is_owed_and_skips_the_system_checks(cast, taxable, vti):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from alerts.management.commands.recompute import Command
+
+    # given a marked buy of 10 for 1,000
+    buy(taxable, "2024-01-03", vti, 10, 1000)
+    ledger_mark_changed(household=cast.household_a, from_date=date(2024, 1, 3))
+    # when the command runs for Alpha
+    out = StringIO()
+    call_command("recompute", "--household", "Alpha", stdout=out)
+    # then the lot exists, nothing is owed, and the command did not run Django's checks
+    assert out.getvalue().startswith("Alpha: 1 transactions, 1 open lots, 0 reliefs in ")
+    assert list(TaxLot.objects.values_list("quantity", "cost_basis")) == [(D(10), D(1000))]
+    assert not PendingRecompute.objects.exists()
+    assert Command.requires_system_checks == []
