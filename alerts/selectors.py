@@ -4,12 +4,12 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from alerts.calculations import HouseholdFacts, LotFact, PositionFact
 from alerts.models import AlertEpisode
-from portfolios.models import Account, Household, Price, TaxLot
+from portfolios.models import Account, Household, Price, Security, TaxLot
 from portfolios.selectors.accounts import account_cash_balances
 from portfolios.selectors.securities import security_profiles
 from portfolios.services.ledger import ledger_refresh_if_stale
@@ -31,19 +31,23 @@ def household_facts(*, household: Household, today: date | None = None) -> House
     """Gather what the alert rules look at, from stored (derived) rows only."""
     today = today or timezone.localdate()
     ledger_refresh_if_stale(household=household)  # never judge yesterday's lots
-    latest_close = Price.objects.filter(security=OuterRef("security_id")).order_by("-date")
-    lots = list(
-        TaxLot.objects.filter(household=household)
-        .select_related("account", "security")
-        .annotate(close=Subquery(latest_close.values("close")[:1]))
-    )
+    lots = list(TaxLot.objects.filter(household=household).select_related("account", "security"))
+    # The newest close and its day per held security: one index probe each, not one per lot.
+    newest = Price.objects.filter(security=OuterRef("pk")).order_by("-date")
+    latest = {
+        pk: (close, day)
+        for pk, close, day in Security.objects.filter(pk__in={lot.security_id for lot in lots})
+        .annotate(close=Subquery(newest.values("close")[:1]))
+        .annotate(day=Subquery(newest.values("date")[:1]))
+        .values_list("pk", "close", "day")
+    }
     cash = sum(account_cash_balances(household=household).values(), Decimal(0))
     value_by_symbol: dict[str, Decimal] = defaultdict(Decimal)
     lot_facts = []
     views = security_profiles(household=household, security_ids={lot.security_id for lot in lots})
     kinds = {lot.security.symbol: views[lot.security_id].kind for lot in lots}
     for lot in lots:
-        market_value = lot.quantity * (lot.close or Decimal(0))
+        market_value = lot.quantity * (latest[lot.security_id][0] or Decimal(0))
         value_by_symbol[lot.security.symbol] += market_value
         if lot.account.tax_treatment != Account.TaxTreatment.TAXABLE:
             continue  # a loss inside an IRA or Roth has no tax value to harvest
@@ -62,13 +66,8 @@ def household_facts(*, household: Household, today: date | None = None) -> House
         for symbol, value in sorted(value_by_symbol.items())
         if total > 0
     ]
-    held_ids = {lot.security_id for lot in lots}
-    last_price = dict(
-        Price.objects.filter(security_id__in=held_ids)
-        .values("security__symbol")
-        .annotate(last=Max("date"))
-        .values_list("security__symbol", "last")
-    )
+    symbols = {lot.security_id: lot.security.symbol for lot in lots}
+    last_price = {symbols[pk]: day for pk, (_, day) in latest.items() if day is not None}
     days_without_price = {
         symbol: (today - last_price[symbol]).days if symbol in last_price else 9999
         for symbol, kind in kinds.items()

@@ -78,6 +78,8 @@ def main() -> int:
     run = _Runner(env, steps)
 
     run("migrate", ["migrate", "--noinput"], None, memory=None)
+    # As a deployment does: the pages' static files are served from the collected manifest.
+    run("collectstatic", ["collectstatic", "--noinput", "-v", "0"], None, memory=None)
     run(
         "create_household",
         ["create_household", HOUSEHOLD, "--owner", OWNER, "--password", "bench"],

@@ -65,9 +65,12 @@ def alerts_evaluate(
     from alerts.selectors import household_facts
 
     now = now or timezone.now()
-    facts = facts if facts is not None else household_facts(household=household)
+    rules = list(AlertRule.objects.filter(household=household, enabled=True))
     result = EvaluationResult()
-    for rule in AlertRule.objects.filter(household=household, enabled=True):
+    if not rules:
+        return result  # nothing to judge: the facts are not worth gathering
+    facts = facts if facts is not None else household_facts(household=household)
+    for rule in rules:
         findings = evaluate_rule(
             kind=rule.kind, threshold=rule.threshold, scope=rule.scope, facts=facts
         )

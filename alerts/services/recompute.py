@@ -30,7 +30,7 @@ from django.db import connection
 from django.utils import timezone
 
 from alerts.services.evaluation import alerts_evaluate
-from income.services.projections import projections_rebuild
+from income.services.projections import projections_rebuild, projections_refresh_if_stale
 from portfolios.models import Household
 from portfolios.services.ledger import LedgerRebuildError, LedgerRebuildResult, ledger_rebuild
 from portfolios.services.recompute import (
@@ -72,7 +72,12 @@ def household_recompute(
         summary["seconds"]["valuations"] = _since(started)
 
         started = time.perf_counter()
-        summary["projections"] = _jsonable(projections_rebuild(household=household))
+        if full or from_date is not None or ledger.changed_from is not None:
+            summary["projections"] = _jsonable(projections_rebuild(household=household))
+        else:
+            # Nothing marked and no lot changed: rebuilt only if its inputs or day moved.
+            rebuilt = projections_refresh_if_stale(household=household)
+            summary["projections"] = {"rebuilt": rebuilt}
         summary["seconds"]["projections"] = _since(started)
 
         started = time.perf_counter()

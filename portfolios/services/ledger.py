@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from portfolios.api.exceptions import ApplicationError
@@ -167,7 +168,9 @@ def _rebuild(
     4. Replace the changed groups' lots and reliefs, and store the new digests.
     """
     inputs = ledger_inputs(household=household)
-    if from_date is not None and state.dirty_from is not None:
+    if from_date is None:
+        from_date = state.dirty_from
+    elif state.dirty_from is not None:
         from_date = min(from_date, state.dirty_from)
     full = (
         force_full
@@ -175,6 +178,19 @@ def _rebuild(
         or not state.digests
         or state.inputs_digest != inputs.fingerprint
     )
+    table = _transactions_digest(household)
+    if not full and from_date is None and table == state.transactions_digest:
+        # No mark, and not a row added, deleted or saved since the last rebuild.
+        return LedgerRebuildResult(
+            household_id=household.pk,
+            full=False,
+            transactions=int(table.split("|", 1)[0]),
+            replayed=0,
+            groups_replayed=0,
+            open_lots=TaxLot.objects.filter(household=household).count(),
+            reliefs=LotRelief.objects.filter(household=household).count(),
+            seconds=time.perf_counter() - started,
+        )
     since = None if full or from_date is None else date(from_date.year, 1, 1)
     rows = transaction_rows(household=household, since=since)
     targets = lot_selection_targets(household=household, rows=rows)
@@ -211,10 +227,20 @@ def _rebuild(
 
     state.digests = digests
     state.inputs_digest = inputs.fingerprint
+    state.transactions_digest = table
     state.error = ""
     state.dirty_from = None
     state.rebuilt_at = timezone.now()
-    state.save(update_fields=["digests", "inputs_digest", "error", "dirty_from", "rebuilt_at"])
+    state.save(
+        update_fields=[
+            "digests",
+            "inputs_digest",
+            "transactions_digest",
+            "error",
+            "dirty_from",
+            "rebuilt_at",
+        ]
+    )
 
     if full:
         counts = (len(rows), len(result.lots), len(result.reliefs))
@@ -235,6 +261,19 @@ def _rebuild(
         seconds=time.perf_counter() - started,
         changed_from=changed_from,
     )
+
+
+def _transactions_digest(household: Household) -> str:
+    """Return "count|highest id|latest change" of the household's transactions (one query).
+
+    Every write of a transaction goes through the ORM, which sets ``updated_at``; a delete
+    lowers the count. Equal digests mean the rows are the ones last rebuilt from.
+    """
+    row = Transaction.objects.filter(account__household=household).aggregate(
+        count=Count("pk"), last_id=Max("pk"), latest=Max("updated_at")
+    )
+    latest = row["latest"].isoformat() if row["latest"] else ""
+    return f"{row['count']}|{row['last_id'] or 0}|{latest}"
 
 
 def _bucket_digests(rows: Iterable[TransactionRow], inputs: LedgerInputs, targets: dict) -> Digests:
