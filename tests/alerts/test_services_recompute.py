@@ -293,3 +293,16 @@ def test_the_command_runs_what_is_owed_and_skips_the_system_checks(cast, taxable
     assert list(TaxLot.objects.values_list("quantity", "cost_basis")) == [(D(10), D(1000))]
     assert not PendingRecompute.objects.exists()
     assert Command.requires_system_checks == []
+
+
+def test_the_command_finds_a_row_written_without_a_mark(cast, taxable, vti):
+    # given a recomputed buy of 10, then a buy of 5 written straight to the table (no mark)
+    buy(taxable, "2024-01-03", vti, 10, 1000)
+    household_recompute(household=cast.household_a, full=True)
+    buy(taxable, "2024-03-04", vti, 5, 600)
+    assert not PendingRecompute.objects.exists()
+    # when the command runs with nothing owed
+    summary = pending_recompute_run(household_id=cast.household_a.pk, when_none_pending=True)
+    # then the ledger saw the table change and replayed VTI: 10 + 5 = 15 shares, from 2024
+    assert summary["ledger"]["changed_from"] == "2024-01-01"
+    assert sum(TaxLot.objects.values_list("quantity", flat=True)) == D(15)
