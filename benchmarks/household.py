@@ -124,13 +124,14 @@ def main() -> int:
     run("recompute (first, all pending)", ["recompute", "--household", HOUSEHOLD], 5)
     run("recompute --full", ["recompute", "--household", HOUSEHOLD, "--full"], 5)
 
-    problems = problems_before + _check(env, summary)
+    differences = _check(env, summary)
+    problems = problems_before + differences
     steps.append(
         Step(
             "end cash and quantities = summary.json",
             0,
             None,
-            note="equal" if not problems else f"{len(problems)} differences",
+            note="equal" if not differences else f"FAILED: {len(differences)} differences",
         )
     )
     run("recompute, nothing changed", ["recompute", "--household", HOUSEHOLD], 1.5)
