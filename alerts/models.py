@@ -182,4 +182,3 @@ class EmailPreference(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"e-mail choices of {self.membership}"
-

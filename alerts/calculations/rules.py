@@ -178,7 +178,9 @@ def _allocation_drift(rule: RuleSpec, facts: HouseholdFacts) -> Iterator[Finding
         drift = row.weight - row.target
         if abs(drift) <= band:
             continue
-        name = f"the {row.group} sleeve" if sleeves else ASSET_CLASS_LABELS.get(row.group, row.group)
+        name = (
+            f"the {row.group} sleeve" if sleeves else ASSET_CLASS_LABELS.get(row.group, row.group)
+        )
         side = "over" if drift > 0 else "under"
         yield Finding(
             f"{rule.scope}:{row.group}",

@@ -55,8 +55,7 @@ def alert_notifications_queue(*, episodes: list[AlertEpisode]) -> int:
         AlertNotification(episode=episode, membership=membership)
         for episode in episodes
         for membership in members
-        if membership.household_id == episode.household_id
-        and _wants(membership, episode.rule.kind)
+        if membership.household_id == episode.household_id and _wants(membership, episode.rule.kind)
     ]
     created = AlertNotification.objects.bulk_create(rows, ignore_conflicts=True)
     return len(created)

@@ -59,7 +59,9 @@ def household_refresh_if_stale(*, household: Household, today: date) -> bool:
         try:
             household_recompute(household=household, from_date=dirty_from)
         except LedgerRebuildError:
-            logger.warning("household %s: ledger not rebuilt, alerts read stored rows", household.pk)
+            logger.warning(
+                "household %s: ledger not rebuilt, alerts read stored rows", household.pk
+            )
         projections_refresh_if_stale(household=household, today=today)
         return True
     return projections_refresh_if_stale(household=household, today=today)
