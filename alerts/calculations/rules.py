@@ -9,7 +9,7 @@ security it belongs to, so a rule scoped to one of them keeps only its own findi
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from alerts.calculations.money_text import money_text, percent_text, plain_number
 
@@ -370,11 +370,12 @@ def _volatility_spike(rule: RuleSpec, facts: HouseholdFacts) -> Iterator[Finding
         if recent <= multiple * year:
             continue
         who = "The household" if is_household else subject
+        ratio = Decimal(str(round(recent / year, 6)))
         yield Finding(
             subject,
             f"{who}'s 20-day volatility is {percent_text(recent)} a year, "
-            f"{recent / year:.1f}× its one-year {percent_text(year)}",
-            Decimal(str(round(recent / year, 6))),
+            f"{ratio.quantize(Decimal('0.1'), ROUND_HALF_UP)}× its one-year {percent_text(year)}",
+            ratio,
             "/performance/" if is_household else "/portfolio/holdings/",
             {} if is_household else {"security": subject},
         )
