@@ -63,7 +63,7 @@ def _rule_rows(rules, bound: dict | None = None) -> list[dict]:
             initial={
                 "scope": rule.scope,
                 "scope_name": rule.scope_name,
-                "threshold": rule.threshold,
+                "threshold": None if rule.threshold is None else f"{rule.threshold.normalize():f}",
                 "direction": rule.direction,
                 "enabled": rule.enabled,
                 "notify_email": rule.notify_email,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from alerts.models import AlertEpisode
 from alerts.selectors.episodes import alerts_in_period
 from income.calculations import add_months
+from income.charts import source_label
 from income.models import ProjectionSnapshot
 from income.selectors import received_grouped, received_payments
 from portfolios.api.exceptions import ApplicationError
@@ -70,7 +71,7 @@ class QuarterlyReview:
     income_months: list[IncomeMonth]
     income_total: Decimal
     income_target_total: Decimal
-    income_by_source: list
+    income_by_source: list[tuple[str, Decimal]]
     asset_classes: list[AllocationRow]
     sleeves: list[AllocationRow]
     gains: list[LotRelief]
@@ -138,7 +139,10 @@ def quarterly_review(
         income_months=income_months,
         income_total=sum((m.received for m in income_months), ZERO),
         income_target_total=target * 3,
-        income_by_source=received_grouped(payments, group_by="source"),
+        income_by_source=[
+            (source_label(str(group.key)), group.amount)
+            for group in received_grouped(payments, group_by="source")
+        ],
         asset_classes=allocation_list(household=household, by="asset_class"),
         sleeves=allocation_list(household=household, by="sleeve"),
         gains=list(reliefs),
