@@ -25,7 +25,7 @@ def page_routes(patterns=root_urls.urlpatterns, prefix="") -> list[str]:
     return routes
 
 
-POST_ONLY = {"/households/switch/", "/income/settings/"}
+POST_ONLY = {"/households/switch/", "/income/settings/", "/alerts/rules/new/"}
 GET_PAGES = [route for route in page_routes() if route not in POST_ONLY]
 
 
