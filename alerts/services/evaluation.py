@@ -52,6 +52,7 @@ def alerts_evaluate(
         household_refresh_if_stale(household=household, today=today)
         facts = household_facts(household=household, today=today)
     result = EvaluationResult()
+    unchanged: list[int] = []
     for rule in rules:
         if not rule.enabled:
             result.resolved += _resolve_unseen(rule, seen=set(), now=now)
@@ -68,7 +69,11 @@ def alerts_evaluate(
             else:
                 result.ongoing += 1
                 result.updated += changed
+                if not changed:
+                    unchanged.append(episode.pk)
         result.resolved += _resolve_unseen(rule, seen=seen, now=now)
+    # One write for every episode that still holds as it was: seen now.
+    AlertEpisode.objects.filter(pk__in=unchanged, resolved_at__isnull=True).update(last_seen_at=now)
     alert_notifications_queue(episodes=result.opened)
     result.emailed = alert_digests_send(household=household, now=now)
     return result
@@ -111,9 +116,10 @@ def _episode_upsert(
                 rule=rule, subject=finding.subject, resolved_at__isnull=True
             )
     changed = (current.message, current.value, current.link) != (message, value, finding.link)
-    AlertEpisode.objects.filter(pk=current.pk).update(
-        message=message, value=value, link=finding.link, last_seen_at=now, updated_at=now
-    )
+    if changed:
+        AlertEpisode.objects.filter(pk=current.pk).update(
+            message=message, value=value, link=finding.link, last_seen_at=now, updated_at=now
+        )
     return current, False, changed
 
 
