@@ -112,11 +112,16 @@ def income_report_deliver(
     key = (household.pk, delivery.week_ending)
     reports = reports if reports is not None else {}
     if key not in reports:
-        alerts_evaluate(household=household)
-        report = weekly_income_report(household=household, week_ending=delivery.week_ending)
-        chart = income_chart_png(
-            report.chart, target=report.monthly_target, currency_symbol=report.currency_symbol
-        )
+        try:
+            alerts_evaluate(household=household)
+            report = weekly_income_report(household=household, week_ending=delivery.week_ending)
+            chart = income_chart_png(
+                report.chart, target=report.monthly_target, currency_symbol=report.currency_symbol
+            )
+        except Exception:
+            # Not sent: release the claim at once rather than after CLAIM_TIMEOUT.
+            WeeklyReportDelivery.objects.filter(pk=delivery.pk).update(claimed_at=None)
+            raise
         reports[key] = (report, chart)
     report, chart = reports[key]
     try:
