@@ -23,9 +23,10 @@ from alerts.calculations.market_moves import fall_from_peak, last_move, volatili
 from income.calculations import add_months, detect_dividend_cuts, first_of_month
 from income.models import ProjectionSnapshot
 from income.selectors import income_inputs, projected_income_by_month, received_payments
-from portfolios.models import Account, Household, Price, Security
+from portfolios.models import Account, Household, Price
 from portfolios.selectors.allocation import allocation_list
 from portfolios.selectors.ledger import holdings_report, open_lots_list
+from portfolios.selectors.securities import security_profiles
 from reporting.calculations.risk import trading_day_levels
 from reporting.models import ValuationSeries
 from reporting.selectors.market import stale_securities
@@ -40,11 +41,12 @@ PROJECTION_MONTHS = 12  # as the income page
 def household_facts(*, household: Household, today: date) -> HouseholdFacts:
     """Return the facts of the household on its local day ``today``."""
     report = holdings_report(household=household, as_of=today)
+    # The household's own view of each security (its kind), not another household's.
     securities = {
-        pk: (symbol, kind)
-        for pk, symbol, kind in Security.objects.filter(
-            pk__in={h.security_id for h in report.holdings}
-        ).values_list("pk", "symbol", "kind")
+        pk: (view.symbol, view.kind)
+        for pk, view in security_profiles(
+            household=household, security_ids={h.security_id for h in report.holdings}
+        ).items()
     }
     total = report.total
     accounts = dict(Account.objects.filter(household=household).values_list("pk", "name"))

@@ -27,9 +27,10 @@ from income.selectors import (
     received_payments,
 )
 from portfolios.api.exceptions import ApplicationError
-from portfolios.models import Household, Security
+from portfolios.models import Household
 from portfolios.providers import ProviderError
 from portfolios.selectors.allocation import allocation_list
+from portfolios.selectors.securities import security_profiles
 from reporting.calculations.report_weeks import week_bounds
 from reporting.models import ValuationSeries
 from reporting.selectors.benchmarks import benchmark_resolve
@@ -171,7 +172,7 @@ def weekly_income_report(*, household: Household, week_ending: date) -> WeeklyIn
     )
     income = ledger.income
     this_week = [p for p in income if p.pay_date >= week_start]
-    names = _security_names({p.security_id for p in this_week if p.security_id})
+    names = _security_names(household, {p.security_id for p in this_week if p.security_id})
     received = [
         PaymentRow(
             p.pay_date,
@@ -193,7 +194,9 @@ def weekly_income_report(*, household: Household, week_ending: date) -> WeeklyIn
         )
         if entry.status != "received" and entry.source != "bond_principal"
     ]
-    coming_names = _security_names({e.security_id for e in coming_entries if e.security_id})
+    coming_names = _security_names(
+        household, {e.security_id for e in coming_entries if e.security_id}
+    )
     coming = [
         PaymentRow(
             e.pay_date,
@@ -255,8 +258,12 @@ def weekly_income_report(*, household: Household, week_ending: date) -> WeeklyIn
     )
 
 
-def _security_names(ids: set[int]) -> dict[int, str]:
-    return dict(Security.objects.filter(pk__in=ids).values_list("pk", "name"))
+def _security_names(household: Household, ids: set[int]) -> dict[int, str]:
+    """Return each security's name as the household calls it."""
+    return {
+        pk: view.name
+        for pk, view in security_profiles(household=household, security_ids=ids).items()
+    }
 
 
 def _value_change(household: Household, week_start: date, week_ending: date) -> ValueChange | None:
