@@ -22,4 +22,3 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 PRICE_PROVIDER = "demo"
-SITE_URL = "http://testserver.example"
