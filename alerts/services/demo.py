@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from alerts.services.evaluation import alert_rules_create_defaults, alerts_evaluate
+from alerts.services.evaluation import alerts_evaluate
 from alerts.services.recompute import pending_recompute_run
+from alerts.services.rules import alert_rules_create_defaults
 from income.services.demo import demo_income_seed
 from portfolios.services.demo import DemoSeedResult, demo_seed
 

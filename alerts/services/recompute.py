@@ -17,28 +17,22 @@ chain twice, or again after a worker died half-way, gives the rows of one clean 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import json
 import logging
 import time
 from collections.abc import Iterator
 from datetime import date
-from zoneinfo import ZoneInfo
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.utils import timezone
 
+from alerts.services.derived import derived_rebuild
 from alerts.services.evaluation import alerts_evaluate
-from income.services.projections import projections_rebuild, projections_refresh_if_stale
 from portfolios.models import Household
-from portfolios.services.ledger import LedgerRebuildError, LedgerRebuildResult, ledger_rebuild
+from portfolios.services.ledger import LedgerRebuildError
 from portfolios.services.recompute import (
     recompute_pending_clear,
     recompute_pending_failed,
     recompute_pending_get,
 )
-from reporting.services.valuations import valuations_rebuild
 
 logger = logging.getLogger(__name__)
 # pg_advisory_lock key space: (this constant, household id).
@@ -49,56 +43,22 @@ def household_recompute(
     *, household: Household, from_date: date | None = None, full: bool = False
 ) -> dict:
     """Run the chain for the household and return a JSON-ready summary with each step's
-    seconds.
+    seconds: the derived rows (``derived_rebuild``: ledger, valuations, projections), then
+    the alert rules, one household at a time.
 
     ``from_date`` is the earliest changed day when the caller knows it (a pending mark);
-    without it the ledger checks every year's digest and the later steps start from the
-    first day whose lots changed (or only extend to today when none did). ``full``
+    without it the ledger checks whether its transactions changed and the later steps start
+    from the first day whose lots changed (or only extend to today when none did). ``full``
     rebuilds every step from the start. Raises ``LedgerRebuildError`` when a transaction
     cannot be replayed; the later steps then do not run (they would read the old lots).
     """
-    summary: dict = {"household": household.pk, "seconds": {}}
     with _household_lock(household.pk):
-        started = time.perf_counter()
-        ledger = ledger_rebuild(household=household, from_date=from_date, full=full)
-        summary["ledger"] = ledger.as_dict()
-        summary["seconds"]["ledger"] = _since(started)
-
-        started = time.perf_counter()
-        valuations = valuations_rebuild(
-            household=household, from_date=_valuation_start(household, from_date, ledger, full)
-        )
-        summary["valuations"] = _jsonable(valuations)
-        summary["seconds"]["valuations"] = _since(started)
-
-        started = time.perf_counter()
-        if full or from_date is not None or ledger.changed_from is not None:
-            summary["projections"] = _jsonable(projections_rebuild(household=household))
-        else:
-            # Nothing marked and no lot changed: rebuilt only if its inputs or day moved.
-            rebuilt = projections_refresh_if_stale(household=household)
-            summary["projections"] = {"rebuilt": rebuilt}
-        summary["seconds"]["projections"] = _since(started)
-
+        summary = derived_rebuild(household=household, from_date=from_date, full=full)
         started = time.perf_counter()
         evaluated = alerts_evaluate(household=household)
         summary["alerts"] = {"opened": len(evaluated.opened), "resolved": evaluated.resolved}
         summary["seconds"]["alerts"] = _since(started)
     return summary
-
-
-def _valuation_start(
-    household: Household, from_date: date | None, ledger: LedgerRebuildResult, full: bool
-) -> date | None:
-    """Return the day the valuation series must be rebuilt from (None: from the start): the
-    earlier of the marked day and the first day whose lots changed; with neither, today
-    (the stored series is only extended)."""
-    if full:
-        return None
-    known = [day for day in (from_date, ledger.changed_from) if day is not None]
-    if known:
-        return min(known)
-    return timezone.localdate(timezone=ZoneInfo(household.time_zone or "UTC"))
 
 
 def pending_recompute_run(
@@ -157,13 +117,3 @@ def _household_lock(household_id: int) -> Iterator[None]:
 
 def _since(started: float) -> float:
     return round(time.perf_counter() - started, 3)
-
-
-def _jsonable(value: object) -> object:
-    """Return a step's result in a form a JSON task result can carry."""
-    as_dict = getattr(value, "as_dict", None)
-    if callable(as_dict):
-        value = as_dict()
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    return json.loads(DjangoJSONEncoder().encode(value))
