@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -286,7 +287,8 @@ def _check(env: dict, summary: dict) -> list[str]:
 
 
 def _one_new_transaction(files: Path, summary: dict) -> str:
-    """Write a one-row Hearth CSV: a buy of one share of a held security on the last day."""
+    """Write a one-row Hearth CSV: today's buy of one share of a held security, at its last
+    close (a trade entered the day it is made)."""
     name, account = next(
         (name, account)
         for name, account in summary["accounts"].items()
@@ -298,7 +300,7 @@ def _one_new_transaction(files: Path, summary: dict) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "id,date,account,type,symbol,quantity,price,amount,fees\n"
-        f"BENCH-1,{summary['end']},{name},BUY,{symbol},1,{price:.2f},{price:.2f},0\n"
+        f"BENCH-1,{date.today().isoformat()},{name},BUY,{symbol},1,{price:.2f},{price:.2f},0\n"
     )
     return str(path)
 
