@@ -59,14 +59,18 @@ def derived_rebuild(
 def _valuation_start(
     household: Household, from_date: date | None, ledger: LedgerRebuildResult, full: bool
 ) -> date | None:
-    """Return the day the valuation series must be rebuilt from (None: from the start): the
-    earlier of the marked day and the first day whose lots changed; with neither, today
-    (the stored series is only extended)."""
+    """Return the day the valuation series must be rebuilt from (None: from the start).
+
+    The marked day when there is one: nothing before it changed (the ledger's own
+    ``changed_from`` is only as fine as a year). Without a mark, the first day whose lots
+    changed; with neither, today (the stored series is only extended).
+    """
     if full:
         return None
-    known = [day for day in (from_date, ledger.changed_from) if day is not None]
-    if known:
-        return min(known)
+    if from_date is not None:
+        return from_date
+    if ledger.changed_from is not None:
+        return ledger.changed_from
     return timezone.localdate(timezone=ZoneInfo(household.time_zone or "UTC"))
 
 
