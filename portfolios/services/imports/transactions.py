@@ -61,6 +61,7 @@ class PreviewRow:
     fees: Decimal
     external_id: str
     status: str
+    basis_unknown: bool = False
 
 
 @dataclass
@@ -331,6 +332,7 @@ def _result_of(parsed: ParseResult, plan: ImportPlan, *, dry_run: bool) -> Impor
                 fees=planned.row.fees,
                 external_id=planned.row.external_id,
                 status=planned.status,
+                basis_unknown=planned.row.basis_unknown,
             )
             for planned in plan.rows
         ],
