@@ -123,7 +123,9 @@ def replay_quantities(
             position = (txn.account_id, txn.security_id)
             first_new.setdefault(position, txn.trade_date)
     for txn in ordered:
-        if txn.new and txn.security_id is not None:
+        # An OPENING of the file is dated when its shares were acquired, not when the
+        # file's history of the position starts.
+        if txn.new and txn.security_id is not None and txn.type != "OPENING":
             position = (txn.account_id, txn.security_id)
             if position in first_new:
                 first_new[position] = min(first_new[position], txn.trade_date)
@@ -215,6 +217,25 @@ def _split(
     opened = first_new.get(position)
     if opened is not None and txn.trade_date >= opened:
         factor[position] = factor.get(position, ONE) * new / old
+
+
+def split_factor(
+    txns: Iterable[QuantityTxn], position: Position, *, after: date, upto: date | None
+) -> Decimal:
+    """Return how many shares one share held at the end of ``after`` has become by the end
+    of ``upto`` (None: the end of the history), through the position's splits."""
+    factor = ONE
+    for txn in txns:
+        if (
+            txn.type == "SPLIT"
+            and (txn.account_id, txn.security_id) == position
+            and txn.split_new
+            and txn.split_old
+            and txn.trade_date > after
+            and (upto is None or txn.trade_date <= upto)
+        ):
+            factor = factor * txn.split_new / txn.split_old
+    return factor
 
 
 def _snapshot(result: QuantityResult, held: dict[Position, Decimal], account: int) -> None:

@@ -72,6 +72,7 @@ from portfolios.imports.rows import (
     SkippedRow,
     StatementPosition,
 )
+from portfolios.imports.wording import normalized_number
 from portfolios.imports.values import (
     ValueProblem,
     decimal_text,
@@ -918,10 +919,19 @@ def settle_pairs(rows: list[ParsedRow]) -> tuple[list[ParsedRow], list[SkippedRo
 
     # Splits given as shares added and removed: one row per security and day; a reverse
     # split that also changes the symbol (old shares out, new in) is an exchange.
+    with_ratio = {
+        (row.account_key, row.symbol, row.trade_date)
+        for row in others
+        if row.type == "SPLIT" and row.split_new is not None
+    }
     splits: dict[tuple[str, str | None, date], list[ParsedRow]] = {}
     for row in others:
         if row.pending == "split":
-            splits.setdefault((row.account_key, row.symbol, row.trade_date), []).append(row)
+            key = (row.account_key, row.symbol, row.trade_date)
+            if key in with_ratio:
+                out.skipped.append(SkippedRow(row.line, "the split's ratio is on another line"))
+                continue
+            splits.setdefault(key, []).append(row)
     merged_splits: list[ParsedRow] = []
     for group in splits.values():
         total = sum((row.split_shares or ZERO for row in group), ZERO)
@@ -1040,6 +1050,7 @@ def broker_result(
     for outcome in outcomes:
         collect(outcome)
     rows = _without_mirrored_transfers(rows, skipped_rows)
+    rows = _mark_exercised_stock(rows)
     # Ids come from each line as read, before pairing moves rows to other dates.
     rows = assign_external_ids(rows)
     settled, more_skipped, more_errors = settle_pairs(rows)
@@ -1057,10 +1068,46 @@ def broker_result(
     )
 
 
+_UNDERLYING = re.compile(r"^-?([A-Z]{1,6})")
+
+
+def underlying_of(symbol: str | None) -> str | None:
+    """Return the underlying of an option symbol as brokers write it ("AAPL 04/19/2024
+    170.00 C", "-NVDA240419C800", "AAPL  240621C00200000") -> "AAPL"."""
+    match = _UNDERLYING.match(symbol or "")
+    return match.group(1) if match else None
+
+
+def _mark_exercised_stock(rows: list[ParsedRow]) -> list[ParsedRow]:
+    """Mark the plain trade in the underlying that goes with each option exercised on the
+    same day in the same account (brokers print it as an ordinary buy or sell)."""
+    exercised = {
+        (row.account_key, row.trade_date, underlying_of(row.symbol))
+        for row in rows
+        if row.pending == "exercise_option"
+    }
+    if not exercised:
+        return rows
+    marked_stock = {
+        (row.account_key, row.trade_date) for row in rows if row.pending == "exercise_stock"
+    }
+    marked = []
+    for row in rows:
+        if (
+            not row.pending
+            and row.type in {"BUY", "SELL"}
+            and (row.account_key, row.trade_date, row.symbol) in exercised
+            and (row.account_key, row.trade_date) not in marked_stock
+        ):
+            row = dataclasses.replace(row, pending="exercise_stock")
+        marked.append(row)
+    return marked
+
+
 def _transfer_key(row: ParsedRow) -> tuple:
     return (
-        row.account_number,
-        row.to_account_number,
+        normalized_number(row.account_number or ""),
+        normalized_number(row.to_account_number or ""),
         row.trade_date,
         row.symbol,
         row.quantity,

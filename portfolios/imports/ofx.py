@@ -211,9 +211,13 @@ def _transactions(statement: ET.Element) -> list[ET.Element]:
 
 
 def _text(element: ET.Element | None, path: str) -> str | None:
+    """Return the text at ``path`` under the element, or anywhere below it when an
+    aggregate left unclosed swallowed it (``<INVTRAN>`` without ``</INVTRAN>``)."""
     if element is None:
         return None
     value = element.findtext(path)
+    if value is None and not path.startswith("."):
+        value = element.findtext(".//" + path)
     if value is None:
         return None
     value = value.strip()
@@ -403,12 +407,12 @@ class _Transaction:
         if "trade_date" not in fields:
             fields["trade_date"] = self.trade_date()
         fields.setdefault("external_id", self.fitid)
+        fields.setdefault("account_number", self.statement.account_number)
         return ParsedRow(
             line=self.line,
             type=type_,
             amount=amount,
             currency=self.own_currency(),
-            account_number=self.statement.account_number,
             **fields,
         )
 

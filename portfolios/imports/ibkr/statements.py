@@ -40,7 +40,7 @@ from portfolios.imports.rows import (
     StatementPosition,
 )
 from portfolios.imports.values import ValueProblem, parse_broker_amount
-from portfolios.imports.wording import account_type_in_text
+from portfolios.imports.wording import account_type_in_text, numbers_match
 
 FORMAT = "ibkr"
 ROLES = frozenset({"HEADER", "DATA", "TOTAL", "SUBTOTAL", "NOTES", "METAINFO"})
@@ -153,6 +153,8 @@ def _result(sections: dict[str, list[IbkrRecord]], fields: dict[str, str], filen
             found_transactions = True
             for record in records:
                 number = record.get("account") or account
+                if number and account and numbers_match(number, account):
+                    number = account  # the file name has it unmasked
                 if number and number not in accounts:
                     accounts[number] = FileAccount(number=number, institution=INSTITUTION)
                 outcomes.append(cash_outcomes(record, number))

@@ -162,6 +162,13 @@ def map_accounts(
     for number in own + others:
         if number in result.by_number:
             continue
+        same = next(
+            (account for known, account in result.by_number.items() if numbers_match(number, known)),
+            None,
+        )
+        if same is not None:
+            result.by_number[number] = same
+            continue
         found = accounts.by_number(number)
         if len(found) == 1:
             result.by_number[number] = found[0]

@@ -35,6 +35,7 @@ from portfolios.calculations.quantities import (
     QuantityTxn,
     exact,
     replay_quantities,
+    split_factor,
 )
 from portfolios.imports import ParsedRow, RowError, StatementPosition
 from portfolios.imports.values import decimal_text
@@ -381,9 +382,13 @@ def open_statement_positions(plan, *, ledger: StoredLedger, positions: list[Stat
         return
     first_day: dict[int, date] = {}
     for planned in plan.new_rows:
-        account_id = plan.accounts_id(planned.account)
+        if planned.row.type == "OPENING":
+            continue  # dated when acquired, not when the statement starts
         day = planned.row.trade_date
-        first_day[account_id] = min(first_day.get(account_id, day), day)
+        for account in (planned.account, planned.to_account):
+            if account is not None:
+                account_id = plan.accounts_id(account)
+                first_day[account_id] = min(first_day.get(account_id, day), day)
     planning.ledger_refs(plan, ledger, None)
     dates = {}
     resolved = []
@@ -404,7 +409,8 @@ def open_statement_positions(plan, *, ledger: StoredLedger, positions: list[Stat
         return
     symbols = {position.symbol for _, _, position in resolved}
     existing = {s.symbol: s for s in Security.objects.filter(symbol__in=symbols).order_by("symbol", "exchange")}
-    result = replay_quantities(_quantity_txns(plan, ledger), snapshot_dates=dates)
+    txns = _quantity_txns(plan, ledger)
+    result = replay_quantities(txns, snapshot_dates=dates)
     for account, account_id, position in resolved:
         security = existing.get(position.symbol)
         security_id = security.pk if security else plan.new_symbol_ids.get(position.symbol)
@@ -416,6 +422,11 @@ def open_statement_positions(plan, *, ledger: StoredLedger, positions: list[Stat
         if starts is None:
             continue
         acquired = starts - timedelta(days=1)
+        if security_id is not None:
+            # Shares held before the file went through its splits since.
+            extra = extra / split_factor(
+                txns, (account_id, security_id), after=acquired, upto=position.as_of
+            )
         row = ParsedRow(
             line=0,
             trade_date=acquired,
