@@ -72,7 +72,6 @@ from portfolios.imports.rows import (
     SkippedRow,
     StatementPosition,
 )
-from portfolios.imports.wording import normalized_number
 from portfolios.imports.values import (
     ValueProblem,
     decimal_text,
@@ -80,6 +79,7 @@ from portfolios.imports.values import (
     shown,
     split_ratio_in_text,
 )
+from portfolios.imports.wording import normalized_number
 
 # +1: the type brings cash in, -1: it takes cash out.
 CASH_DIRECTION = {
@@ -347,7 +347,9 @@ def broker_row(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns)
     return _row(line, type_, abs(line.net), income_class=mapping.income_class)
 
 
-def per_unit_price(quantity: Decimal | None, price: Decimal | None, amount: Decimal) -> Decimal | None:
+def per_unit_price(
+    quantity: Decimal | None, price: Decimal | None, amount: Decimal
+) -> Decimal | None:
     """Return the price per unit: as given, or divided by 100 when the broker quotes it per
     100 of face value (quantity x price is then 100 times the trade's value)."""
     if quantity is None or price is None or not quantity or not amount:
@@ -419,7 +421,9 @@ def _split(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> 
     return [_row(line, "SPLIT", ZERO, split_shares=line.quantity, pending="split")]
 
 
-def _shares(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _shares(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     """Shares or cash moved in or out (module docstring, ``shares``)."""
     quantity = line.quantity or ZERO
     if not line.symbol or quantity == 0:
@@ -463,7 +467,9 @@ def _shares(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) ->
     ]
 
 
-def _cash_move(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _cash_move(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     if line.net is None or line.net == 0:
         return [SkippedRow(line.line, f"'{shown(line.action)}' moves no cash or shares")]
     if line.counterparty:
@@ -533,12 +539,16 @@ def _vest(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> l
     ]
 
 
-def _short_open(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _short_open(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     row = _trade_row(line, "SELL", mapping, columns, pending="short_open")
     return [row]
 
 
-def _short_cover(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _short_cover(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     return [_trade_row(line, "BUY", mapping, columns, pending="short_cover")]
 
 
@@ -560,7 +570,9 @@ def _close_written(
     return [bought, closed]
 
 
-def _expire(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _expire(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     if not line.symbol or not line.quantity:
         return [SkippedRow(line.line, "an option expired; no cash or shares moved")]
     return [
@@ -576,7 +588,9 @@ def _expire(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) ->
     ]
 
 
-def _exercise(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _exercise(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     if not line.symbol or not line.quantity:
         return [SkippedRow(line.line, "an option was exercised; the shares move on their own line")]
     return [
@@ -600,7 +614,9 @@ def _exercise_stock(
     return [_trade_row(line, type_, mapping, columns, pending="exercise_stock")]
 
 
-def _merger_cash(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _merger_cash(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     """Shares surrendered for cash. Brokers print the shares and the cash on one line or
     on two (``settle_pairs`` joins them)."""
     cash = line.net if line.net and line.net > 0 else None
@@ -612,7 +628,12 @@ def _merger_cash(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumn
     if line.quantity:
         return [
             _row(
-                line, "SELL", ZERO, quantity=abs(line.quantity), price=ZERO, memo=memo,
+                line,
+                "SELL",
+                ZERO,
+                quantity=abs(line.quantity),
+                price=ZERO,
+                memo=memo,
                 pending="merger_shares",
             )
         ]
@@ -621,7 +642,9 @@ def _merger_cash(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumn
     return [SkippedRow(line.line, f"'{shown(line.action)}' moves no cash or shares")]
 
 
-def _merger_stock(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _merger_stock(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     if not line.symbol or not line.quantity:
         if line.net:
             return _merger_cash(line, mapping, columns)
@@ -652,7 +675,9 @@ def _merger_stock(line: BrokerLine, mapping: ActionMapping, columns: BrokerColum
     ]
 
 
-def _spinoff(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _spinoff(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     if not line.symbol or not line.quantity:
         if line.net and line.net > 0:
             return _cash_in_lieu(line, mapping, columns)
@@ -666,14 +691,16 @@ def _spinoff(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -
             ZERO,
             quantity=line.quantity,
             basis_unknown=True,
-            memo=(
-                "spin-off: move part of the parent's basis here | " + memo_of(line)
-            )[:MAX_MEMO_LENGTH],
+            memo=("spin-off: move part of the parent's basis here | " + memo_of(line))[
+                :MAX_MEMO_LENGTH
+            ],
         )
     ]
 
 
-def _cash_in_lieu(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _cash_in_lieu(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     if line.net is None or line.net <= 0:
         return [SkippedRow(line.line, f"'{shown(line.action)}' moves no cash")]
     if not line.symbol:
@@ -719,7 +746,9 @@ def _fx(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> lis
     return outcomes
 
 
-def _plain_by_sign(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> list[BrokerOutcome]:
+def _plain_by_sign(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
     """A trade whose side is the sign of its quantity (positive buys)."""
     if not line.quantity:
         return [RowError(line.line, columns.quantity, "is required for a trade")]
@@ -794,9 +823,9 @@ def _settle_shorts(rows: list[ParsedRow], out: _Settled) -> None:
                     fees=short.fees if take == whole else _share(short.fees, take, whole),
                     line=row.line,
                     pending="",
-                    memo=(
-                        f"short sale of {short.trade_date.isoformat()} covered | {short.memo}"
-                    )[:MAX_MEMO_LENGTH],
+                    memo=(f"short sale of {short.trade_date.isoformat()} covered | {short.memo}")[
+                        :MAX_MEMO_LENGTH
+                    ],
                 )
             )
     for queue in opens.values():
@@ -1115,7 +1144,9 @@ def _transfer_key(row: ParsedRow) -> tuple:
     )
 
 
-def _without_mirrored_transfers(rows: list[ParsedRow], skipped: list[SkippedRow]) -> list[ParsedRow]:
+def _without_mirrored_transfers(
+    rows: list[ParsedRow], skipped: list[SkippedRow]
+) -> list[ParsedRow]:
     """Drop the receiving side of a transfer whose sending side the file lists too (an
     all-accounts download shows both), so the move is stored once, under the sender, with
     the id either account's own file would give it."""

@@ -126,8 +126,7 @@ class ColumnIndex:
             if key in self._positions:
                 if strict:
                     raise ImportFileError(
-                        f"line {header.line}: column '{name.strip()[:60]}' appears more "
-                        "than once"
+                        f"line {header.line}: column '{name.strip()[:60]}' appears more than once"
                     )
                 self._repeated[key] = name.strip()[:60]
                 continue

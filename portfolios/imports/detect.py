@@ -9,7 +9,12 @@ from portfolios.imports.csv_records import header_key, read_csv_records
 from portfolios.imports.decoding import check_size, decode_text
 from portfolios.imports.fidelity import parse_fidelity_csv
 from portfolios.imports.hearth_csv import REQUIRED_COLUMNS, parse_hearth_csv
-from portfolios.imports.ibkr import is_flex_xml, is_sectioned_statement, looks_like_flex_header, parse_ibkr
+from portfolios.imports.ibkr import (
+    is_flex_xml,
+    is_sectioned_statement,
+    looks_like_flex_header,
+    parse_ibkr,
+)
 from portfolios.imports.ofx import parse_ofx
 from portfolios.imports.rows import ImportFileError, ParseResult
 from portfolios.imports.schwab import parse_schwab_csv
@@ -123,7 +128,11 @@ def _broker_of_header(keys: set[str], *, first_cell: str) -> str | None:
         return "vanguard"
     if {"account number", "investment name", "shares"} <= keys:
         return "vanguard"
-    if {"date", "action"} <= keys and keys & {"fees & comm", "feesandcommissions", "fees & commissions"}:
+    if {"date", "action"} <= keys and keys & {
+        "fees & comm",
+        "feesandcommissions",
+        "fees & commissions",
+    }:
         return "schwab"
     if " ".join(first_cell.split()).startswith("TRANSACTIONS FOR ACCOUNT"):
         return "schwab"

@@ -171,7 +171,9 @@ def _number_in_file_name(filename: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def _account_of(record: CsvRecord, columns: ColumnIndex, file_number: str | None) -> tuple[str | None, str]:
+def _account_of(
+    record: CsvRecord, columns: ColumnIndex, file_number: str | None
+) -> tuple[str | None, str]:
     """Return the record's account number and the file's name for the account."""
     label = columns.get(record, "Account", "Account Name")
     number = columns.get(record, "Account Number")
@@ -211,9 +213,9 @@ def mapping_for(line: BrokerLine) -> ActionMapping | None:
         if line.symbol and line.quantity and not line.net:
             return special("split")
         return _WITHDRAWAL
-    if normalized.startswith("YOU BOUGHT") and not line.net and line.quantity and line.price:
-        if "OPENING" not in normalized and "CLOSING" not in normalized:
-            return special("vest")
+    paid_outside = not line.net and line.quantity and line.price
+    if normalized.startswith("YOU BOUGHT") and paid_outside and "OPENING" not in normalized:
+        return special("vest")
     if normalized.startswith("EXPIRED") and line.quantity and line.quantity > 0:
         # Shares coming back to zero on a written (short) option: its premium is counted.
         return skipped(OPTION_EXPIRED_WRITTEN)

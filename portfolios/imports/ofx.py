@@ -54,6 +54,7 @@ Mapping (OFX spec section 13.9.2.4):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import xml.etree.ElementTree as ET
@@ -145,16 +146,16 @@ def parse_ofx(content: bytes) -> ParseResult:
             ),
         )
         elements = _transactions(statement)
-        context = _Statement(number or None, currency, securities, _source_moves(elements, securities))
+        context = _Statement(
+            number or None, currency, securities, _source_moves(elements, securities)
+        )
         for element in elements:
             outcome = _Transaction(element, context).outcome()
             outcomes.extend(outcome if isinstance(outcome, list) else [outcome])
         positions.extend(_positions(statement, number or None, securities))
     outcomes = _cancel_reversals(outcomes)
     outcomes = _mark_exercise_stock(outcomes, context_securities=securities)
-    return broker_result(
-        outcomes, FORMAT, accounts=accounts.values(), positions=positions
-    )
+    return broker_result(outcomes, FORMAT, accounts=accounts.values(), positions=positions)
 
 
 def _no_statement_message(root: ET.Element) -> str:
@@ -170,7 +171,11 @@ def _no_statement_message(root: ET.Element) -> str:
 def _account_type(statement: ET.Element) -> str | None:
     if statement.tag in {"STMTRS", "CCSTMTRS"}:
         kind = (_text(statement, ".//ACCTTYPE") or "").upper()
-        return "cash" if statement.tag == "CCSTMTRS" or kind in BANK_ACCOUNT_TYPES or not kind else None
+        return (
+            "cash"
+            if statement.tag == "CCSTMTRS" or kind in BANK_ACCOUNT_TYPES or not kind
+            else None
+        )
     if statement.find(".//INV401K") is not None or statement.find(".//INV401KBAL") is not None:
         return "401k"
     if statement.find(".//INV401KSOURCE") is not None:
@@ -327,10 +332,8 @@ class _Transaction:
             parts.append(f"FITID {shown(self.fitid, 40)}")
         raw_date = _text(self.invtran, "DTTRADE") or _text(self.body, "DTPOSTED")
         if raw_date:
-            try:
+            with contextlib.suppress(ValueProblem):
                 parts.append(ofx_date(raw_date).isoformat())
-            except ValueProblem:
-                pass
         described = _text(self.invtran, "MEMO") or _text(self.invtran, "NAME")
         if described:
             parts.append(f"'{shown(described, 40)}'")
@@ -436,7 +439,9 @@ class _Transaction:
 
     def outside_money(self) -> bool:
         """Return True when the trade's money came from or went outside the account."""
-        return (_text(self.body, "SUBACCTFUND") or _text(self.element, "SUBACCTFUND") or "").upper() == "OTHER"
+        return (
+            _text(self.body, "SUBACCTFUND") or _text(self.element, "SUBACCTFUND") or ""
+        ).upper() == "OTHER"
 
     def units(self) -> Decimal:
         units = abs(self.required_number("UNITS"))
@@ -461,7 +466,9 @@ class _Transaction:
         price = per_unit_price(units, abs(self.required_number("UNITPRICE")), gross)
         kind = (_text(self.element, "BUYTYPE") or "").upper()
         pending = "short_cover" if kind == "BUYTOCOVER" else ""
-        row = self.security_row("BUY", gross, quantity=units, price=price, fees=fees, pending=pending)
+        row = self.security_row(
+            "BUY", gross, quantity=units, price=price, fees=fees, pending=pending
+        )
         rows = [row]
         if self.outside_money():
             rows.insert(
@@ -484,7 +491,9 @@ class _Transaction:
         price = per_unit_price(units, abs(self.required_number("UNITPRICE")), gross)
         kind = (_text(self.element, "SELLTYPE") or "").upper()
         pending = "short_open" if kind == "SELLSHORT" else ""
-        row = self.security_row("SELL", gross, quantity=units, price=price, fees=fees, pending=pending)
+        row = self.security_row(
+            "SELL", gross, quantity=units, price=price, fees=fees, pending=pending
+        )
         rows = [row, *self.withholding_rows(row.symbol, *withheld)]
         if self.outside_money() and total:
             rows.append(
@@ -651,7 +660,9 @@ class _Transaction:
         raise TransactionProblem("OPTACTION", f"unknown option action '{shown(action)}'")
 
     def journal(self) -> Outcome:
-        return SkippedRow(self.line, "moves cash or shares between sub-accounts of the same account")
+        return SkippedRow(
+            self.line, "moves cash or shares between sub-accounts of the same account"
+        )
 
     def transfer(self) -> Outcome:
         units = self.number("UNITS") or ZERO
@@ -686,15 +697,23 @@ class _Transaction:
                 return SkippedRow(self.line, OPTION_EXPIRED_WRITTEN)
             return [
                 self.security_row(
-                    "SELL", ZERO, quantity=moved, price=ZERO, only_if_held=True,
+                    "SELL",
+                    ZERO,
+                    quantity=moved,
+                    price=ZERO,
+                    only_if_held=True,
                     memo=self.memo("option expired"),
                 )
             ]
         other = _text(self.element, "INVACCTFROM/ACCTID") or _text(self.element, "INVACCTTO/ACCTID")
         if other and other != self.statement.account_number:
-            source, target = (other, self.statement.account_number) if incoming else (
-                self.statement.account_number,
-                other,
+            source, target = (
+                (other, self.statement.account_number)
+                if incoming
+                else (
+                    self.statement.account_number,
+                    other,
+                )
             )
             return [
                 self.security_row(
@@ -717,10 +736,8 @@ class _Transaction:
         acquired = _text(self.element, "DTPURCHASE")
         trade_date = self.trade_date()
         if acquired:
-            try:
+            with contextlib.suppress(ValueProblem):
                 trade_date = min(ofx_date(acquired), trade_date)
-            except ValueProblem:
-                pass
         return [
             self.security_row(
                 "OPENING",
@@ -794,9 +811,7 @@ def _cancel_reversals(
     settled: list[ParsedRow | SkippedRow | RowError] = []
     for outcome in outcomes:
         if isinstance(outcome, ParsedRow) and id(outcome) in cancelled:
-            settled.append(
-                SkippedRow(outcome.line, "an income and its reversal, which cancel out")
-            )
+            settled.append(SkippedRow(outcome.line, "an income and its reversal, which cancel out"))
         elif isinstance(outcome, ParsedRow) and outcome.pending == "reversal":
             settled.append(
                 RowError(
@@ -813,13 +828,13 @@ def _cancel_reversals(
 
 
 def _mark_exercise_stock(
-    outcomes: list[ParsedRow | SkippedRow | RowError], *, context_securities: dict[str, SecurityInfo]
+    outcomes: list[ParsedRow | SkippedRow | RowError],
+    *,
+    context_securities: dict[str, SecurityInfo],
 ) -> list[ParsedRow | SkippedRow | RowError]:
     """Mark the trade in the underlying that goes with each option exercised: the one the
     closure's RELFITID names, else the same day's trade in the option's underlying."""
-    exercises = [
-        o for o in outcomes if isinstance(o, ParsedRow) and o.pending == "exercise_option"
-    ]
+    exercises = [o for o in outcomes if isinstance(o, ParsedRow) and o.pending == "exercise_option"]
     if not exercises:
         return outcomes
     underlying_symbols = {}
@@ -832,7 +847,10 @@ def _mark_exercise_stock(
         for row in exercises
         if (match := re.search(r"related (\S+)", row.memo)) is not None
     }
-    wanted = {(row.account_number, row.trade_date, underlying_symbols.get(row.symbol)) for row in exercises}
+    wanted = {
+        (row.account_number, row.trade_date, underlying_symbols.get(row.symbol))
+        for row in exercises
+    }
     marked = []
     for outcome in outcomes:
         if (

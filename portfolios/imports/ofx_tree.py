@@ -42,21 +42,112 @@ _TAG_NAME = re.compile(r"^(/?)\s*([A-Za-z][A-Za-z0-9_.:-]*)\s*(/?)\s*$")
 
 # Aggregates (OFX 2.1.1 and 1.6), so that one left unclosed keeps what it holds.
 AGGREGATES = frozenset(
-    """
-    OFX SIGNONMSGSRSV1 SONRS STATUS FI SIGNUPMSGSRSV1 ACCTINFOTRNRS ACCTINFORS ACCTINFO
-    BANKMSGSRSV1 STMTTRNRS STMTRS BANKACCTFROM BANKACCTTO BANKTRANLIST STMTTRN LEDGERBAL
-    AVAILBAL BALLIST BAL CREDITCARDMSGSRSV1 CCSTMTTRNRS CCSTMTRS CCACCTFROM CCACCTTO
-    INVSTMTMSGSRSV1 INVSTMTTRNRS INVSTMTRS INVACCTFROM INVACCTTO INVTRANLIST INVBANKTRAN
-    BUYDEBT BUYMF BUYOPT BUYOTHER BUYSTOCK CLOSUREOPT INCOME INVEXPENSE JRNLFUND JRNLSEC
-    MARGININTEREST REINVEST RETOFCAP SELLDEBT SELLMF SELLOPT SELLOTHER SELLSTOCK SPLIT
-    TRANSFER INVBUY INVSELL INVTRAN SECID CURRENCY ORIGCURRENCY INVPOSLIST POSDEBT POSMF
-    POSOPT POSOTHER POSSTOCK INVPOS INVBAL INVOOLIST INV401K INV401KBAL MATCHINFO
-    CONTRIBINFO CONTRIBSECURITY VESTINFO LOANINFO INV401KSUMMARY YEARTODATE INCLUSIVE
-    CONTRIBUTIONS WITHDRAWALS EARNINGS SECLISTMSGSRSV1 SECLIST SECLISTTRNRS SECLISTRS
-    STOCKINFO MFINFO DEBTINFO OPTINFO OTHERINFO SECINFO MFASSETCLASS FIMFASSETCLASS
-    PORTION FIPORTION PAYEE EXTBANKACCTTO INVACCTINFO BANKACCTINFO CCACCTINFO
-    INVSTMTENDRS STMTENDRS INVOOBUYSTOCK INVOOSELLSTOCK OO
-    """.split()
+    [
+        "OFX",
+        "SIGNONMSGSRSV1",
+        "SONRS",
+        "STATUS",
+        "FI",
+        "SIGNUPMSGSRSV1",
+        "ACCTINFOTRNRS",
+        "ACCTINFORS",
+        "ACCTINFO",
+        "BANKMSGSRSV1",
+        "STMTTRNRS",
+        "STMTRS",
+        "BANKACCTFROM",
+        "BANKACCTTO",
+        "BANKTRANLIST",
+        "STMTTRN",
+        "LEDGERBAL",
+        "AVAILBAL",
+        "BALLIST",
+        "BAL",
+        "CREDITCARDMSGSRSV1",
+        "CCSTMTTRNRS",
+        "CCSTMTRS",
+        "CCACCTFROM",
+        "CCACCTTO",
+        "INVSTMTMSGSRSV1",
+        "INVSTMTTRNRS",
+        "INVSTMTRS",
+        "INVACCTFROM",
+        "INVACCTTO",
+        "INVTRANLIST",
+        "INVBANKTRAN",
+        "BUYDEBT",
+        "BUYMF",
+        "BUYOPT",
+        "BUYOTHER",
+        "BUYSTOCK",
+        "CLOSUREOPT",
+        "INCOME",
+        "INVEXPENSE",
+        "JRNLFUND",
+        "JRNLSEC",
+        "MARGININTEREST",
+        "REINVEST",
+        "RETOFCAP",
+        "SELLDEBT",
+        "SELLMF",
+        "SELLOPT",
+        "SELLOTHER",
+        "SELLSTOCK",
+        "SPLIT",
+        "TRANSFER",
+        "INVBUY",
+        "INVSELL",
+        "INVTRAN",
+        "SECID",
+        "CURRENCY",
+        "ORIGCURRENCY",
+        "INVPOSLIST",
+        "POSDEBT",
+        "POSMF",
+        "POSOPT",
+        "POSOTHER",
+        "POSSTOCK",
+        "INVPOS",
+        "INVBAL",
+        "INVOOLIST",
+        "INV401K",
+        "INV401KBAL",
+        "MATCHINFO",
+        "CONTRIBINFO",
+        "CONTRIBSECURITY",
+        "VESTINFO",
+        "LOANINFO",
+        "INV401KSUMMARY",
+        "YEARTODATE",
+        "INCLUSIVE",
+        "CONTRIBUTIONS",
+        "WITHDRAWALS",
+        "EARNINGS",
+        "SECLISTMSGSRSV1",
+        "SECLIST",
+        "SECLISTTRNRS",
+        "SECLISTRS",
+        "STOCKINFO",
+        "MFINFO",
+        "DEBTINFO",
+        "OPTINFO",
+        "OTHERINFO",
+        "SECINFO",
+        "MFASSETCLASS",
+        "FIMFASSETCLASS",
+        "PORTION",
+        "FIPORTION",
+        "PAYEE",
+        "EXTBANKACCTTO",
+        "INVACCTINFO",
+        "BANKACCTINFO",
+        "CCACCTINFO",
+        "INVSTMTENDRS",
+        "STMTENDRS",
+        "INVOOBUYSTOCK",
+        "INVOOSELLSTOCK",
+        "OO",
+    ]
 )
 
 
@@ -120,7 +211,9 @@ def _text_until_tag(reader: _Reader, pos: int) -> tuple[str, int]:
 def _leaf_text(raw: str) -> str:
     """Decode references outside CDATA sections (marked with NULs) and trim."""
     pieces = raw.split("\x00")
-    decoded = [html.unescape(piece) if index % 2 == 0 else piece for index, piece in enumerate(pieces)]
+    decoded = [
+        html.unescape(piece) if index % 2 == 0 else piece for index, piece in enumerate(pieces)
+    ]
     return "".join(decoded).strip()
 
 

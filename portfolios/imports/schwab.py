@@ -32,6 +32,7 @@ Notes on the mapping:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from datetime import date
@@ -253,9 +254,7 @@ _SHARES_OUT_ACTIONS = frozenset({"cash merger adj", "full redemption adj"})
 # Equity Awards -----------------------------------------------------------------------
 
 
-def _equity_awards(
-    records: list[CsvRecord], columns: ColumnIndex, number: str | None
-) -> list:
+def _equity_awards(records: list[CsvRecord], columns: ColumnIndex, number: str | None) -> list:
     """Read the Equity Awards layout: each dated row with the detail rows under it."""
     groups: list[tuple[CsvRecord, list[CsvRecord]]] = []
     for record in records:
@@ -275,7 +274,10 @@ def _equity_awards(
     outcomes = []
     for record, details in groups:
         action = " ".join(columns.get(record, "Action").split()).lower()
-        if action == "lapse" and (columns.get(record, "Date"), columns.get(record, "Symbol")) in deposits:
+        if (
+            action == "lapse"
+            and (columns.get(record, "Date"), columns.get(record, "Symbol")) in deposits
+        ):
             outcomes.append(
                 SkippedRow(record.line, "a vest: the shares it leaves arrive on its Deposit line")
             )
@@ -329,10 +331,8 @@ def _award_record(
             price = _detail_amount(details, columns, "PurchasePrice") or price
         acquired = _detail(details, columns, "VestDate", "PurchaseDate")
         if acquired:
-            try:
+            with contextlib.suppress(ValueProblem):
                 trade_date = parse_us_date(acquired)
-            except ValueProblem:
-                pass
         if action == "lapse":
             net_shares = _detail_amount(details, columns, "NetSharesDeposited")
             if net_shares is not None:
@@ -364,4 +364,3 @@ def _award_record(
             f"unrecognised action '{shown(line.action)}'; enter this line by hand in a Hearth CSV",
         )
     return broker_rows(line, mapping, COLUMNS)
-

@@ -121,9 +121,7 @@ def _checked_date(year: int, month: int, day: int, text: str, expected: str) -> 
     except ValueError:
         raise ValueProblem(f"is not a real date, got '{shown(text)}'") from None
     if value.year < EARLIEST_YEAR:
-        raise ValueProblem(
-            f"must be a date {expected} after {EARLIEST_YEAR}, got '{shown(text)}'"
-        )
+        raise ValueProblem(f"must be a date {expected} after {EARLIEST_YEAR}, got '{shown(text)}'")
     return value
 
 
@@ -159,9 +157,7 @@ def parse_broker_date(text: str) -> date:
         return _checked_date(year, month, day, cleaned, "YYYYMMDD")
     if _US_DATE.match(cleaned):
         return parse_us_date(cleaned)
-    raise ValueProblem(
-        f"must be a date MM/DD/YYYY, YYYY-MM-DD or YYYYMMDD, got '{shown(cleaned)}'"
-    )
+    raise ValueProblem(f"must be a date MM/DD/YYYY, YYYY-MM-DD or YYYYMMDD, got '{shown(cleaned)}'")
 
 
 def split_ratio_in_text(text: str) -> tuple[Decimal, Decimal] | None:

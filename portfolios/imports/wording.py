@@ -19,9 +19,15 @@ _ACCOUNT_TYPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bHSA\b|HEALTH\s+SAVINGS", "hsa"),
         (r"\b529\b|COLLEGE\s+SAVINGS", "529"),
         (r"\bROTH\b", "roth_ira"),
-        (r"\bIRA\b|ROLLOVER|\bSEP\b|SIMPLE\s+IRA|\bKEOGH\b|TRADITIONAL|\bRETIREMENT\b", "traditional_ira"),
+        (
+            r"\bIRA\b|ROLLOVER|\bSEP\b|SIMPLE\s+IRA|\bKEOGH\b|TRADITIONAL|\bRETIREMENT\b",
+            "traditional_ira",
+        ),
         (r"\bTRUST\b", "trust"),
-        (r"\bCHECKING\b|\bSAVINGS\b|MONEY\s*MARKET\s+ACCOUNT|CASH\s+MANAGEMENT|CREDIT\s*CARD", "cash"),
+        (
+            r"\bCHECKING\b|\bSAVINGS\b|MONEY\s*MARKET\s+ACCOUNT|CASH\s+MANAGEMENT|CREDIT\s*CARD",
+            "cash",
+        ),
         (r"\bINDIVIDUAL\b|\bJOINT\b|\bBROKERAGE\b|\bTOD\b|\bMARGIN\b|\bTAXABLE\b", "taxable"),
     )
 )
@@ -90,7 +96,11 @@ _CASH_WORDS: tuple[tuple[re.Pattern[str], str | None, str | None], ...] = tuple(
             "DEPOSIT",
             "WITHDRAWAL",
         ),
-        (r"WITHDRAW|DISTRIBUTION|DISBURSE|PAYMENT|BILL\s*PAY|DEBIT\s+CARD|ATM|PURCHASE", None, "WITHDRAWAL"),
+        (
+            r"WITHDRAW|DISTRIBUTION|DISBURSE|PAYMENT|BILL\s*PAY|DEBIT\s+CARD|ATM|PURCHASE",
+            None,
+            "WITHDRAWAL",
+        ),
     )
 )
 

@@ -320,7 +320,11 @@ def _positions(
             .order_by()
         )
         positions = {
-            (row["account_id"], row["security_id"]): (row["quantity"], row["cost"], row["unknown"] > 0)
+            (row["account_id"], row["security_id"]): (
+                row["quantity"],
+                row["cost"],
+                row["unknown"] > 0,
+            )
             for row in rows
         }
         return positions, account_cash_balances(household=household)
@@ -334,7 +338,9 @@ def _positions(
     )
     replayed: dict[tuple[int, int], tuple[Decimal, Decimal, bool]] = {}
     for lot in result.lots:
-        quantity, cost, unknown = replayed.get((lot.account_id, lot.security_id), (ZERO, ZERO, False))
+        quantity, cost, unknown = replayed.get(
+            (lot.account_id, lot.security_id), (ZERO, ZERO, False)
+        )
         replayed[(lot.account_id, lot.security_id)] = (
             quantity + lot.quantity_open,
             cost + lot.cost_open,

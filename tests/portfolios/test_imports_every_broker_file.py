@@ -18,9 +18,7 @@ FILES = sorted(path for path in BROKERS.rglob("*") if path.is_file() and path.na
 
 def run_import(path: Path, *options: str) -> str:
     out = StringIO()
-    call_command(
-        "import_transactions", str(path), "--household", "Alpha", *options, stdout=out
-    )
+    call_command("import_transactions", str(path), "--household", "Alpha", *options, stdout=out)
     return out.getvalue()
 
 

@@ -140,7 +140,11 @@ def test_importing_the_corporate_actions_gives_the_lots_and_gains_worked_by_hand
 
     # then the account is created from the file, named after its institution and number
     account = Account.objects.get(household=cast.household_a)
-    assert (account.name, account.number, account.type) == ("Fidelity …5555", "X55555555", "taxable")
+    assert (account.name, account.number, account.type) == (
+        "Fidelity …5555",
+        "X55555555",
+        "taxable",
+    )
     lots = {
         lot.security.symbol: (lot.quantity, lot.cost_basis, lot.basis_unknown)
         for lot in TaxLot.objects.filter(household=cast.household_a).select_related("security")
@@ -159,7 +163,9 @@ def test_importing_the_corporate_actions_gives_the_lots_and_gains_worked_by_hand
     }
     gains = {
         relief.security.symbol: (relief.quantity, relief.proceeds, relief.cost_basis, relief.gain)
-        for relief in LotRelief.objects.filter(household=cast.household_a).select_related("security")
+        for relief in LotRelief.objects.filter(household=cast.household_a).select_related(
+            "security"
+        )
     }
     assert gains == {
         # 2500 cash for 50 bought at 2000

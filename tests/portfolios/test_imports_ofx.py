@@ -165,7 +165,12 @@ def test_two_account_ofx_goes_in_whole_each_row_to_its_account(cast):
         for lot in TaxLot.objects.filter(household=cast.household_a).select_related("security")
     }
     # 100 - 40 moved; the moved 40 keep their January date in B
-    assert held == {(a.pk, "KO"): D("60"), (a.pk, "AAPL"): D("100"), (b.pk, "KO"): D("40"), (b.pk, "MSFT"): D("10")}
+    assert held == {
+        (a.pk, "KO"): D("60"),
+        (a.pk, "AAPL"): D("100"),
+        (b.pk, "KO"): D("40"),
+        (b.pk, "MSFT"): D("10"),
+    }
     vti = {
         (relief.acquired.isoformat(), relief.basis_unknown): (relief.quantity, relief.gain)
         for relief in LotRelief.objects.filter(security__symbol="VTI")

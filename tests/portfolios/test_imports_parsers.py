@@ -311,7 +311,7 @@ def test_file_over_20_mb_is_refused():
     ],
 )
 def test_binary_file_is_refused(content):
-    with pytest.raises(ImportFileError, match="not a text file|spreadsheet"):
+    with pytest.raises(ImportFileError, match=r"not a text file|spreadsheet"):
         parse_file(content, filename="statement.csv")
 
 
@@ -591,7 +591,10 @@ def test_schwab_refund_split_without_ratio_and_spin_off():
     result = parse_schwab_csv(text)
     # a split without a ratio carries the shares it added (the import works out 10:1 from
     # the position); spun-off shares come in at unknown basis
-    assert [(row.type, row.symbol, row.split_shares, row.quantity, row.basis_unknown) for row in result.rows] == [
+    assert [
+        (row.type, row.symbol, row.split_shares, row.quantity, row.basis_unknown)
+        for row in result.rows
+    ] == [
         ("SPLIT", "NVDA", D("90"), None, False),
         ("BUY", "XYZ", None, D("5"), True),
     ]

@@ -132,7 +132,9 @@ def test_equity_awards_deposits_are_pay_and_a_buy_at_the_vest_or_purchase_price(
 
 @pytest.mark.django_db
 def test_importing_the_options_gives_the_gains_worked_by_hand(cast):
-    run_import(BROKERS / "schwab" / "Roth_Contributory_IRA_XXX321_Transactions.csv", "--create-accounts")
+    run_import(
+        BROKERS / "schwab" / "Roth_Contributory_IRA_XXX321_Transactions.csv", "--create-accounts"
+    )
     ledger_rebuild(household=cast.household_a)
 
     account = Account.objects.get(household=cast.household_a)

@@ -175,7 +175,7 @@ def test_ibkr_flex_xml_refuses_entities_and_doctypes():
     bomb = (
         b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
         b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-        b"<FlexQueryResponse><FlexStatements><FlexStatement accountId=\"U1\">"
+        b'<FlexQueryResponse><FlexStatements><FlexStatement accountId="U1">'
         b'<Trades><Trade symbol="&b;"/></Trades></FlexStatement></FlexStatements>'
         b"</FlexQueryResponse>"
     )

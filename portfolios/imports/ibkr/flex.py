@@ -57,13 +57,45 @@ STRUCTURE_RECORDS = frozenset({"BOF", "EOF", "BOA", "EOA", "BOS", "EOS"})
 KNOWN_COLUMNS = frozenset(
     normal_key(name)
     for name in (
-        "ClientAccountID", "AccountAlias", "CurrencyPrimary", "Currency", "FXRateToBase",
-        "AssetClass", "Symbol", "Description", "Conid", "ISIN", "CUSIP", "ListingExchange",
-        "TradeID", "TransactionID", "TradeDate", "DateTime", "Date/Time", "SettleDate",
-        "SettleDateTarget", "ReportDate", "Quantity", "TradePrice", "TradeMoney", "Proceeds",
-        "Taxes", "IBCommission", "IBCommissionCurrency", "NetCash", "Buy/Sell",
-        "Open/CloseIndicator", "Multiplier", "LevelOfDetail", "Type", "Amount", "Direction",
-        "MarkPrice", "PositionValue", "ActionDescription", "AccountType",
+        "ClientAccountID",
+        "AccountAlias",
+        "CurrencyPrimary",
+        "Currency",
+        "FXRateToBase",
+        "AssetClass",
+        "Symbol",
+        "Description",
+        "Conid",
+        "ISIN",
+        "CUSIP",
+        "ListingExchange",
+        "TradeID",
+        "TransactionID",
+        "TradeDate",
+        "DateTime",
+        "Date/Time",
+        "SettleDate",
+        "SettleDateTarget",
+        "ReportDate",
+        "Quantity",
+        "TradePrice",
+        "TradeMoney",
+        "Proceeds",
+        "Taxes",
+        "IBCommission",
+        "IBCommissionCurrency",
+        "NetCash",
+        "Buy/Sell",
+        "Open/CloseIndicator",
+        "Multiplier",
+        "LevelOfDetail",
+        "Type",
+        "Amount",
+        "Direction",
+        "MarkPrice",
+        "PositionValue",
+        "ActionDescription",
+        "AccountType",
     )
 )
 _DESCRIPTOR_SECTION = re.compile(r"^[A-Z]{4}$")
@@ -124,7 +156,9 @@ def _csv_sections(records: list[CsvRecord]) -> list[Section]:
                 "Query with 'Include column headers' set to Yes"
             )
         else:
-            current.records.append(IbkrRecord.of(record.line, zip(header, record.cells, strict=False)))
+            current.records.append(
+                IbkrRecord.of(record.line, zip(header, record.cells, strict=False))
+            )
     return sections
 
 
@@ -177,8 +211,13 @@ def parse_ibkr_flex_xml(content: bytes) -> ParseResult:
         parser.feed(content)
         root = parser.close()
     except (ET.ParseError, DefusedXmlException, ValueError) as error:
-        raise ImportFileError(f"not a readable Flex Query XML file: {shown(str(error), 120)}") from None
-    if root.tag in {"FlexStatementResponse", "FlexWebServiceResponse"} or root.find(".//ErrorMessage") is not None:
+        raise ImportFileError(
+            f"not a readable Flex Query XML file: {shown(str(error), 120)}"
+        ) from None
+    if (
+        root.tag in {"FlexStatementResponse", "FlexWebServiceResponse"}
+        or root.find(".//ErrorMessage") is not None
+    ):
         message = root.findtext(".//ErrorMessage") or root.findtext(".//Status") or "no statement"
         raise ImportFileError(
             f"the file is IBKR's answer to a Flex request, not a statement ({shown(message)}); "
@@ -194,7 +233,9 @@ def parse_ibkr_flex_xml(content: bytes) -> ParseResult:
             if kind is None:
                 continue
             pairs = [(name, value) for name, value in element.attrib.items() if name != "_line"]
-            if account and not any(normal_key(name) in {"accountid", "clientaccountid"} for name, _ in pairs):
+            if account and not any(
+                normal_key(name) in {"accountid", "clientaccountid"} for name, _ in pairs
+            ):
                 pairs.append(("accountId", account))
             record = IbkrRecord.of(int(element.get("_line", "0")), pairs)
             by_kind.setdefault(kind, Section(kind)).records.append(record)
@@ -230,10 +271,12 @@ def flex_result(sections: list[Section], *, default_account: str | None) -> Pars
                     number=number,
                     institution=INSTITUTION,
                     label=label or (accounts[number].label if number in accounts else ""),
-                    type=account_type_in_text(label) if label else (
-                        accounts[number].type if number in accounts else None
-                    ),
-                    currency=(record.get("currency") or None) if section.kind == "account" else None,
+                    type=account_type_in_text(label)
+                    if label
+                    else (accounts[number].type if number in accounts else None),
+                    currency=(record.get("currency") or None)
+                    if section.kind == "account"
+                    else None,
                 )
     outcomes = []
     for section in transaction_sections:
@@ -296,10 +339,15 @@ def _positions(section: Section, default_account: str | None) -> list[StatementP
 def looks_like_flex_header(keys: set[str]) -> bool:
     """Return True for a Flex Query header row (``header_key`` forms)."""
     compact = {normal_key(key) for key in keys}
-    return "clientaccountid" in compact or "currencyprimary" in compact or {
-        "buysell",
-        "tradeprice",
-    } <= compact
+    return (
+        "clientaccountid" in compact
+        or "currencyprimary" in compact
+        or {
+            "buysell",
+            "tradeprice",
+        }
+        <= compact
+    )
 
 
 __all__ = ["header_key", "looks_like_flex_header", "parse_ibkr_flex_csv", "parse_ibkr_flex_xml"]

@@ -58,12 +58,25 @@ from portfolios.imports.wording import cash_type_in_text
 
 INSTITUTION = "Interactive Brokers"
 SUMMARY_LEVELS = "order, closed-lot or summary line; its executions are imported"
-OPTION_CLASSES = frozenset({"OPT", "FOP", "EQUITY AND INDEX OPTIONS", "OPTIONS ON FUTURES", "OPTIONS"})
+OPTION_CLASSES = frozenset(
+    {"OPT", "FOP", "EQUITY AND INDEX OPTIONS", "OPTIONS ON FUTURES", "OPTIONS"}
+)
 FX_CLASSES = frozenset({"CASH", "FOREX", "FX"})
 SECURITY_CLASSES = frozenset(
     {
-        "", "STK", "ETF", "FUND", "BOND", "BILL", "STOCKS", "BONDS", "TREASURY BILLS",
-        "MUTUAL FUNDS", "ETFS", "WAR", "WARRANTS",
+        "",
+        "STK",
+        "ETF",
+        "FUND",
+        "BOND",
+        "BILL",
+        "STOCKS",
+        "BONDS",
+        "TREASURY BILLS",
+        "MUTUAL FUNDS",
+        "ETFS",
+        "WAR",
+        "WARRANTS",
     }
 )
 FLEX_ADVICE = (
@@ -293,9 +306,7 @@ CASH_TYPES: dict[str, ActionMapping] = {
     "cash transfer": cash_flow(),
     "transfer": cash_flow(),
     "forex trade component": special("fx"),
-    "adjustment": skipped(
-        "a currency translation adjustment of the statement, not a transaction"
-    ),
+    "adjustment": skipped("a currency translation adjustment of the statement, not a transaction"),
     "buy": special("trade"),
     "sell": special("trade"),
 }
@@ -356,12 +367,16 @@ def trade_outcomes(record: IbkrRecord, account: str | None) -> list[BrokerOutcom
         external_id=record.get("transactionid", "tradeid", "execid"),
         account_number=account,
     )
-    if mapping.kind == "exercise_stock" or mapping.type in {"BUY", "SELL"} or mapping.kind in {
-        "short_open",
-        "short_cover",
-    }:
-        if not line.quantity:
-            return [RowError(record.line, "Quantity", "is required for a trade")]
+    if (
+        mapping.kind == "exercise_stock"
+        or mapping.type in {"BUY", "SELL"}
+        or mapping.kind
+        in {
+            "short_open",
+            "short_cover",
+        }
+    ) and not line.quantity:
+        return [RowError(record.line, "Quantity", "is required for a trade")]
     return broker_rows(line, mapping, TRADE_COLUMNS)
 
 
@@ -434,11 +449,16 @@ _CORPORATE_WORDS = (
     (re.compile(r"STOCK DIVIDEND", re.I), "split"),
     (re.compile(r"SPINOFF|SPIN-OFF|SPIN OFF", re.I), "spinoff"),
     (re.compile(r"MATURITY|REDEMPTION|DELIST|CASH MERGER|TENDER", re.I), "merger_cash"),
-    (re.compile(r"MERGE|ACQUI|CUSIP/ISIN CHANGE|SYMBOL CHANGE|NAME CHANGE|EXCHANGE", re.I), "merger_stock"),
+    (
+        re.compile(r"MERGE|ACQUI|CUSIP/ISIN CHANGE|SYMBOL CHANGE|NAME CHANGE|EXCHANGE", re.I),
+        "merger_stock",
+    ),
 )
 
 
-def corporate_outcomes(record: IbkrRecord, account: str | None) -> list[BrokerOutcome] | list[RowError]:
+def corporate_outcomes(
+    record: IbkrRecord, account: str | None
+) -> list[BrokerOutcome] | list[RowError]:
     """Return the rows of one corporate action record."""
     if record.get("level").upper() == "SUMMARY":
         return [SkippedRow(record.line, "summary line; its detail lines are imported")]
@@ -480,7 +500,9 @@ def corporate_outcomes(record: IbkrRecord, account: str | None) -> list[BrokerOu
     return broker_rows(line, special(kind), CORPORATE_COLUMNS)
 
 
-def transfer_outcomes(record: IbkrRecord, account: str | None) -> list[BrokerOutcome] | list[RowError]:
+def transfer_outcomes(
+    record: IbkrRecord, account: str | None
+) -> list[BrokerOutcome] | list[RowError]:
     """Return the rows of one transfer record (shares or cash in or out)."""
     reader = RecordReader(record)
     trade_date = reader.day("datetime", "date", "reportdate", "settledate")

@@ -72,11 +72,16 @@ def is_sectioned_statement(text: str) -> bool:
         if record.is_blank:
             continue
         cells = [cell.strip() for cell in record.cells]
-        return len(cells) >= 3 and cells[1].upper() == "HEADER" and cells[0] in {
-            "Statement",
-            "Transaction History",
-            "Account Information",
-        }
+        return (
+            len(cells) >= 3
+            and cells[1].upper() == "HEADER"
+            and cells[0]
+            in {
+                "Statement",
+                "Transaction History",
+                "Account Information",
+            }
+        )
     return False
 
 
@@ -113,7 +118,9 @@ def _number_in(filename: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _result(sections: dict[str, list[IbkrRecord]], fields: dict[str, str], filename: str) -> ParseResult:
+def _result(
+    sections: dict[str, list[IbkrRecord]], fields: dict[str, str], filename: str
+) -> ParseResult:
     account = fields.get("Account Information:Account") or _number_in(filename)
     label = fields.get("Account Information:Account Type", "") or fields.get(
         "Account Information:Customer Type", ""

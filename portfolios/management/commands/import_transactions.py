@@ -105,5 +105,9 @@ class Command(BaseCommand):
         header = f"{Path(path).name} rejected, nothing imported ({len(result.errors)} problems):"
         lines = [header, *result.errors]
         if result.opening_csv:
-            lines += ["", "OPENING rows to fill in and import first (Hearth CSV):", result.opening_csv]
+            lines += [
+                "",
+                "OPENING rows to fill in and import first (Hearth CSV):",
+                result.opening_csv,
+            ]
         return "\n".join(lines)

@@ -75,7 +75,11 @@ class HouseholdAccounts:
         return matches[0] if len(matches) == 1 else None
 
     def by_number(self, number: str) -> list[Account]:
-        return [account for account in self.all if account.number and numbers_match(number, account.number)]
+        return [
+            account
+            for account in self.all
+            if account.number and numbers_match(number, account.number)
+        ]
 
 
 def _numbers(rows: Iterable[ParsedRow]) -> tuple[list[str], list[str]]:
@@ -163,7 +167,11 @@ def map_accounts(
         if number in result.by_number:
             continue
         same = next(
-            (account for known, account in result.by_number.items() if numbers_match(number, known)),
+            (
+                account
+                for known, account in result.by_number.items()
+                if numbers_match(number, known)
+            ),
             None,
         )
         if same is not None:
@@ -238,7 +246,9 @@ def resolve_row_accounts(
             target = accounts.find(row.to_account)
             if target is None:
                 errors.append(
-                    RowError(row.line, "to_account", f"no account '{row.to_account}' in this household")
+                    RowError(
+                        row.line, "to_account", f"no account '{row.to_account}' in this household"
+                    )
                 )
             elif target == planned.account:
                 errors.append(
@@ -267,7 +277,11 @@ def accounts_create(mapping: AccountMap) -> list[Account]:
         account.save()
     if mapping.numbered is not None:
         number = next(
-            (number for number, account in mapping.by_number.items() if account is mapping.numbered),
+            (
+                number
+                for number, account in mapping.by_number.items()
+                if account is mapping.numbered
+            ),
             None,
         )
         if number:

@@ -48,12 +48,25 @@ ZERO = Decimal(0)
 # Money-market funds brokers use as the account's cash: a statement's holding of them is
 # cash Hearth already counts, never a position to open.
 CASH_FUNDS = frozenset(
-    {"SPAXX", "FDRXX", "FZFXX", "SPRXX", "FCASH", "CORE", "FGTXX", "FZDXX", "VMFXX", "VMRXX",
-     "SWVXX", "SNVXX", "QACDS", "MMDA1", "CASH"}
+    {
+        "SPAXX",
+        "FDRXX",
+        "FZFXX",
+        "SPRXX",
+        "FCASH",
+        "CORE",
+        "FGTXX",
+        "FZDXX",
+        "VMFXX",
+        "VMRXX",
+        "SWVXX",
+        "SNVXX",
+        "QACDS",
+        "MMDA1",
+        "CASH",
+    }
 )
-OPENING_MEMO = (
-    "opened by the import: shares held before the file starts; enter their cost basis"
-)
+OPENING_MEMO = "opened by the import: shares held before the file starts; enter their cost basis"
 
 
 def _quantity_txns(plan, ledger: StoredLedger) -> list[QuantityTxn]:
@@ -207,7 +220,9 @@ def _add_openings(plan, result: QuantityResult, ledger: StoredLedger) -> None:
         if sample is None:
             continue
         line = min(lines.get(short.key, sample.row.line) for short in opening.shortfalls)
-        planned = _opening_row(plan, sample, sample.account, opening.acquired, opening.quantity, line)
+        planned = _opening_row(
+            plan, sample, sample.account, opening.acquired, opening.quantity, line
+        )
         plan.rows.append(planned)
     planning.ledger_refs(plan, ledger, None)
 
@@ -323,7 +338,11 @@ def _resolve_basis(plan, ledger: StoredLedger) -> None:
                 and row.trade_date == source.row.trade_date
             ):
                 if row.type == "BUY":
-                    _replace(planned, amount=row.amount + basis, basis_unknown=row.basis_unknown or not known)
+                    _replace(
+                        planned,
+                        amount=row.amount + basis,
+                        basis_unknown=row.basis_unknown or not known,
+                    )
                 else:
                     _replace(planned, amount=max(row.amount - basis, ZERO))
 
@@ -375,7 +394,9 @@ def reconcile_positions(plan, *, ledger: StoredLedger, positions: list[Statement
         )
 
 
-def open_statement_positions(plan, *, ledger: StoredLedger, positions: list[StatementPosition]) -> None:
+def open_statement_positions(
+    plan, *, ledger: StoredLedger, positions: list[StatementPosition]
+) -> None:
     """With ``open_missing``: open, at unknown basis, the shares a statement says are held
     beyond what Hearth will hold, dated the day before the account's first row."""
     if not positions:
@@ -408,7 +429,10 @@ def open_statement_positions(plan, *, ledger: StoredLedger, positions: list[Stat
     if not resolved:
         return
     symbols = {position.symbol for _, _, position in resolved}
-    existing = {s.symbol: s for s in Security.objects.filter(symbol__in=symbols).order_by("symbol", "exchange")}
+    existing = {
+        s.symbol: s
+        for s in Security.objects.filter(symbol__in=symbols).order_by("symbol", "exchange")
+    }
     txns = _quantity_txns(plan, ledger)
     result = replay_quantities(txns, snapshot_dates=dates)
     for account, account_id, position in resolved:
@@ -439,7 +463,9 @@ def open_statement_positions(plan, *, ledger: StoredLedger, positions: list[Stat
             security_name=position.security_name,
             basis_unknown=True,
         )
-        planned = planning.PlannedRow(row=row, account=account, security=security, added_by_import=True)
+        planned = planning.PlannedRow(
+            row=row, account=account, security=security, added_by_import=True
+        )
         plan.rows.append(planned)
         if security is None:
             planning.security_id_of(plan, planned)

@@ -324,7 +324,9 @@ def ledger_of(plan: ImportPlan, ledger: StoredLedger) -> StoredLedger:
     return dataclasses.replace(ledger, accounts={**ledger.accounts, **provisional_accounts(plan)})
 
 
-def ledger_refs(plan: ImportPlan, ledger: StoredLedger, replacing: Transaction | None) -> dict[str, PlannedRow]:
+def ledger_refs(
+    plan: ImportPlan, ledger: StoredLedger, replacing: Transaction | None
+) -> dict[str, PlannedRow]:
     """Give every new row a provisional id and return the rows by the engine's ``ref``
     ("line N"; OFX can give two rows one line, a sale and its tax)."""
     new_rows = plan.new_rows
