@@ -323,18 +323,28 @@ class _Transaction:
         self.body = body
         invtran = body.find("INVTRAN")
         self.invtran = invtran if invtran is not None else body
-        self.fitid = _text(self.invtran, "FITID") or ""
+        # Every leaf of the transaction by tag, the first of each: tags do not repeat
+        # within one transaction, and one pass beats a path search per value.
+        self.leaves: dict[str, str] = {}
+        for node in element.iter():
+            if node.text and not len(node):
+                self.leaves.setdefault(node.tag, node.text)
+        self.fitid = self.leaf("FITID") or ""
+
+    def leaf(self, path: str) -> str | None:
+        """Return the transaction's value of a tag ("SECID/UNIQUEID": its UNIQUEID)."""
+        return self.leaves.get(path.rsplit("/", 1)[-1]) or None
 
     def where(self) -> str:
         """Return how messages name the transaction: FITID, date and memo."""
         parts = []
         if self.fitid:
             parts.append(f"FITID {shown(self.fitid, 40)}")
-        raw_date = _text(self.invtran, "DTTRADE") or _text(self.body, "DTPOSTED")
+        raw_date = self.leaf("DTTRADE") or self.leaf("DTPOSTED")
         if raw_date:
             with contextlib.suppress(ValueProblem):
                 parts.append(ofx_date(raw_date).isoformat())
-        described = _text(self.invtran, "MEMO") or _text(self.invtran, "NAME")
+        described = self.leaf("MEMO") or self.leaf("NAME")
         if described:
             parts.append(f"'{shown(described, 40)}'")
         return f" ({', '.join(parts)})" if parts else ""
@@ -347,7 +357,7 @@ class _Transaction:
             if not self.fitid:
                 raise TransactionProblem("FITID", "is required")
             for tag in ("REVERSALFITID", "CORRECTFITID"):
-                if _text(self.invtran, tag):
+                if self.leaf(tag):
                     raise TransactionProblem(
                         tag,
                         "reverses or corrects an earlier transaction; Hearth cannot import "
@@ -359,8 +369,8 @@ class _Transaction:
 
     # Values -------------------------------------------------------------------------
 
-    def number(self, tag: str, element: ET.Element | None = None) -> Decimal | None:
-        raw = _text(self.body if element is None else element, tag)
+    def number(self, tag: str) -> Decimal | None:
+        raw = self.leaf(tag)
         if raw is None:
             return None
         try:
@@ -374,8 +384,8 @@ class _Transaction:
             raise TransactionProblem(tag, "is required")
         return value
 
-    def day(self, element: ET.Element, tag: str) -> date:
-        raw = _text(element, tag)
+    def day(self, tag: str) -> date:
+        raw = self.leaf(tag)
         if raw is None:
             raise TransactionProblem(tag, "is required")
         try:
@@ -384,13 +394,13 @@ class _Transaction:
             raise TransactionProblem(tag, str(problem)) from None
 
     def trade_date(self) -> date:
-        return self.day(self.invtran, "DTTRADE")
+        return self.day("DTTRADE")
 
     def fee_total(self, *tags: str) -> Decimal:
         return sum((abs(self.number(tag) or ZERO) for tag in tags), ZERO)
 
     def security(self) -> SecurityInfo:
-        unique_id = _text(self.body, "SECID/UNIQUEID") or _text(self.element, "SECID/UNIQUEID")
+        unique_id = self.leaf("SECID/UNIQUEID") or self.leaf("SECID/UNIQUEID")
         if unique_id is None:
             raise TransactionProblem("SECID", "is required")
         return self.statement.securities.get(
@@ -398,11 +408,11 @@ class _Transaction:
         )
 
     def own_currency(self) -> str | None:
-        code = _text(self.body, "CURRENCY/CURSYM") or _text(self.body, "ORIGCURRENCY/CURSYM")
+        code = self.leaf("CURRENCY/CURSYM") or self.leaf("ORIGCURRENCY/CURSYM")
         return code.upper() if code else self.statement.currency
 
     def memo(self, *extra: str | None) -> str:
-        parts = [_text(self.invtran, "NAME"), _text(self.invtran, "MEMO"), *extra]
+        parts = [self.leaf("NAME"), self.leaf("MEMO"), *extra]
         return " | ".join(part for part in parts if part)[:MAX_MEMO_LENGTH]
 
     def row(self, type_: str, amount: Decimal, **fields) -> ParsedRow:
@@ -440,7 +450,7 @@ class _Transaction:
     def outside_money(self) -> bool:
         """Return True when the trade's money came from or went outside the account."""
         return (
-            _text(self.body, "SUBACCTFUND") or _text(self.element, "SUBACCTFUND") or ""
+            self.leaf("SUBACCTFUND") or self.leaf("SUBACCTFUND") or ""
         ).upper() == "OTHER"
 
     def units(self) -> Decimal:
@@ -464,7 +474,7 @@ class _Transaction:
         fees = self.fee_total("COMMISSION", "FEES", "LOAD", "TAXES")
         gross = self.total_less_fees(fees)
         price = per_unit_price(units, abs(self.required_number("UNITPRICE")), gross)
-        kind = (_text(self.element, "BUYTYPE") or "").upper()
+        kind = (self.leaf("BUYTYPE") or "").upper()
         pending = "short_cover" if kind == "BUYTOCOVER" else ""
         row = self.security_row(
             "BUY", gross, quantity=units, price=price, fees=fees, pending=pending
@@ -489,7 +499,7 @@ class _Transaction:
         total = abs(self.required_number("TOTAL"))
         gross = total + fees + self.fee_total(*withheld)
         price = per_unit_price(units, abs(self.required_number("UNITPRICE")), gross)
-        kind = (_text(self.element, "SELLTYPE") or "").upper()
+        kind = (self.leaf("SELLTYPE") or "").upper()
         pending = "short_open" if kind == "SELLSHORT" else ""
         row = self.security_row(
             "SELL", gross, quantity=units, price=price, fees=fees, pending=pending
@@ -507,7 +517,7 @@ class _Transaction:
         return rows
 
     def sell_option(self) -> Outcome:
-        kind = (_text(self.element, "OPTSELLTYPE") or "").upper()
+        kind = (self.leaf("OPTSELLTYPE") or "").upper()
         fees = self.fee_total("COMMISSION", "FEES", "LOAD", "TAXES")
         gross = abs(self.required_number("TOTAL")) + fees
         units = abs(self.number("UNITS") or ZERO) or None
@@ -520,7 +530,7 @@ class _Transaction:
         return [self.security_row("OPTION_PREMIUM", gross, quantity=units, price=price, fees=fees)]
 
     def buy_option(self) -> Outcome:
-        kind = (_text(self.element, "OPTBUYTYPE") or "").upper()
+        kind = (self.leaf("OPTBUYTYPE") or "").upper()
         units = self.units()
         fees = self.fee_total("COMMISSION", "FEES", "LOAD", "TAXES")
         gross = self.total_less_fees(fees)
@@ -541,7 +551,7 @@ class _Transaction:
         return [bought, closed]
 
     def income(self) -> Outcome:
-        income_type = (_text(self.element, "INCOMETYPE") or "").upper()
+        income_type = (self.leaf("INCOMETYPE") or "").upper()
         if income_type not in INCOME_TYPES:
             raise TransactionProblem("INCOMETYPE", f"unknown income type '{shown(income_type)}'")
         type_, income_class = INCOME_TYPES[income_type]
@@ -555,7 +565,7 @@ class _Transaction:
         return [row, *self.withholding_rows(row.symbol, "WITHHOLDING")]
 
     def reinvest(self) -> Outcome:
-        income_type = (_text(self.element, "INCOMETYPE") or "").upper()
+        income_type = (self.leaf("INCOMETYPE") or "").upper()
         units = self.units()
         fees = self.fee_total("COMMISSION", "FEES", "LOAD", "TAXES")
         amount = self.total_less_fees(fees)
@@ -617,12 +627,12 @@ class _Transaction:
         total = self.required_number("TOTAL")
         if total == 0:
             return SkippedRow(self.line, f"expense of zero{self.where()}")
-        if self.body.find("SECID") is not None:
+        if self.leaf("UNIQUEID") is not None:
             return [self.security_row("FEE", abs(total))]
         return [self.row("FEE", abs(total))]
 
     def closure(self) -> Outcome:
-        action = (_text(self.element, "OPTACTION") or "").upper()
+        action = (self.leaf("OPTACTION") or "").upper()
         info = self.security()
         units = abs(self.number("UNITS") or ZERO)
         if action == "ASSIGN":
@@ -643,7 +653,7 @@ class _Transaction:
                 )
             ]
         if action == "EXERCISE":
-            related = _text(self.element, "RELFITID")
+            related = self.leaf("RELFITID")
             return [
                 self.row(
                     "SELL",
@@ -674,7 +684,7 @@ class _Transaction:
                 "moves shares between money sources of the same 401(k) account (pre-tax, "
                 "match, ...), which Hearth does not track apart",
             )
-        action = (_text(self.element, "TFERACTION") or "").upper()
+        action = (self.leaf("TFERACTION") or "").upper()
         incoming = action == "IN" if action in {"IN", "OUT"} else units > 0
         info = self.security()
         moved = abs(units)
@@ -692,7 +702,7 @@ class _Transaction:
                 ),
             ]
         if info.is_option and not incoming and not price:
-            postype = (_text(self.element, "POSTYPE") or "LONG").upper()
+            postype = (self.leaf("POSTYPE") or "LONG").upper()
             if postype == "SHORT":
                 return SkippedRow(self.line, OPTION_EXPIRED_WRITTEN)
             return [
@@ -705,7 +715,7 @@ class _Transaction:
                     memo=self.memo("option expired"),
                 )
             ]
-        other = _text(self.element, "INVACCTFROM/ACCTID") or _text(self.element, "INVACCTTO/ACCTID")
+        other = self.leaf("INVACCTFROM/ACCTID") or self.leaf("INVACCTTO/ACCTID")
         if other and other != self.statement.account_number:
             source, target = (
                 (other, self.statement.account_number)
@@ -733,7 +743,7 @@ class _Transaction:
                 "move as a TRANSFER row in a Hearth CSV that names both accounts",
             )
         basis = self._transfer_basis(moved)
-        acquired = _text(self.element, "DTPURCHASE")
+        acquired = self.leaf("DTPURCHASE")
         trade_date = self.trade_date()
         if acquired:
             with contextlib.suppress(ValueProblem):
@@ -769,19 +779,19 @@ class _Transaction:
         return average if as_total < as_share else (average * units).quantize(Decimal("0.01"))
 
     def bank(self) -> Outcome:
-        kind = (_text(self.body, "TRNTYPE") or "").upper()
+        kind = (self.leaf("TRNTYPE") or "").upper()
         amount = self.required_number("TRNAMT")
         if amount == 0:
             return SkippedRow(self.line, f"moves no cash{self.where()}")
         description = " ".join(
-            part for part in (_text(self.body, "NAME"), _text(self.body, "MEMO")) if part
+            part for part in (self.leaf("NAME"), self.leaf("MEMO")) if part
         )
         type_ = bank_type(kind, amount, description)
         return [
             self.row(
                 type_,
                 abs(amount),
-                trade_date=self.day(self.body, "DTPOSTED"),
+                trade_date=self.day("DTPOSTED"),
                 memo=self.memo(),
             )
         ]

@@ -35,7 +35,7 @@ from portfolios.imports.rows import ImportFileError
 
 MAX_DEPTH = 64
 MAX_ELEMENTS = 2_000_000
-SECONDS = 20.0
+SECONDS = 30.0
 _CHECK_EVERY = 4096
 _OFX_START = re.compile(r"<\s*OFX\s*>", re.IGNORECASE)
 _TAG_NAME = re.compile(r"^(/?)\s*([A-Za-z][A-Za-z0-9_.:-]*)\s*(/?)\s*$")
@@ -151,157 +151,168 @@ AGGREGATES = frozenset(
 )
 
 
-class _Reader:
-    def __init__(self, text: str, deadline: float) -> None:
-        self.text = text
-        self.deadline = deadline
-        self.count = 0
-        self.next_gt = -1
-
-    def check(self) -> None:
-        self.count += 1
-        if self.count % _CHECK_EVERY == 0 and time.monotonic() > self.deadline:
-            raise ImportFileError(
-                "not a readable OFX file: it took too long to read; export a shorter period"
-            )
-        if self.count > MAX_ELEMENTS:
-            raise ImportFileError("not a readable OFX file: it holds too many elements")
-
-    def tag_at(self, lt: int) -> tuple[int, str | None]:
-        """Return (position after the markup at ``lt``, tag text or None for markup that
-        is not a tag: comments, processing instructions, declarations, garbage)."""
-        text = self.text
-        if text.startswith("<!--", lt):
-            end = text.find("-->", lt + 4)
-            return (len(text) if end < 0 else end + 3), None
-        if lt > self.next_gt:
-            self.next_gt = text.find(">", lt)
-            if self.next_gt < 0:
-                self.next_gt = len(text)
-                return len(text), None
-        gt = self.next_gt
-        inner_lt = text.find("<", lt + 1, gt)
-        if inner_lt >= 0:
-            return inner_lt, None  # a lone "<": text, not a tag
-        return gt + 1, text[lt + 1 : gt]
+# A tag and the text after it up to the next "<", or the start of a CDATA section or a
+# comment; nothing in it can run past the next "<" or ">", so one pass finds every token.
+_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_.:\-]*)[^<>]*?(/?)>([^<]*)|<!\[CDATA\[|<!--")
 
 
-def _text_until_tag(reader: _Reader, pos: int) -> tuple[str, int]:
-    """Return the text from ``pos`` to the next tag (CDATA sections included, decoded)
-    and where that tag starts."""
-    text = reader.text
-    parts: list[str] = []
-    while True:
-        lt = text.find("<", pos)
-        if lt < 0:
-            parts.append(text[pos:])
-            return "".join(parts), len(text)
-        parts.append(text[pos:lt])
-        if text.startswith("<![CDATA[", lt):
-            end = text.find("]]>", lt + 9)
-            if end < 0:
-                parts.append(text[lt + 9 :])
-                return "".join(parts), len(text)
-            parts.append("\x00" + text[lt + 9 : end] + "\x00")
-            pos = end + 3
-            continue
-        return "".join(parts), lt
+def _decoded(raw: str, cdata: list[str] | None) -> str:
+    """Return a leaf's text: references decoded outside CDATA sections, trimmed."""
+    if cdata is None:
+        return (html.unescape(raw) if "&" in raw else raw).strip()
+    return "".join(
+        piece if index % 2 else (html.unescape(piece) if "&" in piece else piece)
+        for index, piece in enumerate(cdata + [raw])
+    ).strip()
 
 
-def _leaf_text(raw: str) -> str:
-    """Decode references outside CDATA sections (marked with NULs) and trim."""
-    pieces = raw.split("\x00")
-    decoded = [
-        html.unescape(piece) if index % 2 == 0 else piece for index, piece in enumerate(pieces)
-    ]
-    return "".join(decoded).strip()
-
-
-def _close(stack: list[tuple[ET.Element, bool]], index: int) -> None:
+def _close(stack: list[list], index: int) -> None:
     """Close the elements from ``stack[index]`` up; those that were empty SGML leaves give
     what was read after them to their parents."""
     while len(stack) > index:
         element, explicit = stack.pop()
         if explicit or element.tag in AGGREGATES or not len(element):
             continue
-        parent = stack[-1][0] if stack else None
-        if parent is None:
+        if not stack:
             continue
+        parent = stack[-1][0]
         children = list(element)
         for child in children:
             element.remove(child)
             parent.append(child)
 
 
-def ofx_tree(text: str, *, seconds: float = SECONDS) -> ET.Element:
-    """Return the ``<OFX>`` element of an OFX document's text; raise ImportFileError when
-    there is none or the file is beyond the limits."""
-    match = _OFX_START.search(text)
-    if match is None:
-        raise ImportFileError("not a readable OFX file: it has no <OFX> element")
-    reader = _Reader(text, time.monotonic() + seconds)
-    root = ET.Element("OFX")
-    # (element, closed by its own end tag so far?) from the root down.
-    stack: list[tuple[ET.Element, bool]] = [(root, False)]
-    pos = match.end()
-    length = len(text)
-    # Where each element starts, as a line of the file, for messages (counted forward).
-    counted_to, line = 0, 1
+class _Builder:
+    """The open elements and the one whose kind (leaf or aggregate) is not known yet."""
 
-    def line_at(position: int) -> str:
-        nonlocal counted_to, line
-        line += text.count("\n", counted_to, position)
-        counted_to = position
-        return str(line)
+    def __init__(self, text: str, root: ET.Element) -> None:
+        self.text = text
+        self.stack: list[list] = [[root, False]]  # [element, closed by its end tag]
+        self.pending: ET.Element | None = None
+        self.pending_at = 0
+        self.raw = ""  # text after the pending element's start tag
+        self.cdata: list[str] | None = None  # text before and inside CDATA sections
+        self.counted_to = 0
+        self.line = 1
 
-    root.set("line", line_at(match.start()))
-    while pos < length and stack:
-        reader.check()
-        lt = text.find("<", pos)
-        if lt < 0:
-            break
-        if text.startswith("<![CDATA[", lt):
-            _, pos = _text_until_tag(reader, lt)  # stray CDATA between elements: ignored
-            continue
-        pos, tag = reader.tag_at(lt)
-        if tag is None or tag.startswith(("?", "!")):
-            continue
-        parsed = _TAG_NAME.match(tag)
-        if parsed is None:
-            continue
-        closing, name, empty = parsed.group(1) == "/", parsed.group(2).upper(), parsed.group(3)
-        if closing:
-            for index in range(len(stack) - 1, -1, -1):
-                if stack[index][0].tag == name:
-                    stack[index] = (stack[index][0], True)
-                    _close(stack, index)
-                    break
-            continue
-        parent = stack[-1][0]
-        if empty:
-            ET.SubElement(parent, name, line=line_at(lt)).text = ""
-            continue
-        raw, next_lt = _text_until_tag(reader, pos)
-        value = _leaf_text(raw)
-        if value:
-            ET.SubElement(parent, name, line=line_at(lt)).text = value
-            pos = next_lt
-            end_tag = f"</{name}>"
-            if text[next_lt : next_lt + len(end_tag)].upper() == end_tag:
-                pos = next_lt + len(end_tag)
-            continue
-        end_tag = f"</{name}>"
-        if text[next_lt : next_lt + len(end_tag)].upper() == end_tag and name not in AGGREGATES:
-            ET.SubElement(parent, name).text = ""
-            pos = next_lt + len(end_tag)
-            continue
+    def line_at(self, position: int) -> str:
+        self.line += self.text.count("\n", self.counted_to, position)
+        self.counted_to = position
+        return str(self.line)
+
+    def settle(self, *, aggregate_allowed: bool) -> None:
+        """Decide what the pending element is: a leaf when text follows it, else an
+        aggregate (or, when ``aggregate_allowed`` is False, an empty leaf)."""
+        element = self.pending
+        self.pending = None
+        value = _decoded(self.raw, self.cdata)
+        stack = self.stack
+        if value or not aggregate_allowed:
+            element.text = value
+            stack[-1][0].append(element)
+            return
+        name = element.tag
         for index in range(len(stack) - 1, 0, -1):
             if stack[index][0].tag == name:
-                _close(stack, index)
+                _close(stack, index)  # an aggregate never holds itself: its end tag is missing
                 break
         if len(stack) >= MAX_DEPTH:
             raise ImportFileError("not a readable OFX file: its elements nest too deeply")
-        element = ET.SubElement(stack[-1][0], name, line=line_at(lt))
-        stack.append((element, False))
-        pos = next_lt
+        element.set("line", self.line_at(self.pending_at))
+        stack[-1][0].append(element)
+        stack.append([element, False])
+
+    def close(self, name: str) -> None:
+        stack = self.stack
+        if self.pending is not None:
+            if self.pending.tag == name:
+                explicit_aggregate = name in AGGREGATES and not _decoded(self.raw, self.cdata)
+                self.settle(aggregate_allowed=explicit_aggregate)
+                if explicit_aggregate:
+                    stack[-1][1] = True
+                    _close(stack, len(stack) - 1)
+                return
+            self.settle(aggregate_allowed=False)
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index][0].tag == name:
+                stack[index][1] = True
+                _close(stack, index)
+                return
+
+
+def ofx_tree(text: str, *, seconds: float = SECONDS) -> ET.Element:
+    """Return the ``<OFX>`` element of an OFX document's text; raise ImportFileError when
+    there is none or the file is beyond the limits.
+
+    One pass of a regular expression that matches a tag with the text after it, a CDATA
+    start or a comment start finds every token; CDATA sections and comments are skipped
+    to their ends with ``str.find``, once each, so no input makes the reading quadratic.
+    """
+    match = _OFX_START.search(text)
+    if match is None:
+        raise ImportFileError("not a readable OFX file: it has no <OFX> element")
+    deadline = time.monotonic() + seconds
+    root = ET.Element("OFX")
+    builder = _Builder(text, root)
+    root.set("line", builder.line_at(match.start()))
+    names: dict[str, str] = {}
+    pos = match.end()
+    count = 0
+    for token in _TOKEN.finditer(text, pos):
+        start = token.start()
+        if start < pos:
+            continue  # inside a CDATA section or comment already read
+        count += 1
+        if count % _CHECK_EVERY == 0:
+            if time.monotonic() > deadline:
+                raise ImportFileError(
+                    "not a readable OFX file: it took too long to read; export a shorter period"
+                )
+            if count > MAX_ELEMENTS:
+                raise ImportFileError("not a readable OFX file: it holds too many elements")
+        if builder.pending is not None and start > pos:
+            builder.raw += text[pos:start]
+        raw_name = token.group(2)
+        if raw_name is None:
+            end_marker = "-->" if token.group(0) == "<!--" else "]]>"
+            end = text.find(end_marker, token.end())
+            if end_marker == "]]>" and builder.pending is not None:
+                content = text[token.end() : end if end >= 0 else len(text)]
+                builder.cdata = [*(builder.cdata or []), builder.raw, content]
+                builder.raw = ""
+            if end < 0:
+                pos = len(text)
+                break
+            pos = end + len(end_marker)
+            continue
+        pos = token.end()
+        name = names.get(raw_name)
+        if name is None:
+            name = names[raw_name] = raw_name.upper()
+        if token.group(1):  # an end tag
+            builder.close(name)
+            if not builder.stack:
+                break
+            continue
+        pending = builder.pending
+        if pending is not None:
+            raw = builder.raw
+            if builder.cdata is None and "&" not in raw and raw.strip():
+                # The common case, a leaf with plain text: settled here, not by a call.
+                pending.text = raw.strip()
+                builder.stack[-1][0].append(pending)
+                builder.pending = None
+            else:
+                builder.settle(aggregate_allowed=True)
+        if token.group(3):  # <TAG/>
+            ET.SubElement(builder.stack[-1][0], name).text = ""
+            continue
+        builder.pending = ET.Element(name)
+        builder.pending_at = start
+        builder.raw = token.group(4)
+        builder.cdata = None
+    if builder.pending is not None and builder.stack:
+        if pos < len(text):
+            builder.raw += text[pos:]
+        builder.settle(aggregate_allowed=False)
     return root
