@@ -30,7 +30,8 @@ Mapping (OFX spec section 13.9.2.4):
    (same security and amount) is a reversal: both are skipped; any other is refused.
 4. REINVEST -> REINVEST with the same income classes; amount = |TOTAL| - fees.
 5. RETOFCAP -> RETURN_OF_CAPITAL; SPLIT -> SPLIT NUMERATOR:DENOMINATOR, or NEWUNITS:
-   OLDUNITS when the ratio is missing; MARGININTEREST and INVEXPENSE -> FEE.
+   OLDUNITS when the ratio is missing; MARGININTEREST and INVEXPENSE -> FEE (an expense
+   described as tax withheld, e.g. E*TRADE's foreign withholding, -> TAX_WITHHELD).
 6. Options: SELLOPT SELLTOOPEN -> OPTION_PREMIUM; SELLTOCLOSE -> SELL; BUYOPT BUYTOOPEN ->
    BUY; BUYTOCLOSE -> buying back a written option; CLOSUREOPT EXPIRE -> an expiry,
    ASSIGN -> skipped (the shares have their own transaction), EXERCISE -> the option's
@@ -42,8 +43,9 @@ Mapping (OFX spec section 13.9.2.4):
    account (INVACCTFROM) is a TRANSFER in kind; shares in from an account it does not name
    are an OPENING (basis from AVGCOSTBASIS when it is unambiguous, else unknown, acquired
    DTPURCHASE when given).
-8. INVBANKTRAN and bank STMTTRN by TRNTYPE and sign (``ofx_codes.bank_type``); OTHER is
-   read from the description and refused when that does not say.
+8. INVBANKTRAN and bank STMTTRN by TRNTYPE and sign (``ofx_codes.bank_type``): a credit
+   or debit is a DEPOSIT or WITHDRAWAL unless its description says tax, fee or interest;
+   OTHER is read from the description and refused when that does not say.
 9. Skipped: JRNLFUND / JRNLSEC (moves between sub-accounts of one account), transactions
    of zero cash. Refused: reversals and corrections of earlier transactions
    (REVERSALFITID, CORRECTFITID).
@@ -96,7 +98,7 @@ from portfolios.imports.rows import (
     StatementPosition,
 )
 from portfolios.imports.values import ValueProblem, decimal_text, parse_ofx_decimal, shown
-from portfolios.imports.wording import institution_name
+from portfolios.imports.wording import cash_type_in_text, institution_name
 
 FORMAT = "ofx"
 Outcome = list[ParsedRow] | SkippedRow | RowError
@@ -627,9 +629,13 @@ class _Transaction:
         total = self.required_number("TOTAL")
         if total == 0:
             return SkippedRow(self.line, f"expense of zero{self.where()}")
+        # An "expense" that is tax withheld abroad is a tax, not a fee.
+        type_ = "FEE"
+        if cash_type_in_text(self.memo(), incoming=False) == "TAX_WITHHELD":
+            type_ = "TAX_WITHHELD"
         if self.leaf("UNIQUEID") is not None:
-            return [self.security_row("FEE", abs(total))]
-        return [self.row("FEE", abs(total))]
+            return [self.security_row(type_, abs(total))]
+        return [self.row(type_, abs(total))]
 
     def closure(self) -> Outcome:
         action = (self.leaf("OPTACTION") or "").upper()

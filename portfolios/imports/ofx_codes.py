@@ -66,7 +66,9 @@ def bank_type(kind: str, amount: Decimal, description: str) -> str:
                 "TRNAMT", "a refunded fee has no Hearth type; enter it by hand in a Hearth CSV"
             )
         return "FEE"
-    if kind in _INCOMING or kind in _OUTGOING or kind in {"XFER", "HOLD"}:
-        return "DEPOSIT" if incoming else "WITHDRAWAL"
+    # A generic credit or debit is a flow, unless its description says it is a tax, a
+    # fee or interest (a broker's "FOREIGN TAX WITHHELD" debit is no withdrawal).
     found = cash_type_in_text(description, incoming=incoming)
-    return found or ("DEPOSIT" if incoming else "WITHDRAWAL")
+    if found in {"TAX_WITHHELD", "FEE", "INTEREST"}:
+        return found
+    return "DEPOSIT" if incoming else "WITHDRAWAL"

@@ -180,3 +180,38 @@ def test_two_account_ofx_goes_in_whole_each_row_to_its_account(cast):
         ("2018-03-12", False): (D("30"), D("1800")),
         ("2024-07-31", True): (D("5"), D("1300")),
     }
+
+
+def test_foreign_tax_is_a_tax_whether_an_expense_or_a_debit():
+    text = (
+        "<OFX><INVSTMTMSGSRSV1><INVSTMTTRNRS><INVSTMTRS><CURDEF>USD<INVACCTFROM><BROKERID>etrade"
+        "<ACCTID>9999</INVACCTFROM><INVTRANLIST>"
+        "<INVEXPENSE><INVTRAN><FITID>E1<DTTRADE>20240315<MEMO>FOREIGN WITHHOLDING</INVTRAN>"
+        "<SECID><UNIQUEID>NSRGY<UNIQUEIDTYPE>TICKER</SECID><TOTAL>-4.20<SUBACCTSEC>CASH"
+        "</INVEXPENSE>"
+        "<INVBANKTRAN><STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20240316<TRNAMT>-1.10<FITID>E2"
+        "<NAME>FOREIGN TAX WITHHELD</STMTTRN><SUBACCTFUND>CASH</INVBANKTRAN>"
+        "<INVBANKTRAN><STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20240317<TRNAMT>-500<FITID>E3"
+        "<NAME>ACH WITHDRAWAL</STMTTRN><SUBACCTFUND>CASH</INVBANKTRAN>"
+        "</INVTRANLIST></INVSTMTRS></INVSTMTTRNRS></INVSTMTMSGSRSV1></OFX>"
+    )
+    result = parse_file(text.encode(), filename="etrade.qfx")
+    assert [(row.type, row.amount) for row in result.rows] == [
+        ("TAX_WITHHELD", D("4.20")),
+        ("TAX_WITHHELD", D("1.10")),
+        ("WITHDRAWAL", D("500")),
+    ]
+
+
+def test_a_bill_bought_at_a_price_per_100_of_face_is_stored_per_unit():
+    text = (
+        "<OFX><INVSTMTMSGSRSV1><INVSTMTTRNRS><INVSTMTRS><CURDEF>USD<INVACCTFROM><BROKERID>x"
+        "<ACCTID>1</INVACCTFROM><INVTRANLIST>"
+        "<BUYDEBT><INVBUY><INVTRAN><FITID>T1<DTTRADE>20240102</INVTRAN><SECID><UNIQUEID>"
+        "912797GK7<UNIQUEIDTYPE>CUSIP</SECID><UNITS>10000<UNITPRICE>98.75<TOTAL>-9875.00"
+        "<SUBACCTSEC>CASH<SUBACCTFUND>CASH</INVBUY></BUYDEBT>"
+        "</INVTRANLIST></INVSTMTRS></INVSTMTTRNRS></INVSTMTMSGSRSV1></OFX>"
+    )
+    [row] = parse_file(text.encode(), filename="bill.ofx").rows
+    # 10,000 face at 98.75 per 100: 9,875.00, so 0.9875 a unit
+    assert (row.quantity, row.price, row.amount) == (D("10000"), D("0.9875"), D("9875.00"))
