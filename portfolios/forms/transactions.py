@@ -14,7 +14,7 @@ FORMAT_LABELS = {
     "fidelity": "Fidelity CSV",
     "schwab": "Schwab CSV",
     "vanguard": "Vanguard CSV",
-    "ibkr": "Interactive Brokers (Flex Query, Activity Statement, Transaction History)",
+    "ibkr": "Interactive Brokers",
 }
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -124,6 +124,8 @@ class ImportUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.household = household
         self.fields["account"].choices = _account_choices(household, blank="Named in the file")
+        for name in ("file", "format", "account"):
+            self.fields[name].widget.attrs["style"] = "max-width:100%"
 
     def chosen_account(self) -> Account | None:
         name = self.cleaned_data.get("account")

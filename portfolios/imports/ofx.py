@@ -451,9 +451,7 @@ class _Transaction:
 
     def outside_money(self) -> bool:
         """Return True when the trade's money came from or went outside the account."""
-        return (
-            self.leaf("SUBACCTFUND") or self.leaf("SUBACCTFUND") or ""
-        ).upper() == "OTHER"
+        return (self.leaf("SUBACCTFUND") or self.leaf("SUBACCTFUND") or "").upper() == "OTHER"
 
     def units(self) -> Decimal:
         units = abs(self.required_number("UNITS"))
@@ -789,9 +787,7 @@ class _Transaction:
         amount = self.required_number("TRNAMT")
         if amount == 0:
             return SkippedRow(self.line, f"moves no cash{self.where()}")
-        description = " ".join(
-            part for part in (self.leaf("NAME"), self.leaf("MEMO")) if part
-        )
+        description = " ".join(part for part in (self.leaf("NAME"), self.leaf("MEMO")) if part)
         type_ = bank_type(kind, amount, description)
         return [
             self.row(

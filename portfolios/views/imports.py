@@ -48,7 +48,7 @@ def _render_batch(request: HttpRequest, batch: ImportBatch, result: ImportResult
             "errors_hidden": max(0, len(errors) - SHOWN_ERRORS),
             "rejected_rows": result.rejected if result is not None else batch.rows_rejected,
             "review": review,
-            "opening_csv": result.opening_csv if result is not None else "",
+            "opening_csv": review.get("opening_csv", ""),
             "waiting": batch.status == ImportBatch.Status.PREVIEW,
             "same_file": ImportBatch.objects.filter(
                 household=batch.household,

@@ -94,6 +94,7 @@ class ImportResult:
             "openings": self.openings,
             "reconciliation": self.reconciliation,
             "notes": self.notes,
+            "opening_csv": self.opening_csv,
         }
 
     @property
