@@ -162,7 +162,7 @@ def _decoded(raw: str, cdata: list[str] | None) -> str:
         return (html.unescape(raw) if "&" in raw else raw).strip()
     return "".join(
         piece if index % 2 else (html.unescape(piece) if "&" in piece else piece)
-        for index, piece in enumerate(cdata + [raw])
+        for index, piece in enumerate([*cdata, raw])
     ).strip()
 
 
