@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolios', '0006_add_policy_fields_and_audit_events'),
+        ('portfolios', '0007_add_security_profiles_and_account_closing'),
     ]
 
     operations = [
