@@ -746,6 +746,31 @@ def _fx(line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns) -> lis
     return outcomes
 
 
+def _redeem_out(
+    line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
+) -> list[BrokerOutcome]:
+    """Shares sold and the money paid out of the account at once (a 529 or mutual-fund
+    account's withdrawal): a SELL and a WITHDRAWAL of what it brought."""
+    if not line.symbol or not line.quantity:
+        return _cash_move(line, mapping, columns)
+    sold = _trade_row(line, "SELL", mapping, columns)
+    if not isinstance(sold, ParsedRow):
+        return [sold]
+    paid = abs(line.net) if line.net else sold.amount - sold.fees
+    return [
+        sold,
+        _row(
+            line,
+            "WITHDRAWAL",
+            paid,
+            symbol=None,
+            security_name=None,
+            external_id=_suffixed(line, "paid"),
+            memo=("paid out of the account | " + memo_of(line))[:MAX_MEMO_LENGTH],
+        ),
+    ]
+
+
 def _plain_by_sign(
     line: BrokerLine, mapping: ActionMapping, columns: BrokerColumns
 ) -> list[BrokerOutcome]:
@@ -772,6 +797,7 @@ _KINDS: dict[str, Callable[[BrokerLine, ActionMapping, BrokerColumns], list[Brok
     "cash_in_lieu": _cash_in_lieu,
     "fx": _fx,
     "trade": _plain_by_sign,
+    "redeem_out": _redeem_out,
 }
 
 

@@ -45,7 +45,8 @@ Mapping (OFX spec section 13.9.2.4):
    DTPURCHASE when given).
 8. INVBANKTRAN and bank STMTTRN by TRNTYPE and sign (``ofx_codes.bank_type``): a credit
    or debit is a DEPOSIT or WITHDRAWAL unless its description says tax, fee or interest;
-   OTHER is read from the description and refused when that does not say.
+   OTHER is read from the description and refused when that does not say. A line that
+   is a leg of a currency conversion ("CASH TRADE: AUD.USD") is skipped: never a flow.
 9. Skipped: JRNLFUND / JRNLSEC (moves between sub-accounts of one account), transactions
    of zero cash. Refused: reversals and corrections of earlier transactions
    (REVERSALFITID, CORRECTFITID).
@@ -104,6 +105,12 @@ FORMAT = "ofx"
 Outcome = list[ParsedRow] | SkippedRow | RowError
 _OFX_DATE = re.compile(r"^\s*(\d{4})-?(\d{2})-?(\d{2})")
 _EXPENSE_WORDS = re.compile(r"EXPENSE|FEE|CHARGE", re.IGNORECASE)
+# A cash line that is one leg of a currency conversion ("CASH TRADE: AUD.USD").
+_CURRENCY_TRADE = re.compile(
+    r"CASH TRADE|\b[A-Z]{3}\.[A-Z]{3}\b|FOREX|CURRENCY (CONVERSION|EXCHANGE)|FX TRADE",
+    re.IGNORECASE,
+)
+CONVERSION = "one leg of a currency conversion inside the account: neither a flow nor income"
 
 
 @dataclass(frozen=True, slots=True)
@@ -788,6 +795,8 @@ class _Transaction:
         if amount == 0:
             return SkippedRow(self.line, f"moves no cash{self.where()}")
         description = " ".join(part for part in (self.leaf("NAME"), self.leaf("MEMO")) if part)
+        if _CURRENCY_TRADE.search(description):
+            return SkippedRow(self.line, f"{CONVERSION}{self.where()}")
         type_ = bank_type(kind, amount, description)
         return [
             self.row(

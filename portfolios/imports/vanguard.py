@@ -20,12 +20,17 @@ Notes on the mapping:
   settlement fund (VMFXX): skipped. For the same reason a ``Reinvestment`` into the
   settlement fund is skipped; its ``Dividend`` line is kept.
 - Any other ``Reinvestment`` is a BUY: the dividend has its own ``Dividend`` line.
-- ``Funds Received`` / ``Withdrawal`` are DEPOSIT / WITHDRAWAL; transfers of shares in
+- ``Funds Received`` / ``Withdrawal`` are DEPOSIT / WITHDRAWAL. In a 529 or mutual-fund
+  account (``Fund Account Number`` holdings, no Symbol column: the investment's name is its
+  symbol) a contribution buys shares at once: a DEPOSIT and a BUY; a withdrawal sells
+  them: a SELL and a WITHDRAWAL. Transfers of shares in
   from elsewhere are OPENINGs of unknown basis; ``Conversion`` (one share class into
   another) moves the basis from the old shares to the new.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from portfolios.imports.broker_rows import (
     WRITTEN_ASSIGNED,
@@ -157,6 +162,8 @@ def parse_vanguard_csv(text: str, *, filename: str = "") -> ParseResult:
 
 def _is_header(record: CsvRecord) -> bool:
     keys = {header_key(cell) for cell in record.cells}
+    if "fund account number" in keys and "fund name" in keys:
+        return True  # a 529 or mutual-fund account's holdings
     return "account number" in keys and bool(keys & {"trade date", "investment name", "symbol"})
 
 
@@ -176,7 +183,8 @@ def _sections(records: list[CsvRecord]) -> list[tuple[ColumnIndex, list[CsvRecor
 def _holdings(columns: ColumnIndex, records: list[CsvRecord]) -> list[StatementPosition]:
     found = []
     for record in records:
-        symbol = clean_symbol(columns.get(record, "Symbol"))
+        name = columns.get(record, "Investment Name", "Fund Name")
+        symbol = clean_symbol(columns.get(record, "Symbol") or name)
         if not symbol or symbol in SETTLEMENT_FUNDS:
             continue
         try:
@@ -187,22 +195,32 @@ def _holdings(columns: ColumnIndex, records: list[CsvRecord]) -> list[StatementP
             continue
         found.append(
             StatementPosition(
-                account_number=columns.get(record, "Account Number") or None,
+                account_number=columns.get(record, "Account Number", "Fund Account Number") or None,
                 symbol=symbol,
                 quantity=shares,
                 as_of=None,
-                security_name=columns.get(record, "Investment Name") or None,
+                security_name=name or None,
             )
         )
     return found
 
 
-def _mapping_for(transaction_type: str, symbol: str | None) -> ActionMapping | None:
+def _mapping_for(
+    transaction_type: str, symbol: str | None, shares: Decimal | None
+) -> ActionMapping | None:
     key = " ".join(transaction_type.split()).lower()
     if key == "reinvestment" and symbol in SETTLEMENT_FUNDS:
         return skipped(SWEEP)
+    # 529 and mutual-fund accounts buy and sell straight from contributions and
+    # withdrawals: the money comes in (or goes out) with the shares.
+    if key.startswith(("contribution", "rollover")) and shares and shares > 0:
+        return special("vest")
+    if key.startswith(("withdrawal", "distribution", "redemption")) and shares and shares < 0:
+        return special("redeem_out")
     if key in ACTIONS:
         return ACTIONS[key]
+    if key.startswith("contribution"):
+        return cash_flow()
     if "dividend" in key:
         return maps_to("DIVIDEND")
     if "transfer" in key or "journal" in key:
@@ -217,14 +235,16 @@ def _parse_record(
     trade_date = cells.date(parse_broker_date, "Trade Date")
     shares = cells.amount("Shares")
     price = cells.amount("Share Price")
-    principal = cells.amount("Principal Amount")
+    principal = cells.amount("Principal Amount", "Gross Amount")
     fees = cells.amount(*FEES)
     net = cells.amount("Net Amount")
     if cells.errors or trade_date is None:
         return cells.errors
     transaction_type = cells.text("Transaction Type")
     symbol = clean_symbol(cells.text("Symbol"))
-    mapping = _mapping_for(transaction_type, symbol)
+    if symbol is None and shares:
+        symbol = clean_symbol(_investment_name(cells) or "")  # 529 files give no symbol
+    mapping = _mapping_for(transaction_type, symbol, shares)
     if mapping is None:
         return RowError(
             record.line,

@@ -25,7 +25,7 @@ _ACCOUNT_TYPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"\bTRUST\b", "trust"),
         (
-            r"\bCHECKING\b|\bSAVINGS\b|MONEY\s*MARKET\s+ACCOUNT|CASH\s+MANAGEMENT|CREDIT\s*CARD",
+            r"\bCHECKING\b|\bSAVINGS\b|MONEY\s*MARKET\s+ACCOUNT|CASH\s+MANAGEMENT|\bCMA\b|CREDIT\s*CARD",
             "cash",
         ),
         (r"\bINDIVIDUAL\b|\bJOINT\b|\bBROKERAGE\b|\bTOD\b|\bMARGIN\b|\bTAXABLE\b", "taxable"),

@@ -231,3 +231,35 @@ def test_ibkr_activity_statement_opens_the_shares_its_positions_list(cast):
 def test_ibkr_statement_of_funds_is_refused_by_the_command(cast):
     with pytest.raises(CommandError, match="Transaction History"):
         run_import(BROKERS / "ibkr" / "statement_of_funds_only.csv")
+
+
+def test_vanguard_529_contributions_buy_at_once_and_withdrawals_pay_out():
+    result = parse("vanguard", "ofxdownload_529_plan.csv")
+
+    assert result.errors == []
+    # no Symbol column: the fund's name (cut to 32 characters) is its symbol
+    fund = "VANGUARD TARGET ENROLLMENT 2036/"
+    assert summaries(result) == [
+        # 20 sold at 10.00, the 200.00 paid out of the account
+        f"5 2024-08-15 @77700123-04 SELL {fund} q=20.0 p=10.00 a=200",
+        "5 2024-08-15 @77700123-04 WITHDRAWAL a=200",
+        # contributions: the money comes in and buys at once (25 x 9.60 = 240)
+        "6 2024-06-28 @77700123-04 DEPOSIT a=240.00",
+        f"6 2024-06-28 @77700123-04 BUY {fund} q=25.0 p=9.60 a=240.00",
+        "7 2024-05-31 @77700123-04 DEPOSIT a=380.00",
+        f"7 2024-05-31 @77700123-04 BUY {fund} q=40.0 p=9.50 a=380.00",
+    ]
+    # the "Fund Account Number" holdings section is the statement's position
+    assert [(p.account_number, p.quantity) for p in result.positions] == [
+        ("77700123-04", D("150.0"))
+    ]
+
+
+@pytest.mark.django_db
+def test_vanguard_529_shares_held_before_the_file_are_opened_from_its_holdings(cast):
+    output = run_import(
+        BROKERS / "vanguard" / "ofxdownload_529_plan.csv", "--create-accounts", "--open-missing"
+    )
+    # 150 held at the end; the file adds 25 + 40 - 20 = 45: 105 held before 2024-05-31
+    assert "105 shares held before 2024-05-31, basis unknown" in output
+    assert "differ" not in output

@@ -114,10 +114,15 @@ def map_accounts(
     chosen: Account | None,
     create_accounts: bool,
     format: str,
+    position_numbers: Iterable[str] = (),
 ) -> AccountMap:
-    """Return where the rows' account numbers go (module docstring)."""
+    """Return where the rows' account numbers go (module docstring). ``position_numbers``
+    are accounts a statement lists positions for, to open them even with no rows."""
     described = {account.number: account for account in file_accounts}
     own, others = _numbers(rows)
+    for number in position_numbers:
+        if number and number not in own and number not in others:
+            own.append(number)
     result = AccountMap(default=chosen)
     taken = {account.name.casefold() for account in accounts.all}
 

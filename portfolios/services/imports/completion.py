@@ -347,12 +347,27 @@ def _resolve_basis(plan, ledger: StoredLedger) -> None:
                     _replace(planned, amount=max(row.amount - basis, ZERO))
 
 
+def summed_positions(positions: list[StatementPosition]) -> list[StatementPosition]:
+    """Return the positions with lines of the same security and account added up (a
+    statement may list a holding once per lot or per money source)."""
+    summed: dict[tuple, StatementPosition] = {}
+    for position in positions:
+        key = (position.account_number, position.symbol, position.as_of)
+        if key in summed:
+            position = dataclasses.replace(
+                position, quantity=summed[key].quantity + position.quantity
+            )
+        summed[key] = position
+    return list(summed.values())
+
+
 def reconcile_positions(plan, *, ledger: StoredLedger, positions: list[StatementPosition]) -> None:
     """Compare the statement's positions with Hearth's after the import; list differences.
 
     With openings of unknown basis planned (``open_missing``), shares the statement lists
     beyond Hearth's are opened too, before the comparison.
     """
+    positions = summed_positions(positions)
     if not positions:
         return
     by_account: dict[int, object] = {}
@@ -399,6 +414,7 @@ def open_statement_positions(
 ) -> None:
     """With ``open_missing``: open, at unknown basis, the shares a statement says are held
     beyond what Hearth will hold, dated the day before the account's first row."""
+    positions = summed_positions(positions)
     if not positions:
         return
     first_day: dict[int, date] = {}
@@ -451,6 +467,19 @@ def open_statement_positions(
             extra = extra / split_factor(
                 txns, (account_id, security_id), after=acquired, upto=position.as_of
             )
+        same = next(
+            (
+                planned
+                for planned in plan.openings
+                if planned.account is account
+                and planned.row.symbol == position.symbol
+                and planned.row.trade_date == acquired
+            ),
+            None,
+        )
+        if same is not None:  # one opening for the position, not two on one day
+            _replace(same, quantity=exact(same.row.quantity + extra))
+            continue
         row = ParsedRow(
             line=0,
             trade_date=acquired,

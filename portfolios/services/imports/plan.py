@@ -121,7 +121,7 @@ def plan_rows(
     replacing: Transaction | None = None,
     check_ledger: bool = True,
     file_accounts: Iterable[FileAccount] = (),
-    positions: Iterable[StatementPosition] = (),
+    positions: Sequence[StatementPosition] = (),
     create_accounts: bool = False,
     open_missing: bool = False,
     format: str = "hearth",
@@ -158,6 +158,9 @@ def plan_rows(
         chosen=account,
         create_accounts=create_accounts,
         format=format,
+        position_numbers=(
+            [p.account_number for p in positions if p.account_number] if open_missing else ()
+        ),
     )
     plan.problems.extend(plan.accounts.problems)
     if not plan.problems:
