@@ -115,10 +115,30 @@ def detect_format(text: str, *, filename: str = "") -> str:
         if not seen_data and set(REQUIRED_COLUMNS) <= keys:
             return "hearth"
         seen_data = True
-        broker = _broker_of_header(keys, first_cell=record.cells[0].strip().upper())
+        first_cell = record.cells[0].strip().upper()
+        broker = _broker_of_header(keys, first_cell=first_cell)
         if broker:
             return broker
+        instead = _positions_only(keys, first_cell)
+        if instead:
+            raise ImportFileError(instead)
     raise ImportFileError(f"the file's format was not recognised; {READS}")
+
+
+def _positions_only(keys: set[str], first_cell: str) -> str | None:
+    """Return what to download instead when the file is a broker's positions (holdings)
+    export, which lists what is held but no transactions."""
+    if {"account number", "symbol", "quantity"} <= keys and keys & {"last price", "current value"}:
+        return (
+            "this is Fidelity's Positions download (holdings, no transactions); download "
+            "Activity & Orders > History as CSV instead"
+        )
+    if " ".join(first_cell.split()).startswith("POSITIONS FOR"):
+        return (
+            "this is Schwab's Positions export (holdings, no transactions); export the "
+            "account's History (Transactions) as CSV instead"
+        )
+    return None
 
 
 def _broker_of_header(keys: set[str], *, first_cell: str) -> str | None:
@@ -134,8 +154,10 @@ def _broker_of_header(keys: set[str], *, first_cell: str) -> str | None:
         "fees & commissions",
     }:
         return "schwab"
-    if " ".join(first_cell.split()).startswith("TRANSACTIONS FOR ACCOUNT"):
+    if " ".join(first_cell.split()).startswith("TRANSACTIONS FOR"):
         return "schwab"
+    if {"date", "description", "runningbalance"} <= keys:
+        return "schwab"  # Schwab Bank's checking export
     if first_cell in {"BOF", "BOS"} or looks_like_flex_header(keys):
         return "ibkr"
     return None

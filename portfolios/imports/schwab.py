@@ -73,9 +73,12 @@ INSTITUTION = "Schwab"
 FEES = ("Fees & Comm", "Fees & Commissions", "Fees", "FeesAndCommissions")
 COLUMNS = BrokerColumns(action="Action", symbol="Symbol", quantity="Quantity", amount="Amount")
 _AS_OF = re.compile(r"^\s*(\S+)\s+as\s+of\s+(\S+)\s*$", re.IGNORECASE)
-_TITLE = re.compile(r"for\s+account\s+(.*?)\s+as\s+of\b", re.IGNORECASE)
+_TITLE = re.compile(r"for\s+(?:(\w[\w ]*?)\s+)?account\s+(.*?)\s+as\s+of\b", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(r"([X*.…]*[\dX*.…-]*\d{3,})\s*$", re.IGNORECASE)
 _FILE_NUMBER = re.compile(r"(?:^|[_ ])((?:X+|\.{3}|\*+)?-?\d{3,})_Transactions", re.IGNORECASE)
+_BANK_FILE_NUMBER = re.compile(r"(?:^|[_ ])((?:X+|\.{3}|\*+)?-?\d{3,})_Checking", re.IGNORECASE)
+WITHDRAWAL = ("Withdrawal (-)", "Withdrawal")
+DEPOSIT = ("Deposit (+)", "Deposit")
 
 _QUALIFIED = maps_to("DIVIDEND", income_class="qualified")
 _ORDINARY = maps_to("DIVIDEND", income_class="ordinary")
@@ -121,11 +124,14 @@ SALE_ACTIONS = frozenset({"sale", "quick sale", "forced quick sell", "sell"})
 
 
 def parse_schwab_csv(text: str, *, filename: str = "") -> ParseResult:
-    """Return the rows of a Schwab brokerage or Equity Awards export.
+    """Return the rows of a Schwab brokerage, Equity Awards or bank (checking) export.
 
     Raises ImportFileError when there is no Schwab header row.
     """
     records = list(read_csv_records(text))
+    bank_at = _bank_header_position(records)
+    if bank_at is not None:
+        return _bank(records, bank_at, filename)
     header_at = _header_position(records)
     columns = ColumnIndex(records[header_at], strict=False)
     columns.require("Date", "Action", "Amount")
@@ -157,12 +163,12 @@ def _account_in_title(records: list[CsvRecord], filename: str) -> tuple[str | No
         text = " ".join(record.filled_cells())
         match = _TITLE.search(text)
         if match:
-            named = match.group(1).strip()
+            named = " ".join(part for part in (match.group(1), match.group(2)) if part).strip()
             token = _NUMBER_TOKEN.search(named)
             if token:
                 return token.group(1), named[: token.start()].strip()
             return None, named
-    match = _FILE_NUMBER.search(filename or "")
+    match = _FILE_NUMBER.search(filename or "") or _BANK_FILE_NUMBER.search(filename or "")
     return (match.group(1), "") if match else (None, "")
 
 
@@ -364,3 +370,85 @@ def _award_record(
             f"unrecognised action '{shown(line.action)}'; enter this line by hand in a Hearth CSV",
         )
     return broker_rows(line, mapping, COLUMNS)
+
+
+# Schwab Bank (checking) ---------------------------------------------------------------
+
+
+def _bank_header_position(records: list[CsvRecord]) -> int | None:
+    for position, record in enumerate(records[:50]):
+        keys = {header_key(cell) for cell in record.cells}
+        if (
+            {"date", "description"} <= keys
+            and keys & {"withdrawal (-)", "withdrawal"}
+            and (keys & {"deposit (+)", "deposit"})
+        ):
+            return position
+    return None
+
+
+def _bank(records: list[CsvRecord], header_at: int, filename: str) -> ParseResult:
+    """Read a Schwab Bank checking export: money in and out of a cash account. Pending
+    lines are left for the export that has them posted."""
+    columns = ColumnIndex(records[header_at], strict=False)
+    number, label = _account_in_title(records[:header_at], filename)
+    accounts = (
+        [
+            FileAccount(
+                number=number, institution=INSTITUTION, label=label or "Checking", type="cash"
+            )
+        ]
+        if number
+        else []
+    )
+    outcomes: list = []
+    pending = False
+    for record in records[header_at + 1 :]:
+        if record.is_blank:
+            continue
+        first = record.cells[0].strip()
+        if not _looks_like_date(first):
+            lowered = first.lower()
+            if lowered.startswith("pending"):
+                pending = True
+            elif lowered.startswith("posted"):
+                pending = False
+            continue
+        status = columns.get(record, "Status").lower()
+        if pending or status == "pending":
+            outcomes.append(SkippedRow(record.line, "pending: imported once it is posted"))
+            continue
+        cells = CellReader(record, columns)
+        trade_date = cells.date(schwab_date, "Date")
+        withdrawal = cells.amount(*WITHDRAWAL)
+        deposit = cells.amount(*DEPOSIT)
+        if cells.errors or trade_date is None:
+            outcomes.append(cells.errors)
+            continue
+        net = abs(deposit or ZERO) - abs(withdrawal or ZERO)
+        kind = cells.text("Type")
+        description = cells.text("Description")
+        line = BrokerLine(
+            line=record.line,
+            trade_date=trade_date,
+            action=kind or ("Deposit" if net > 0 else "Withdrawal"),
+            symbol=None,
+            description=description,
+            quantity=None,
+            price=None,
+            fees=ZERO,
+            net=net,
+            account_number=number,
+            description_is_security_name=False,
+        )
+        found = cash_type_in_text(f"{kind} {description}", incoming=net > 0)
+        if kind.upper() == "INTADJUST":
+            found = "INTEREST" if net > 0 else "FEE"
+        mapping = maps_to(found) if found in {"INTEREST", "FEE", "TAX_WITHHELD"} else cash_flow()
+        outcomes.append(broker_rows(line, mapping, BANK_COLUMNS))
+    return broker_result(outcomes, FORMAT, accounts=accounts)
+
+
+BANK_COLUMNS = BrokerColumns(
+    action="Type", symbol="Description", quantity="Withdrawal (-)", amount="Deposit (+)"
+)

@@ -153,3 +153,27 @@ def test_the_error_page_shows_the_first_200_bad_rows_and_the_count(cast, tmp_pat
     # the batch keeps the first 1000 messages and the count of bad rows
     batch = ImportBatch.objects.get()
     assert (len(batch.errors), batch.rows_rejected) == (1001, 5000)
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"),
+    [
+        (
+            "Account Number,Account Name,Symbol,Description,Quantity,Last Price,Current Value\n"
+            "Z12345678,Individual,VTI,VANGUARD TOTAL STOCK MARKET ETF,10,250.00,2500.00\n",
+            "Fidelity's Positions download (holdings, no transactions); download "
+            "Activity & Orders > History as CSV instead",
+        ),
+        (
+            '"Positions for account Individual ...789 as of 09:00 AM ET, 2024/04/01"\n'
+            '"Symbol","Description","Quantity","Price"\n'
+            '"KO","COCA-COLA CO","40","60.00"\n',
+            "Schwab's Positions export (holdings, no transactions); export the account's "
+            "History (Transactions) as CSV instead",
+        ),
+    ],
+)
+def test_a_positions_export_is_refused_saying_which_history_to_download(text, advice):
+    with pytest.raises(ImportFileError) as refused:
+        parse_file(text.encode(), filename="Portfolio_Positions.csv")
+    assert advice in str(refused.value)

@@ -130,6 +130,26 @@ def test_equity_awards_deposits_are_pay_and_a_buy_at_the_vest_or_purchase_price(
     assert [skip.line for skip in result.skipped] == [11]
 
 
+def test_schwab_bank_checking_goes_into_a_cash_account_and_pending_rows_wait():
+    result = parse("schwab", "Checking_XXX789_Checking_Transactions_20240131.csv")
+
+    assert result.errors == []
+    assert [(a.number, a.institution, a.type) for a in result.accounts] == [
+        ("...789", "Schwab", "cash")
+    ]
+    assert summaries(result) == [
+        "7 2024-01-31 @...789 INTEREST a=2.17",
+        "8 2024-01-25 @...789 DEPOSIT a=3.00",
+        "9 2024-01-20 @...789 WITHDRAWAL a=1200.00",
+        # money to another household account is a withdrawal here and a deposit there
+        "10 2024-01-15 @...789 WITHDRAWAL a=500.00",
+        "11 2024-01-05 @...789 DEPOSIT a=3042.50",
+        "12 2024-01-03 @...789 WITHDRAWAL a=85.00",
+    ]
+    # a pending card payment may still change; it comes in once posted
+    assert [skip.line for skip in result.skipped] == [5]
+
+
 @pytest.mark.django_db
 def test_importing_the_options_gives_the_gains_worked_by_hand(cast):
     run_import(

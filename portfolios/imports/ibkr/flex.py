@@ -315,7 +315,7 @@ def _positions(section: Section, default_account: str | None) -> list[StatementP
     found = []
     for record in section.records:
         if record.get("level").upper() not in {"", "SUMMARY"}:
-            continue
+            continue  # lots of a position: its summary line has the whole of it
         symbol = symbol_of(record)
         try:
             quantity = parse_broker_amount(record.get("quantity", "positionamount"))

@@ -138,6 +138,7 @@ SYNONYMS = {
     "transferaccount": "otheraccount",
     "costbasis": "costbasis",
     "positionamount": "positionamount",
+    "position": "quantity",
     "cashtransfer": "cashtransfer",
     "cashamount": "cashtransfer",
     "datadiscriminator": "level",
@@ -382,7 +383,7 @@ def trade_outcomes(record: IbkrRecord, account: str | None) -> list[BrokerOutcom
 
 def cash_outcomes(record: IbkrRecord, account: str | None) -> list[BrokerOutcome] | list[RowError]:
     """Return the rows of one cash transaction record."""
-    if record.get("level").upper() == "SUMMARY":
+    if "SUMMARY" in record.get("level").upper():
         return [SkippedRow(record.line, "summary line; its detail lines are imported")]
     reader = RecordReader(record)
     trade_date = reader.day("datetime", "date", "settledate", "reportdate")
@@ -460,7 +461,7 @@ def corporate_outcomes(
     record: IbkrRecord, account: str | None
 ) -> list[BrokerOutcome] | list[RowError]:
     """Return the rows of one corporate action record."""
-    if record.get("level").upper() == "SUMMARY":
+    if "SUMMARY" in record.get("level").upper():
         return [SkippedRow(record.line, "summary line; its detail lines are imported")]
     reader = RecordReader(record)
     trade_date = reader.day("datetime", "date", "reportdate")
