@@ -11,10 +11,12 @@ from portfolios.models.household import (
 from portfolios.models.ledger import ImportBatch, Transaction
 from portfolios.models.lots import LedgerState, LotRelief, TaxLot
 from portfolios.models.market import DividendEvent, FxRate, Price, Security, SplitEvent
+from portfolios.models.rebalancing import AccountTradingRule, RebalancePolicy, Replacement
 from portfolios.models.tokens import ApiToken
 
 __all__ = [
     "Account",
+    "AccountTradingRule",
     "ApiToken",
     "AuditEvent",
     "DividendEvent",
@@ -26,6 +28,8 @@ __all__ = [
     "LotRelief",
     "Membership",
     "Price",
+    "RebalancePolicy",
+    "Replacement",
     "Security",
     "Sleeve",
     "SplitEvent",
