@@ -179,6 +179,17 @@ def harvest_list(
     given: ``min_loss`` in money, ``min_loss_pct`` in percent of cost), one per position."""
     policy = rebalance_policy_get(household=household)
     state = rebalance_inputs(household=household, today=today)
+    return _harvest(household, state, policy, min_loss=min_loss, min_loss_pct=min_loss_pct)
+
+
+def _harvest(
+    household: Household,
+    state: HouseholdState,
+    policy: RebalancePolicy,
+    *,
+    min_loss: Decimal | None = None,
+    min_loss_pct: Decimal | None = None,
+) -> list[HarvestCandidate]:
     thresholds = HarvestThresholds(
         min_loss=policy.harvest_min_loss if min_loss is None else min_loss,
         min_loss_pct=(policy.harvest_min_loss_pct if min_loss_pct is None else min_loss_pct)
@@ -200,7 +211,11 @@ def location_hint_list(*, household: Household, today: date | None = None) -> li
 
 
 def rebalance_trigger(
-    *, household: Household, proposal: Proposal, today: date | None = None
+    *,
+    household: Household,
+    proposal: Proposal,
+    today: date | None = None,
+    policy: RebalancePolicy | None = None,
 ) -> RebalanceTrigger:
     """Return whether the household's trigger calls for a rebalance today.
 
@@ -209,7 +224,7 @@ def rebalance_trigger(
     proposal on demand is always there.
     """
     today = today or timezone.localdate()
-    policy = rebalance_policy_get(household=household)
+    policy = policy or rebalance_policy_get(household=household)
     if policy.trigger == RebalancePolicy.Trigger.CALENDAR:
         step = CALENDAR_MONTHS[policy.frequency]
         due = (today.month - policy.start_month) % step == 0
@@ -497,3 +512,50 @@ def _plain(value: Decimal | None) -> str:
         return ""
     normalized = value.normalize()
     return "0" if normalized == 0 else format(normalized, "f")
+
+
+@dataclass(frozen=True)
+class RebalancingOverview:
+    """What the allocation page shows of rebalancing, read once."""
+
+    proposal: Proposal
+    trigger: RebalanceTrigger
+    new_money: Proposal | None
+    withdrawal: Proposal | None
+    harvest: list[HarvestCandidate]
+    hints: list[LocationHint]
+    policy: RebalancePolicy
+
+
+def rebalancing_overview(
+    *,
+    household: Household,
+    today: date | None = None,
+    to_target: bool = False,
+    new_money: Decimal | None = None,
+    new_money_account: Account | None = None,
+    withdrawal: Decimal | None = None,
+) -> RebalancingOverview:
+    """Return the rebalancing proposal, its trigger, the new-money and withdrawal proposals
+    asked for, harvesting candidates and location hints, from one read of the household."""
+    state = rebalance_inputs(household=household, today=today)
+    policy = rebalance_policy_get(household=household)
+    proposal = propose(state, Request(mode=Mode.REBALANCE, to_target=to_target))
+    added = None
+    if new_money:
+        account_id = new_money_account.pk if new_money_account else None
+        added = propose(
+            state, Request(mode=Mode.NEW_MONEY, amount=new_money, account_id=account_id)
+        )
+    taken = propose(state, Request(mode=Mode.WITHDRAWAL, amount=withdrawal)) if withdrawal else None
+    return RebalancingOverview(
+        proposal=proposal,
+        trigger=rebalance_trigger(
+            household=household, proposal=proposal, today=state.today, policy=policy
+        ),
+        new_money=added,
+        withdrawal=taken,
+        harvest=_harvest(household, state, policy),
+        hints=location_hints(state),
+        policy=policy,
+    )
