@@ -1,9 +1,9 @@
 """The simple alternative a proposal is measured against. Pure: stdlib and ``Decimal``.
 
 A naive proportional rebalance brings every targeted asset class back to target and takes
-each over-weight class's sale as the same fraction of every lot of it, in whatever account
-it sits (cash accounts aside), with no regard for tax. Its estimated tax uses the same
-rates, and a loss the wash-sale rule would disallow saves nothing.
+each over-weight class's sale as the same fraction of every lot of it that may be sold
+(cash accounts aside, and lots whose loss the wash-sale rule would disallow), with no regard
+for tax, in fractional shares. Its estimated tax uses the same rates.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def naive_tax(state: HouseholdState) -> Decimal:
         account = accounts.get(lot.account_id)
         if security is None or account is None or account.is_cash_account:
             continue
+        if lot.uid in blocked:
+            continue
         by_class.setdefault(security.asset_class, []).append((lot, security, account))
     tax = ZERO
     for asset_class, goal in state.policy.targets.items():
@@ -45,7 +47,5 @@ def naive_tax(state: HouseholdState) -> Decimal:
             if not account.taxable:
                 continue
             gain = lot.quantity * security.price - lot.cost_basis
-            if gain < 0 and lot.uid in blocked:
-                continue
             tax += fraction * gain * rates.on_gain(lot.term)
     return cents(tax)

@@ -1,8 +1,9 @@
 """From the solver's dollars to rows a household can execute, checked again in Decimal.
 
 1. Round: funds (``SecurityState.fractional``) trade in cents and 4-decimal shares; other
-   securities in whole shares, except that a sale of everything offered sells every share,
-   fractions included. A sale's shares are taken lot by lot in ``lots.sale_order``.
+   securities in whole shares (sales rounded down, a withdrawal's up), except that a sale of
+   everything offered sells every share, fractions included. A sale's shares are taken lot
+   by lot in ``lots.sale_order``.
    Deposits and withdrawals are whole cents and add up to the amount asked.
 2. Drop any trade the rounding left below the policy's minimum.
 3. Re-check every hard constraint in Decimal and repair what the rounding broke: an account
@@ -198,8 +199,10 @@ def _sale_shares(draft: Draft, position: Position, dollars: float) -> Decimal:
         return offered
     if draft.state.securities[position[1]].fractional:
         return min(wanted.quantize(SHARE_STEP, rounding=ROUND_HALF_UP), offered)
-    # A withdrawal needs the cash: round its sales up; otherwise to the nearest share.
-    rounding = ROUND_CEILING if draft.request.mode == Mode.WITHDRAWAL else ROUND_HALF_UP
+    # A withdrawal needs the cash: round its sales up. A rebalance rounds down, never
+    # selling (and owing tax on) more than the program chose; ``proposal`` adds a share back
+    # where that leaves a class just outside its band.
+    rounding = ROUND_CEILING if draft.request.mode == Mode.WITHDRAWAL else ROUND_DOWN
     return min(wanted.quantize(Decimal(1), rounding=rounding), offered)
 
 
