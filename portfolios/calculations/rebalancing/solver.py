@@ -59,7 +59,7 @@ BAND = 100.0
 SHORT = 1000.0
 TARGET = 0.01
 LOCATION = 0.05
-TRADE = 1.0
+TRADE = 0.1
 TIME_LIMIT = 2.0  # seconds; HiGHS returns its best proposal so far when it runs out
 GAP = 1.0  # objective dollars
 
