@@ -109,9 +109,9 @@ def test_sells_in_the_ira_before_a_taxable_account_with_gains():
         ("us_equity", D("0.6"), "ok"),
         ("bonds", D("0.4"), "ok"),
     ]
-    # and a proportional rebalance sells 1,000 / 7,000 of every VTI lot: Joint's gain of
-    # 2,000 − 1,000 = 1,000 × 1/7 × 20% = 28.571… → 28.57 of tax
-    assert proposal.naive_tax == D("28.57")
+    # and a proportional rebalance sells 1,000 / 7,000 of every VTI position, to the nearest
+    # share: Joint's 20 × 1/7 = 2.86 → 3 shares, gain 3 × 50 = 150, tax 150 × 20% = 30
+    assert proposal.naive_tax == D("30.00")
 
 
 def test_taxable_only_household_sells_the_loss_lot_first_and_keeps_the_short_term_lot():
@@ -135,7 +135,8 @@ def test_taxable_only_household_sells_the_loss_lot_first_and_keeps_the_short_ter
     assert (sell.action, sell.quantity, sell.lots) == ("sell", D(10), "T1:10")
     assert (sell.estimated_gain, sell.estimated_tax) == (D("-200.00"), D("-40.00"))
     assert (buy.action, buy.symbol, buy.quantity, buy.amount) == ("buy", "BND", D(10), D("1000.00"))
-    # and the proportional rebalance sells 1/5 of each VTI lot:
+    # and the proportional rebalance sells 1/5 of the position, 10 shares, spread over the
+    # lots in proportion:
     # −200 × 0.2 × 20% + 400 × 0.2 × 27% + 1,000 × 0.2 × 20% = −8 + 21.60 + 40 = 53.60
     assert proposal.naive_tax == D("53.60")
     assert proposal.estimated_tax == D("-40.00")
@@ -432,12 +433,12 @@ def test_location_hint_moves_bonds_out_of_taxable_with_the_tax_it_saves():
 
 
 def test_naive_tax_counts_every_lot_of_an_over_class_in_proportion():
-    # the household of the first test: 1,000 / 7,000 of each VTI lot, Joint's 1,000 gain
+    # the household of the first test without BND
     state = household(
         [IRA, JOINT],
         [lot("T1", IRA, VTI, 50, 4000), lot("T2", JOINT, VTI, 20, 1000)],
         goals=policy(us="0.6", bonds="0.4"),
     )
-    # total 7,000: VTI over target by 7,000 − 4,200 = 2,800 = 0.4 of every lot;
-    # Joint's gain 1,000 × 0.4 × 20% = 80
+    # total 7,000: VTI over target by 7,000 − 4,200 = 2,800 = 0.4 of every position; Joint
+    # sells 20 × 0.4 = 8 shares with a gain of 50 each: 400 × 20% = 80 (the IRA owes none)
     assert naive_tax(state) == D("80.00")

@@ -15,10 +15,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from portfolios.calculations.rebalancing.types import ZERO, LotState, Rates
 
 CENT = Decimal("0.01")
-# A loss is worth its tax saving, but only as a preference among the sales that are needed
-# anyway: at full value the optimiser would sell every loss lot just to harvest it (and buy
-# something else back), which is harvesting's job, with its caution, not rebalancing's.
-LOSS_PREFERENCE = Decimal("0.001")
 
 
 @dataclass(frozen=True)
@@ -42,15 +38,14 @@ def gain_per_dollar(lot: LotState, price: Decimal) -> Decimal:
 
 
 def cost_per_dollar(lot: LotState, price: Decimal, *, taxable: bool, rates: Rates) -> Decimal:
-    """Return what the optimiser charges per dollar sold from the lot.
+    """Return the estimated tax per dollar sold from the lot: 0 in a tax-advantaged account,
+    the tax on the gain in a dollar in a taxable one (negative for a loss: the tax saved).
 
-    Tax-advantaged accounts: 0. Taxable gains: the tax on the gain in a dollar. Taxable
-    losses: the tax saved, scaled by ``LOSS_PREFERENCE`` (negative, so they go first).
-    """
+    A loss is worth its full saving: the optimiser sells a class only down to its target and
+    never buys a class it sells, so no loss is sold merely to be bought back."""
     if not taxable:
         return ZERO
-    per_dollar = gain_per_dollar(lot, price) * rates.on_gain(lot.term)
-    return per_dollar * LOSS_PREFERENCE if per_dollar < 0 else per_dollar
+    return gain_per_dollar(lot, price) * rates.on_gain(lot.term)
 
 
 def sale_order(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from portfolios.calculations.rebalancing.lots import cost_per_dollar, sale_order
 from portfolios.calculations.rebalancing.naive import naive_tax
 from portfolios.calculations.rebalancing.rows import (
     Draft,
@@ -113,25 +114,54 @@ def _nudge_into_bands(draft: Draft) -> None:
 
 
 def _nudge(draft: Draft, asset_class: str, status: str) -> bool:
+    """Add a share (a cent's worth of a fund) to the cheapest sale or a purchase of the class,
+    among those the program was offered; keep it only if every constraint still holds."""
     state = draft.state
     trades = draft.buys if status == "under" else draft.sells
-    for position in sorted(trades):
+    offered = list(draft.choice.buys) if status == "under" else list(draft.choice.sells)
+    candidates = [p for p in offered if state.securities[p[1]].asset_class == asset_class]
+    candidates.sort(key=lambda p: (p not in trades, _cheapest(draft, p), p))
+    for position in candidates:
         security = state.securities[position[1]]
-        if security.asset_class != asset_class:
-            continue
         step = Decimal("0.0001") if security.fractional else Decimal(1)
-        before = trades[position]
+        before = trades.get(position, ZERO)
         if status == "over":
-            offered = draft.offered(position)
-            if before >= offered:
+            if before >= draft.offered(position):
                 continue
-            trades[position] = min(before + step, offered)
+            trades[position] = min(before + step, draft.offered(position))
         else:
             trades[position] = before + step
-        if _holds(draft):
+        minimum = draft.state.policy.min_trade
+        opposite = "under" if status == "over" else "over"
+        if (
+            draft.amount(position, trades[position]) >= minimum
+            and _holds(draft)
+            and _class_status(draft, asset_class) != opposite
+        ):
             return True
-        trades[position] = before
+        if before:
+            trades[position] = before
+        else:
+            del trades[position]
     return False
+
+
+def _class_status(draft: Draft, asset_class: str) -> str:
+    goal = draft.state.policy.targets[asset_class]
+    values, total = _after_values(draft)
+    return _status(values.get(asset_class, ZERO), total, goal.target, goal.band)[1]
+
+
+def _cheapest(draft: Draft, position) -> Decimal:
+    """Return the tax per dollar of the first lot a sale of the position would take."""
+    lots = draft.choice.sells.get(position)
+    if not lots:
+        return ZERO
+    account = next(a for a in draft.state.accounts if a.id == position[0])
+    price = draft.state.securities[position[1]].price
+    rates = draft.state.policy.rates
+    first = sale_order(list(lots), price, taxable=account.taxable, rates=rates)[0]
+    return cost_per_dollar(first, price, taxable=account.taxable, rates=rates)
 
 
 def _holds(draft: Draft) -> bool:
@@ -239,6 +269,11 @@ def _problems(draft: Draft, outcomes: list[ClassOutcome], solution: Solution) ->
             problems.append(f"{band}: {_why_not_bought(draft, outcome)}.")
         else:
             problems.append(f"{band}: {_why_not_sold(draft, outcome.asset_class)}.")
+    if request.mode == Mode.NEW_MONEY and not draft.deposits:
+        problems.append(
+            "No taxable account to add the money to: name the account it goes to (retirement "
+            "accounts take contributions within their yearly limits)."
+        )
     if request.mode == Mode.WITHDRAWAL and draft.short > 0:
         raised = request.amount - draft.short
         problems.append(

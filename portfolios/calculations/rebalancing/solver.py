@@ -390,6 +390,11 @@ def build_and_solve(
         over = program.var(np.inf, BAND / share)
         program.row([*terms, (under, 1.0)], low, np.inf)
         program.row([*terms, (over, -1.0)], -np.inf, high)
+        sells = by_class_sells.get(asset_class, [])
+        if sells and request.mode != Mode.WITHDRAWAL:
+            # 7. A rebalance sells a class down to its target, never past it.
+            excess = max(held - float(goal.target) * total, 0.0)
+            program.row([(c, 1.0) for c in sells], -np.inf, excess)
         if asset_class in to_target:
             weight = min(TARGET, TARGET / 5 / share)
             above = program.var(np.inf, weight)
