@@ -87,9 +87,9 @@ def owner_api(cast):
     return client_for(cast.owner)
 
 
-def execute(household, rows: list[dict], user=None) -> None:
-    """Import the proposal's rows as a Hearth CSV dated today, at the closes used, and
-    rebuild the ledger; fail on any rejected row."""
+def execute(household, rows: list[dict], day: str = "2025-06-02") -> None:
+    """Import the proposal's rows as a Hearth CSV dated ``day`` (today), at the closes used,
+    and rebuild the ledger; fail on any rejected row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["id", "date", "account", "type", "symbol", "quantity", "amount", "lots"])
@@ -98,7 +98,7 @@ def execute(household, rows: list[dict], user=None) -> None:
         writer.writerow(
             [
                 f"p{number}",
-                "2025-06-02",
+                day,
                 row["account"],
                 kinds[row["action"]],
                 row["symbol"],
