@@ -9,6 +9,8 @@ before and after. Money and quantities are exact decimal strings; weights are fr
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
@@ -27,7 +29,7 @@ from portfolios.selectors.rebalancing import (
 )
 from portfolios.services.ledger import ledger_refresh_if_stale
 
-MONEY = {"max_digits": 20, "decimal_places": 2}
+MONEY = {"max_digits": 20, "decimal_places": 2, "min_value": Decimal("0.01")}
 ROW_COLUMNS = [
     "account",
     "action",
@@ -51,7 +53,7 @@ class RebalanceFilterSerializer(serializers.Serializer):
 
 
 class NewMoneyFilterSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(**MONEY, min_value=0.01, help_text="The money added")
+    amount = serializers.DecimalField(**MONEY, help_text="The money added")
     account = serializers.CharField(
         required=False,
         help_text="Account (id or name) the money goes to; without it, where it does most",
@@ -59,7 +61,7 @@ class NewMoneyFilterSerializer(serializers.Serializer):
 
 
 class WithdrawalFilterSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(**MONEY, min_value=0.01, help_text="The money needed")
+    amount = serializers.DecimalField(**MONEY, help_text="The money needed")
 
 
 class HarvestFilterSerializer(serializers.Serializer):
