@@ -17,6 +17,7 @@ from rest_framework import generics, serializers
 from portfolios.api.fields import ExactDecimalField, decimal_string
 from portfolios.api.mixins import HouseholdScopedMixin
 from portfolios.api.pagination import HearthPagination
+from portfolios.calculations.rebalancing import Proposal
 from portfolios.models import Account
 from portfolios.selectors.accounts import account_get
 from portfolios.selectors.rebalancing import (
@@ -30,6 +31,7 @@ from portfolios.selectors.rebalancing import (
 from portfolios.services.ledger import ledger_refresh_if_stale
 
 MONEY = {"max_digits": 20, "decimal_places": 2, "min_value": Decimal("0.01")}
+ASK_AMOUNT = "Say how much: ?amount=…"
 ROW_COLUMNS = [
     "account",
     "action",
@@ -53,7 +55,9 @@ class RebalanceFilterSerializer(serializers.Serializer):
 
 
 class NewMoneyFilterSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(**MONEY, help_text="The money added")
+    amount = serializers.DecimalField(
+        **MONEY, required=False, help_text="The money added (without it: no rows, a reminder)"
+    )
     account = serializers.CharField(
         required=False,
         help_text="Account (id or name) the money goes to; without it, where it does most",
@@ -61,7 +65,9 @@ class NewMoneyFilterSerializer(serializers.Serializer):
 
 
 class WithdrawalFilterSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(**MONEY, help_text="The money needed")
+    amount = serializers.DecimalField(
+        **MONEY, required=False, help_text="The money needed (without it: no rows, a reminder)"
+    )
 
 
 class HarvestFilterSerializer(serializers.Serializer):
@@ -257,7 +263,9 @@ class NewMoneyListApi(_ProposalApi):
     filter_serializer_class = NewMoneyFilterSerializer
     csv_filename = "new-money"
 
-    def make_proposal(self, *, amount, account: str | None = None):
+    def make_proposal(self, *, amount=None, account: str | None = None):
+        if amount is None:
+            return Proposal(rows=[], problems=[ASK_AMOUNT], outcomes=[], needed=False)
         chosen = None
         if account:
             try:
@@ -280,7 +288,9 @@ class WithdrawalListApi(_ProposalApi):
     filter_serializer_class = WithdrawalFilterSerializer
     csv_filename = "withdrawal"
 
-    def make_proposal(self, *, amount):
+    def make_proposal(self, *, amount=None):
+        if amount is None:
+            return Proposal(rows=[], problems=[ASK_AMOUNT], outcomes=[], needed=False)
         return withdrawal_proposal(household=self.household, amount=amount)
 
 
