@@ -348,13 +348,14 @@ def test_a_fund_trades_in_dollars_and_fractional_shares():
     proposal = propose(state)
     # then total 270.2703 × 37 = 10,000.0011 + 5,000 = 15,000.0011: the fund is 66.7% (in
     # band) but BND 33.3% is in band too — nothing to do. Force target: sell BND
-    # 5,000 − 0.3 × 15,000.0011 = 499.9997 → 4 whole BND (400, rounded down), buy the fund
-    # with 400: 400 / 37 = 10.8108 shares
+    # 5,000 − 0.3 × 15,000.0011 = 499.9997 → 5 whole BND (500: the nearest share, no tax in
+    # the IRA), and buy the fund with the 499.99 the program spends: 499.99 / 37 = 13.5132…
+    # shares, rounded down to 4 places
     assert proposal.needed is False
     forced = propose(state, Request(to_target=True))
     assert summary(forced) == [
-        ("IRA", "sell", "BND", D(4), D("400.00"), "T2:4"),
-        ("IRA", "buy", "VTSAX", D("10.8108"), D("400.00"), ""),
+        ("IRA", "sell", "BND", D(5), D("500.00"), "T2:5"),
+        ("IRA", "buy", "VTSAX", D("13.5132"), D("499.99"), ""),
     ]
 
 

@@ -1,8 +1,9 @@
 """From the solver's dollars to rows a household can execute, checked again in Decimal.
 
 1. Round: funds (``SecurityState.fractional``) trade in cents and 4-decimal shares; other
-   securities in whole shares (sales rounded down, a withdrawal's up), except that a sale of
-   everything offered sells every share, fractions included. A sale's shares are taken lot
+   securities in whole shares (a sale to the nearest share, but never up into a taxed gain;
+   a withdrawal's up), except that a sale of everything offered sells every share,
+   fractions included. A sale's shares are taken lot
    by lot in ``lots.sale_order``.
    Deposits and withdrawals are whole cents and add up to the amount asked.
 2. Drop any trade the rounding left below the policy's minimum.
@@ -20,6 +21,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from portfolios.calculations.rebalancing.lots import (
     cents,
+    cost_per_dollar,
     lots_text,
     sale_order,
     take_shares,
@@ -199,11 +201,32 @@ def _sale_shares(draft: Draft, position: Position, dollars: float) -> Decimal:
         return offered
     if draft.state.securities[position[1]].fractional:
         return min(wanted.quantize(SHARE_STEP, rounding=ROUND_HALF_UP), offered)
-    # A withdrawal needs the cash: round its sales up. A rebalance rounds down, never
-    # selling (and owing tax on) more than the program chose; ``proposal`` adds a share back
-    # where that leaves a class just outside its band.
-    rounding = ROUND_CEILING if draft.request.mode == Mode.WITHDRAWAL else ROUND_DOWN
+    # A withdrawal needs the cash: round its sales up. A rebalance rounds to the nearest
+    # share, except that a share whose sale would owe tax is never added: it rounds down
+    # (``proposal`` adds a share back where that leaves a class just outside its band).
+    if draft.request.mode == Mode.WITHDRAWAL:
+        rounding = ROUND_CEILING
+    else:
+        rounding = ROUND_DOWN if _next_share_taxed(draft, position, wanted) else ROUND_HALF_UP
     return min(wanted.quantize(Decimal(1), rounding=rounding), offered)
+
+
+def _next_share_taxed(draft: Draft, position: Position, wanted: Decimal) -> bool:
+    """Return True when the share after the whole ones wanted comes from a lot whose sale
+    owes tax (a taxable lot at a gain)."""
+    account = next(a for a in draft.state.accounts if a.id == position[0])
+    if not account.taxable:
+        return False
+    price = draft.price(position)
+    rates = draft.state.policy.rates
+    ordered = sale_order(list(draft.choice.sells[position]), price, taxable=True, rates=rates)
+    whole = wanted.quantize(Decimal(1), rounding=ROUND_DOWN)
+    taken = ZERO
+    for lot in ordered:
+        taken += lot.quantity
+        if taken > whole:
+            return cost_per_dollar(lot, price, taxable=True, rates=rates) > 0
+    return False
 
 
 def _buy_shares(draft: Draft, position: Position, dollars: float) -> Decimal:
