@@ -74,7 +74,7 @@ def test_settings_page_saves_a_cash_floor(live_server, page, cast, household):
     page.goto(f"{live_server.url}/portfolio/allocation/")
     page.click("text=Rebalancing settings")
     page.fill(f"#id_floor_{household.pk}", "750")
-    page.click("button[type=submit]")
+    page.click(".settings-form button[type=submit]")
     page.wait_for_selector("text=Rebalancing settings saved.")
     assert AccountTradingRule.objects.get(account=household).cash_floor == Decimal(750)
     assert Account.objects.filter(pk=household.pk).exists()
