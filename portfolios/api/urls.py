@@ -11,6 +11,7 @@ from portfolios.api.rebalancing import (
     RebalanceListApi,
     WithdrawalListApi,
 )
+from portfolios.api.settings import AuditListApi, HouseholdApi, TargetsApi
 from portfolios.api.transactions import TransactionViewSet
 from portfolios.api.views import AccountViewSet, SecurityViewSet
 
@@ -30,5 +31,8 @@ urlpatterns = [
     path("rebalance/withdrawal/", WithdrawalListApi.as_view(), name="api-rebalance-withdrawal"),
     path("rebalance/location/", LocationHintListApi.as_view(), name="api-rebalance-location"),
     path("harvest/", HarvestListApi.as_view(), name="api-harvest"),
+    path("household/", HouseholdApi.as_view(), name="api-household"),
+    path("targets/", TargetsApi.as_view(), name="api-targets"),
+    path("audit/", AuditListApi.as_view(), name="api-audit"),
     *router.urls,
 ]

@@ -1,5 +1,6 @@
 from portfolios.models.audit import AuditEvent
 from portfolios.models.base import TimeStampedModel
+from portfolios.models.classification import SecurityProfile
 from portfolios.models.household import (
     Account,
     Household,
@@ -31,6 +32,7 @@ __all__ = [
     "RebalancePolicy",
     "Replacement",
     "Security",
+    "SecurityProfile",
     "Sleeve",
     "SplitEvent",
     "Target",

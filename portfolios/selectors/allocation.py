@@ -76,3 +76,25 @@ def _targets(household: Household, by: str):
         sleeves = Sleeve.objects.filter(household=household).values_list("name", "target_weight")
         return sleeve_targets(dict(sleeves), default_band=household.default_band)
     return {}
+
+
+def allocation_preview(
+    *, household: Household, specs: list[TargetSpec]
+) -> tuple[list[AllocationRow], list[AllocationRow]]:
+    """Return the allocation by asset class and by sleeve the allocation page would show
+    today if ``specs`` were the household's targets (nothing is saved)."""
+    snapshot = _snapshot(household)
+    by_asset_class = allocation_rows(
+        snapshot.items,
+        by="asset_class",
+        targets=asset_class_targets(specs, default_band=household.default_band),
+    )
+    sleeves: dict[str, Decimal] = {}
+    for spec in specs:
+        sleeves.setdefault(spec.sleeve, spec.sleeve_weight)
+    by_sleeve = allocation_rows(
+        snapshot.items,
+        by="sleeve",
+        targets=sleeve_targets(sleeves, default_band=household.default_band),
+    )
+    return by_asset_class, by_sleeve

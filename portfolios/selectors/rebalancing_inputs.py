@@ -39,6 +39,7 @@ from portfolios.models import (
 )
 from portfolios.selectors.ledger import holdings_report
 from portfolios.selectors.ledger_inputs import ledger_inputs
+from portfolios.selectors.securities import security_profiles
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -70,7 +71,7 @@ def rebalance_inputs(*, household: Household, today: date | None = None) -> Hous
     names = {a.id: a.name for a in accounts}
     priced = [h for h in report.holdings if h.market_value is not None and h.price]
     held_ids = {h.security_id for h in priced}
-    details = _security_details(held_ids, today)
+    details = _security_details(household, held_ids, today)
     securities: dict[int, SecurityState] = {}
     positions: dict[tuple[int, int], Decimal] = {}
     for holding in priced:
@@ -126,6 +127,7 @@ def _accounts(household: Household, cash: dict[int, Decimal]) -> list[AccountSta
                 plan_menu_only=account.type in PLAN_TYPES
                 and not (rule and rule.buy_outside_holdings),
                 accepts_new_money=account.type in NEW_MONEY_TYPES,
+                closed=account.is_closed,
             )
         )
     return result
@@ -164,15 +166,16 @@ def _group_targets(targets: dict) -> dict[str, GroupTarget]:
     return {k: GroupTarget(v.target, v.band) for k, v in targets.items()}
 
 
-def _security_details(security_ids: set[int], today: date) -> dict:
-    """Return per security (kind, qualified default, coupon per unit) and, under
-    ("dividends", id), the distributions per share with an ex-date in the last 12 months."""
+def _security_details(household: Household, security_ids: set[int], today: date) -> dict:
+    """Return per security, as the household classifies it, (kind, qualified default, coupon
+    per unit) and, under ("dividends", id), the distributions per share with an ex-date in
+    the last 12 months."""
     details: dict = {}
-    for pk, kind, qualified, coupon_rate, face in Security.objects.filter(
-        pk__in=security_ids
-    ).values_list("pk", "kind", "qualified_default", "coupon_rate", "face_value"):
-        coupon = coupon_rate * face if coupon_rate and face else ZERO
-        details[pk] = (kind, qualified, coupon)
+    for pk, view in security_profiles(household=household, security_ids=security_ids).items():
+        coupon = (
+            view.coupon_rate * view.face_value if view.coupon_rate and view.face_value else ZERO
+        )
+        details[pk] = (view.kind, view.qualified_default, coupon)
     for pk, amount in (
         DividendEvent.objects.filter(
             security_id__in=security_ids,
@@ -319,9 +322,10 @@ def _reinvestments(household, inputs, names, symbols, today: date) -> list[WashE
         .annotate(first=Min("pay_date"))
         .values_list("security_id", "first")
     )
-    frequency = dict(
-        Security.objects.filter(pk__in=security_ids).values_list("pk", "dividend_frequency")
-    )
+    frequency = {
+        pk: view.dividend_frequency
+        for pk, view in security_profiles(household=household, security_ids=security_ids).items()
+    }
     events = []
     for (account_id, security_id), days in sorted(history.items()):
         expected = declared.get(security_id)

@@ -159,10 +159,14 @@ def offer(state: HouseholdState, request: Request) -> Offer:
             )
 
     if request.mode == Mode.NEW_MONEY and request.account_id is None:
-        result.deposit_accounts = [a.id for a in state.accounts if a.accepts_new_money]
+        result.deposit_accounts = [
+            a.id for a in state.accounts if a.accepts_new_money and not a.closed
+        ]
     if request.mode == Mode.WITHDRAWAL:
         result.withdraw_accounts = [
-            a.id for a in state.accounts if a.treatment != Treatment.TAX_EXEMPT or a.is_cash_account
+            a.id
+            for a in state.accounts
+            if (a.treatment != Treatment.TAX_EXEMPT or a.is_cash_account) and not a.closed
         ]
     return result
 
@@ -372,7 +376,7 @@ def _after_total(state: HouseholdState, request: Request):
 
 
 def _buying_accounts(state: HouseholdState, request: Request) -> list[AccountState]:
-    accounts = [a for a in state.accounts if not a.is_cash_account]
+    accounts = [a for a in state.accounts if not a.is_cash_account and not a.closed]
     if request.mode == Mode.NEW_MONEY:
         if request.account_id is not None:
             return [a for a in accounts if a.id == request.account_id]

@@ -47,6 +47,7 @@ class AccountState:
     is_cash_account: bool = False  # the emergency reserve: never traded, never spent
     plan_menu_only: bool = False  # a 401(k)/403(b): buys only what it already holds
     accepts_new_money: bool = False  # "wherever it is best" may deposit here
+    closed: bool = False  # closed by the household: nothing goes in or out
 
     @property
     def taxable(self) -> bool:
