@@ -226,7 +226,7 @@ def _lots(
             continue
         lots.append(
             LotState(
-                ref=ext if txn_account == account_id and ext else str(txn),
+                ref=_lot_ref(txn, txn_account, ext, account_id),
                 account_id=account_id,
                 security_id=security_id,
                 quantity=quantity,
@@ -238,6 +238,15 @@ def _lots(
             )
         )
     return lots
+
+
+def _lot_ref(txn: int, txn_account: int, external_id: str, account_id: int) -> str:
+    """Return how an import's ``lots`` column names the lot's purchase: its own id in the
+    account (DESIGN §3), or the transaction's number when it was bought in another account
+    (a transfer in kind) or its id would not survive "ID:QTY;…"."""
+    if txn_account == account_id and external_id and not set(external_id) & {":", ";", " "}:
+        return external_id
+    return str(txn)
 
 
 def _purchases(household, inputs, names, today: date) -> list[WashEvent]:
