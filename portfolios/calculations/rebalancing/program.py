@@ -8,7 +8,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 TIME_LIMIT = 2.0  # seconds; HiGHS returns its best proposal so far when it runs out
-GAP = 1.0  # objective dollars
+GAP = 0.05  # objective dollars: half a trade
+BRANCH_LIMIT = 30  # more open trades than this: keep those at the minimum or more
 
 
 class Program:
@@ -16,11 +17,12 @@ class Program:
 
     1. The linear relaxation (binaries free in [0, 1]) shows which trades are worth having.
     2. The mixed-integer program decides only what the relaxation left open: a trade it left
-       at zero is closed (columns and binary fixed at 0), a trade it made at least the
-       minimum keeps it (binary fixed at 1), and only trades it made smaller than the minimum
-       are branched on (none, or at least the minimum), with the wash-sale switches. So HiGHS
-       branches over a handful of binaries instead of one per holding and purchase; if that
-       program has no solution, the full one is solved.
+       at zero is closed (columns and binary fixed at 0). With up to ``BRANCH_LIMIT`` trades
+       left, HiGHS branches over all of them (fewest trades); with more, a trade the
+       relaxation made at least the minimum keeps it (binary fixed at 1) and only the smaller
+       ones are branched on (none, or at least the minimum), with the wash-sale switches. So
+       HiGHS never branches over one binary per holding and purchase; if that program has no
+       solution, the full one is solved.
     """
 
     def __init__(self) -> None:
@@ -54,14 +56,19 @@ class Program:
         relaxed = self._milp(constraints, lower, upper, np.zeros(len(self.cost)), 1e-6)
         if relaxed.x is None:
             return None, relaxed.message
+        used = []
         for binary, columns, minimum in self.trades:
             dollars = sum(relaxed.x[c] for c in columns)
             if dollars < 0.5:
                 upper[binary] = 0.0
                 upper[columns] = 0.0
-            elif dollars >= minimum - 1e-6:
-                lower[binary] = 1.0
-        # Stop within ``GAP`` dollars of the relaxation's bound (a dollar of tax, a trade):
+            else:
+                used.append((binary, dollars, minimum))
+        if len(used) > BRANCH_LIMIT:
+            for binary, dollars, minimum in used:
+                if dollars >= minimum - 1e-6:
+                    lower[binary] = 1.0
+        # Stop within ``GAP`` dollars of the relaxation's bound (less than a trade):
         # HiGHS takes the gap relative to the objective, which unavoidable drift can inflate.
         gap = GAP / max(abs(relaxed.fun), 1.0)
         result = self._milp(constraints, lower, upper, integrality, gap)
