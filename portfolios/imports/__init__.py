@@ -9,7 +9,7 @@ from portfolios.imports.detect import FORMATS, detect_format, parse_file
 from portfolios.imports.external_ids import assign_external_ids, content_hash
 from portfolios.imports.fidelity import parse_fidelity_csv
 from portfolios.imports.hearth_csv import parse_hearth_csv
-from portfolios.imports.ibkr import parse_ibkr_flex_csv
+from portfolios.imports.ibkr import parse_ibkr, parse_ibkr_flex_csv, parse_ibkr_flex_xml
 from portfolios.imports.market_data import (
     DividendRow,
     PriceRow,
@@ -28,11 +28,13 @@ from portfolios.imports.rows import (
     INCOME_CLASSES,
     MAX_FILE_BYTES,
     TRANSACTION_TYPES,
+    FileAccount,
     ImportFileError,
     ParsedRow,
     ParseResult,
     RowError,
     SkippedRow,
+    StatementPosition,
 )
 from portfolios.imports.schwab import parse_schwab_csv
 from portfolios.imports.vanguard import parse_vanguard_csv
@@ -43,6 +45,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "TRANSACTION_TYPES",
     "DividendRow",
+    "FileAccount",
     "ImportFileError",
     "ParseResult",
     "ParsedRow",
@@ -50,6 +53,7 @@ __all__ = [
     "RawClose",
     "RowError",
     "SkippedRow",
+    "StatementPosition",
     "assign_external_ids",
     "content_hash",
     "detect_format",
@@ -62,7 +66,9 @@ __all__ = [
     "parse_fidelity_csv",
     "parse_file",
     "parse_hearth_csv",
+    "parse_ibkr",
     "parse_ibkr_flex_csv",
+    "parse_ibkr_flex_xml",
     "parse_ofx",
     "parse_prices_csv",
     "parse_schwab_csv",

@@ -12,11 +12,13 @@ from portfolios.models.household import (
 from portfolios.models.ledger import ImportBatch, Transaction
 from portfolios.models.lots import LedgerState, LotRelief, TaxLot
 from portfolios.models.market import DividendEvent, FxRate, Price, Security, SplitEvent
+from portfolios.models.rebalancing import AccountTradingRule, RebalancePolicy, Replacement
 from portfolios.models.recompute import PendingRecompute
 from portfolios.models.tokens import ApiToken
 
 __all__ = [
     "Account",
+    "AccountTradingRule",
     "ApiToken",
     "AuditEvent",
     "DividendEvent",
@@ -29,6 +31,8 @@ __all__ = [
     "Membership",
     "PendingRecompute",
     "Price",
+    "RebalancePolicy",
+    "Replacement",
     "Security",
     "SecurityProfile",
     "Sleeve",

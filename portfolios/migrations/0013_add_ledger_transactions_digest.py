@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolios', '0010_drop_redundant_price_security_index'),
+        ('portfolios', '0012_drop_redundant_price_security_index'),
     ]
 
     operations = [

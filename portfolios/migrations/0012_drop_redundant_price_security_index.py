@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolios', '0009_dividends_share_an_ex_date'),
+        ('portfolios', '0011_dividends_share_an_ex_date'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolios', '0007_add_security_profiles_and_account_closing'),
+        ('portfolios', '0009_merge_settings_openings_and_rebalancing'),
     ]
 
     operations = [

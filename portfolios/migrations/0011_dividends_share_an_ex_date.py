@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolios', '0008_add_pending_recompute'),
+        ('portfolios', '0010_add_pending_recompute'),
     ]
 
     operations = [
