@@ -260,6 +260,9 @@ RISK_FREE_RATE = env_str("RISK_FREE_RATE", "0")
 # A held security without a new close for this many XNYS sessions is reported as stale.
 STALE_PRICE_SESSIONS = env_int("STALE_PRICE_SESSIONS", 5)
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
+# Nightly backups (portfolios.services.backups): the folder, and how many nightly copies stay.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
 
 LOGGING = {
     "version": 1,
