@@ -43,7 +43,8 @@ def recompute_household_task(household_id: int, from_date: str | None = None) ->
         return {"household": household_id, "error": str(exc)}
 
 
-@shared_task
+# Idempotent: deleting what is already deleted deletes nothing.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def prune_import_previews_task() -> int:
     """Delete unconfirmed import previews older than two days."""
     from portfolios.services.imports.housekeeping import import_previews_prune

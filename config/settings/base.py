@@ -252,6 +252,17 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = beat_schedule()
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker reconnects for as long as it takes (Redis restarting).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Redis gives an unacknowledged task to another worker after this many seconds: longer than
+# any task's time limit or retry delay, or a late-acknowledged task would run twice
+# (config/broker.py checks both at worker start).
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 2 * 3600)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+# On a lost broker connection, stop late-acknowledged tasks still running: their messages go
+# back to the queue, and the rerun (they are idempotent) is the only run.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # --- Hearth ----------------------------------------------------------------------------------
 PRICE_PROVIDER = env_choice("PRICE_PROVIDER", ["demo", "csv", "yfinance", "stooq"], "demo")
