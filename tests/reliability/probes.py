@@ -1,0 +1,120 @@
+"""What a fault test's Hearth is asked in its own process: seed it, read its state.
+
+Each function returns something JSON can carry; ``launch.py`` prints it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count
+from django.test import Client
+
+SEED_HOUSEHOLD = "Fault Family"
+
+
+def seed(session: str) -> dict:
+    """Create the household the fault tests use, valued up to the day before ``session``.
+
+    Owner alice and member bob, both with e-mail and the weekly report; one taxable account
+    with a deposit of 20,000 and two positions bought 400 days before the session; demo
+    closes up to the day before; the default alert rules, the position-weight rule at 10 %
+    (each position is about half the household, so it fires for both).
+    """
+    from alerts.models import AlertRule
+    from alerts.services import alert_rules_create_defaults
+    from portfolios.models import Membership, Transaction
+    from portfolios.services.households import account_create, household_create, membership_add
+    from portfolios.services.market_data import prices_refresh, security_get_or_create
+    from portfolios.services.recompute import household_recompute
+
+    day = date.fromisoformat(session)
+    household = household_create(name=SEED_HOUSEHOLD, owner_username="alice", password="pw-a-1")
+    household.time_zone = "UTC"  # its weekly report is due on Mondays at 07:00 UTC
+    household.save(update_fields=["time_zone"])
+    membership_add(household=household, username="bob", role=Membership.Role.MEMBER)
+    for membership in Membership.objects.filter(household=household).select_related("user"):
+        membership.user.email = f"{membership.user.username}@example.com"
+        membership.user.save(update_fields=["email"])
+    account = account_create(household=household, name="Joint", type="taxable")
+    start = day - timedelta(days=400)
+    Transaction.objects.create(
+        account=account,
+        trade_date=start,
+        type="DEPOSIT",
+        amount=Decimal(20000),
+        external_id="seed-deposit",
+    )
+    for symbol, quantity, amount in (("VTI", 40, "9000"), ("BND", 100, "8000")):
+        security, _ = security_get_or_create(symbol=symbol)
+        Transaction.objects.create(
+            account=account,
+            trade_date=start,
+            type="BUY",
+            security=security,
+            quantity=Decimal(quantity),
+            price=Decimal(amount) / quantity,
+            amount=Decimal(amount),
+            external_id=f"seed-{symbol}",
+        )
+    prices_refresh(provider_name="demo", today=day - timedelta(days=1))
+    household_recompute(household=household)
+    alert_rules_create_defaults(household=household)
+    AlertRule.objects.filter(household=household, kind=AlertRule.Kind.POSITION_WEIGHT).update(
+        threshold=Decimal(10)
+    )
+    return {"household": household.pk}
+
+
+def state() -> dict:
+    """Return the counts a doubled or lost task would change, and the series' digests."""
+    from alerts.models import AlertEpisode
+    from income.models import ProjectionSnapshot
+    from portfolios.models import Price
+    from reporting.models import ValuationSeries, WeeklyReportDelivery
+
+    series = hashlib.sha256()
+    for row in ValuationSeries.objects.order_by("household", "scope", "scope_key").values_list(
+        "scope", "scope_key", "start_date", "end_date", "values", "history"
+    ):
+        series.update(repr([bytes(v) if isinstance(v, memoryview) else v for v in row]).encode())
+    return {
+        "prices": Price.objects.count(),
+        "last_close": str(Price.objects.order_by("-date").values_list("date", flat=True).first()),
+        "episodes": AlertEpisode.objects.count(),
+        "episodes_open_per_subject": list(
+            AlertEpisode.objects.filter(resolved_at__isnull=True)
+            .values("rule__kind", "subject")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .values_list("subject", "n")
+        ),
+        "episodes_emailed": AlertEpisode.objects.filter(emailed_at__isnull=False).count(),
+        "weekly_sent": WeeklyReportDelivery.objects.filter(sent_at__isnull=False).count(),
+        "snapshots": ProjectionSnapshot.objects.count(),
+        "series": series.hexdigest(),
+    }
+
+
+def api_checksums(username: str = "alice") -> dict:
+    """Return digests of what the household's API serves: lots, gains, holdings, series,
+    projection (CSV bodies), so two runs compare by what a user reads."""
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    result = {}
+    for route in (
+        "lots/",
+        "realized-gains/",
+        "holdings/",
+        "transactions/",
+        "performance/series/",
+        "income/projection/",
+    ):
+        response = client.get(f"/api/v1/{route}?format=csv")
+        assert response.status_code == 200, (route, response.status_code)
+        result[route] = hashlib.sha256(response.content).hexdigest()
+    return result
