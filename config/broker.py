@@ -102,3 +102,57 @@ def warn_about_broker(app) -> list[str]:
     else:
         logger.info("broker settings checked: persistent, noeviction, delays within timeout")
     return problems
+
+
+def restore_orphaned_messages(connection, *, now: float | None = None) -> int:
+    """Put back on their queue the messages left unacknowledged when Redis last restarted.
+
+    Kombu keeps each delivered, not yet acknowledged message in Redis (the ``unacked`` hash,
+    indexed by delivery time) and redelivers it only after the visibility timeout (2 h).
+    A Redis restart severs every worker's connection, and a worker that lost its connection
+    drops the messages it had reserved, so every message delivered before Redis started is
+    orphaned: at best a task still running finishes and its message is then delivered again.
+    Redelivering those now (not two hours later) is safe because every late-acknowledged
+    task is idempotent; messages delivered since the restart belong to live workers and are
+    left alone.
+
+    1. Redis started ``uptime_in_seconds`` ago; one more second covers its rounding.
+    2. Restore each message delivered before then (kombu's ``restore_by_tag`` is a WATCHed
+       transaction, so two workers doing this at once restore each message once).
+    """
+    import time
+
+    if connection.transport.driver_type != "redis":
+        return 0
+    channel = connection.default_channel
+    client = channel.client
+    started = (
+        (now if now is not None else time.time()) - client.info("server")["uptime_in_seconds"] - 1
+    )
+    tags = client.zrangebyscore(channel.qos.unacked_index_key, 0, started)
+    for tag in tags:
+        channel.qos.restore_by_tag(tag, client)
+    if tags:
+        logger.warning(
+            "Redis restarted: %s task message(s) left unacknowledged by the lost connections "
+            "put back on their queue",
+            len(tags),
+        )
+    return len(tags)
+
+
+def restore_orphans_step():
+    """Return a consumer bootstep that runs ``restore_orphaned_messages`` on every
+    (re)connection to the broker."""
+    from celery import bootsteps
+
+    class RestoreOrphanedMessages(bootsteps.StartStopStep):
+        requires = {"celery.worker.consumer.tasks:Tasks"}
+
+        def start(self, consumer):
+            try:
+                restore_orphaned_messages(consumer.connection)
+            except Exception:  # the worker must start even if this check cannot run
+                logger.exception("could not look for messages orphaned by a Redis restart")
+
+    return RestoreOrphanedMessages

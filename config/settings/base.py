@@ -260,9 +260,11 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 2 * 3600)
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
-# On a lost broker connection, stop late-acknowledged tasks still running: their messages go
-# back to the queue, and the rerun (they are idempotent) is the only run.
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# On a lost broker connection, let running tasks finish rather than cutting them off midway
+# (a weekly report claimed but not yet sent would be lost). Their messages go back to the
+# queue when Redis returns (config.broker.restore_orphaned_messages) and the rerun, every
+# late-acknowledged task being idempotent, changes nothing.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
 # --- Hearth ----------------------------------------------------------------------------------
 PRICE_PROVIDER = env_choice("PRICE_PROVIDER", ["demo", "csv", "yfinance", "stooq"], "demo")

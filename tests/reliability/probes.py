@@ -15,7 +15,7 @@ from django.test import Client
 SEED_HOUSEHOLD = "Fault Family"
 
 
-def seed(session: str) -> dict:
+def seed(session: str, priced_days_before: str = "1") -> dict:
     """Create the household the fault tests use, valued up to the day before ``session``.
 
     Owner alice and member bob, both with e-mail and the weekly report; one taxable account
@@ -59,7 +59,7 @@ def seed(session: str) -> dict:
             amount=Decimal(amount),
             external_id=f"seed-{symbol}",
         )
-    prices_refresh(provider_name="demo", today=day - timedelta(days=1))
+    prices_refresh(provider_name="demo", today=day - timedelta(days=int(priced_days_before)))
     household_recompute(household=household)
     alert_rules_create_defaults(household=household)
     AlertRule.objects.filter(household=household, kind=AlertRule.Kind.POSITION_WEIGHT).update(
@@ -69,17 +69,13 @@ def seed(session: str) -> dict:
 
 
 def state() -> dict:
-    """Return the counts a doubled or lost task would change, and the series' digests."""
+    """Return the counts a doubled or lost task would change, and digests of what the API
+    serves from the ledger, the valuation series and the projection."""
     from alerts.models import AlertEpisode
     from income.models import ProjectionSnapshot
     from portfolios.models import Price
-    from reporting.models import ValuationSeries, WeeklyReportDelivery
+    from reporting.models import WeeklyReportDelivery
 
-    series = hashlib.sha256()
-    for row in ValuationSeries.objects.order_by("household", "scope", "scope_key").values_list(
-        "scope", "scope_key", "start_date", "end_date", "values", "history"
-    ):
-        series.update(repr([bytes(v) if isinstance(v, memoryview) else v for v in row]).encode())
     return {
         "prices": Price.objects.count(),
         "last_close": str(Price.objects.order_by("-date").values_list("date", flat=True).first()),
@@ -94,7 +90,7 @@ def state() -> dict:
         "episodes_emailed": AlertEpisode.objects.filter(emailed_at__isnull=False).count(),
         "weekly_sent": WeeklyReportDelivery.objects.filter(sent_at__isnull=False).count(),
         "snapshots": ProjectionSnapshot.objects.count(),
-        "series": series.hexdigest(),
+        "served": api_checksums(),
     }
 
 

@@ -92,6 +92,22 @@ class ScratchDatabases:
 
 
 @dataclass
+class Probe:
+    """A probe running in its own process."""
+
+    process: subprocess.Popen
+
+    def result(self, *, timeout: float = 300) -> dict:
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        assert self.process.returncode == 0, err[-4000:]
+        return json.loads(out.strip().splitlines()[-1])
+
+
+@dataclass
 class Stack:
     """One Hearth: a database URL, a Redis URL, a folder for mail, logs and backups."""
 
@@ -132,16 +148,19 @@ class Stack:
 
     def run(self, module: str, *args: str, timeout: float = 300, **overrides: str) -> dict:
         """Run ``python tests/reliability/launch.py module args`` and return its JSON."""
-        completed = subprocess.run(
+        return self.start(module, *args, **overrides).result(timeout=timeout)
+
+    def start(self, module: str, *args: str, **overrides: str) -> Probe:
+        """Start ``launch.py module args`` in the background; ``.result()`` waits for it."""
+        process = subprocess.Popen(
             [PYTHON, LAUNCHER, module, *args],
             cwd=ROOT,
             env=self.env(**overrides),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
         )
-        assert completed.returncode == 0, completed.stderr[-4000:]
-        return json.loads(completed.stdout.strip().splitlines()[-1])
+        return Probe(process)
 
     def start_worker(
         self, name: str, *, concurrency: int = 2, pool: str = "prefork", **overrides: str
@@ -187,6 +206,7 @@ class Stack:
                     received += 1
                 elif re.search(r"\] (succeeded|raised|retry|ignored)", line) or (
                     "Task handler raised error" in line
+                    or "cannot be acknowledged after a connection loss" in line
                 ):
                     finished += 1
         return received, finished

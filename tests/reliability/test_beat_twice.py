@@ -40,8 +40,9 @@ def test_every_beat_entry_sent_twice_changes_nothing_more_than_once(
     session = (monday - timedelta(days=2)).isoformat()
     clean = make_stack("clean", redis_url=own_redis.url.replace("/0", "/1"), fake_now=now)
     twice = make_stack("twice", redis_url=own_redis.url.replace("/0", "/2"), fake_now=now)
-    for stack in (clean, twice):
-        stack.run("seed", session, CELERY_TASK_ALWAYS_EAGER="true")
+    seeds = [s.start("seed", session, CELERY_TASK_ALWAYS_EAGER="true") for s in (clean, twice)]
+    for seed in seeds:
+        seed.result()
     # when each beat entry is sent once to the clean stack, and twice at once to the other,
     # whose two workers take the copies side by side
     clean.start_worker("clean", concurrency=2)
