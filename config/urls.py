@@ -10,3 +10,6 @@ urlpatterns = [
     path("", include("portfolios.urls")),
     path("", include("alerts.urls")),
 ]
+
+# A database out of reach answers 503 with the error envelope, other failures Django's 500.
+handler500 = "portfolios.views.errors.server_error"

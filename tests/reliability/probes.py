@@ -114,3 +114,43 @@ def api_checksums(username: str = "alice") -> dict:
         assert response.status_code == 200, (route, response.status_code)
         result[route] = hashlib.sha256(response.content).hexdigest()
     return result
+
+
+def ledger_digest(household: str = SEED_HOUSEHOLD) -> dict:
+    """Return row counts and digests of the household's transactions, lots and reliefs, by
+    content alone (names, dates, amounts; no database ids), so two databases compare."""
+    from portfolios.models import Household, LotRelief, TaxLot, Transaction
+
+    target = Household.objects.get(name=household)
+    tables = {
+        "transactions": Transaction.objects.filter(account__household=target).values_list(
+            "account__name",
+            "trade_date",
+            "type",
+            "security__symbol",
+            "quantity",
+            "price",
+            "amount",
+            "fees",
+            "external_id",
+        ),
+        "lots": TaxLot.objects.filter(household=target).values_list(
+            "account__name",
+            "security__symbol",
+            "lot_key",
+            "acquired",
+            "holding_period_start",
+            "quantity_original",
+            "quantity",
+            "cost_basis",
+            "wash_sale_adjustment",
+        ),
+        "reliefs": LotRelief.objects.filter(household=target).values_list(
+            "account__name", "security__symbol", "lot_key", "sequence", "acquired", "sold"
+        ),
+    }
+    result = {}
+    for name, rows in tables.items():
+        canonical = sorted(repr(tuple(str(v) for v in row)) for row in rows)
+        result[name] = [len(canonical), hashlib.sha256("\n".join(canonical).encode()).hexdigest()]
+    return result

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -266,12 +267,18 @@ class PostgresServer:
 
 
 @contextmanager
-def postgres_server(folder: Path) -> Iterator[PostgresServer]:
-    """Yield a running PostgreSQL of this test's own; stop it afterwards."""
+def postgres_server() -> Iterator[PostgresServer]:
+    """Yield a running PostgreSQL of this test's own; stop it and delete it afterwards.
+
+    Its folder is a fresh one under the system's temporary folder (not pytest's, which only
+    root may enter when the tests run as root and the server as postgres).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="hearth-fault-pg-"))
     server = PostgresServer(folder=folder, port=free_port())
-    server.init()
-    server.start()
     try:
+        server.init()
+        server.start()
         yield server
     finally:
         server.stop(mode="immediate")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -39,10 +39,12 @@ class ReliabilityTally:
     partial_imports: int = 0
     server_errors: int = 0
 
-    def record(self, *, lost: int = 0, doubled: int = 0) -> None:
-        """Add what a fault test counted as lost or done twice."""
+    def record(self, *, lost: int = 0, doubled: int = 0, server_errors: int = 0) -> None:
+        """Add what a fault test counted as lost, done twice, or answered with a 5xx other
+        than 503."""
         self.lost += lost
         self.doubled += doubled
+        self.server_errors += server_errors
 
     def bad_file(self, *, partial: bool, server_error: bool) -> None:
         """Count one bad file or fuzzed row offered to an import."""
