@@ -22,6 +22,7 @@ FIGURES = (
     ("lost", "lost (tasks, e-mails, alerts, rows)"),
     ("doubled", "doubled (tasks, e-mails, alerts, rows)"),
     ("bad_files", "bad files tried"),
+    ("bad_files_accepted", "bad files accepted (should be refused)"),
     ("partial_imports", "partial imports"),
     ("server_errors", "server errors"),
 )
@@ -36,6 +37,7 @@ class ReliabilityTally:
     lost: int = 0
     doubled: int = 0
     bad_files: int = 0
+    bad_files_accepted: int = 0
     partial_imports: int = 0
     server_errors: int = 0
 
@@ -46,9 +48,10 @@ class ReliabilityTally:
         self.doubled += doubled
         self.server_errors += server_errors
 
-    def bad_file(self, *, partial: bool, server_error: bool) -> None:
-        """Count one bad file or fuzzed row offered to an import."""
+    def bad_file(self, *, partial: bool, server_error: bool, accepted: bool = False) -> None:
+        """Count one bad file or fuzzed file offered to an import."""
         self.bad_files += 1
+        self.bad_files_accepted += int(accepted)
         self.partial_imports += int(partial)
         self.server_errors += int(server_error)
 
