@@ -143,9 +143,32 @@ def load_data() -> None:
 
     count = prices_bulk_load(rows=closes(), source="file")
     print(f"  prices: {count:,} closes in {time.monotonic() - started:.0f} s", flush=True)
-    step("import_dividends", str(DATA_DIR / "dividends.csv"))
+    step("import_dividends", str(_one_distribution_per_ex_date()))
     step("import_transactions", "--household", HOUSEHOLD, str(DATA_DIR / "transactions.csv"))
     step("recompute", "--household", HOUSEHOLD)
+
+
+def _one_distribution_per_ex_date() -> Path:
+    """Return the dividends file with only the first distribution of a fund per ex-date.
+
+    A fund may pay a dividend and a capital-gain distribution on one ex-date (DESIGN §3);
+    ``import_dividends`` refuses the second until issue 13 lands. Four of 47,096 rows.
+    """
+    target = LOAD_DIR / "dividends-one-per-ex-date.csv"
+    seen: set[tuple[str, str]] = set()
+    with (
+        (DATA_DIR / "dividends.csv").open(newline="") as source,
+        target.open("w", newline="") as out,
+    ):
+        reader = csv.DictReader(source)
+        writer = csv.DictWriter(out, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        for row in reader:
+            key = (row["symbol"], row["ex_date"])
+            if key not in seen:
+                seen.add(key)
+                writer.writerow(row)
+    return target
 
 
 def _free_port() -> int:

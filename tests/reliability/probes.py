@@ -154,3 +154,28 @@ def ledger_digest(household: str = SEED_HOUSEHOLD) -> dict:
         canonical = sorted(repr(tuple(str(v) for v in row)) for row in rows)
         result[name] = [len(canonical), hashlib.sha256("\n".join(canonical).encode()).hexdigest()]
     return result
+
+
+def run_tasks(phases: str) -> list[dict]:
+    """Run tasks in this process, eagerly, phase after phase; return the state after each.
+
+    ``phases`` is JSON: a list of phases, each a list of ``[task name, args]`` or of
+    ``["manage", [command args]]``. This is the clean run a fault test compares with: the
+    same work, one task after another, nothing failing.
+    """
+    import json
+
+    from celery import current_app
+    from django.core.management import call_command
+
+    current_app.conf.task_always_eager = True
+    current_app.loader.import_default_modules()
+    states = []
+    for phase in json.loads(phases):
+        for name, args in phase:
+            if name == "manage":
+                call_command(*args, verbosity=0)
+            else:
+                current_app.tasks[name].delay(*args)
+        states.append(state())
+    return states

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -57,6 +58,11 @@ class ScratchDatabases:
         base = urlparse(self.server_url).path.lstrip("/") or "hearth"
         return f"{base}_faults_{os.getpid()}"
 
+    def template_url(self) -> str:
+        if self.postgres:
+            return _pg_url(self.server_url, self.template_name())
+        return f"sqlite:///{self.folder / 'template.sqlite3'}"
+
     def prepare(self) -> None:
         """Migrate the template once."""
         if self.postgres:
@@ -80,7 +86,10 @@ class ScratchDatabases:
             self.made.append(name)
             return _pg_url(self.server_url, name)
         target = self.folder / f"{label}.sqlite3"
-        shutil.copyfile(self.folder / "template.sqlite3", target)
+        for suffix in ("", "-wal"):  # a write-ahead log not yet checkpointed goes along
+            source = self.folder / f"template.sqlite3{suffix}"
+            if source.exists():
+                shutil.copyfile(source, f"{target}{suffix}")
         return f"sqlite:///{target}"
 
     def drop_all(self) -> None:
@@ -149,6 +158,21 @@ class Stack:
     def run(self, module: str, *args: str, timeout: float = 300, **overrides: str) -> dict:
         """Run ``python tests/reliability/launch.py module args`` and return its JSON."""
         return self.start(module, *args, **overrides).result(timeout=timeout)
+
+    def run_tasks(self, phases: list[list[tuple[str, list]]]) -> list[dict]:
+        """Run the phases' tasks eagerly in one process (the clean run); return the states."""
+        return self.run("run_tasks", json.dumps(phases), CELERY_TASK_ALWAYS_EAGER="true")
+
+    def send(self, tasks: list[tuple[str, list]]) -> None:
+        """Send tasks through this stack's broker, as beat or a web request would."""
+        from celery import Celery
+
+        sender = Celery(broker=self.redis_url)
+        try:
+            for name, args in tasks:
+                sender.send_task(name, args=args)
+        finally:
+            sender.close()
 
     def start(self, module: str, *args: str, **overrides: str) -> Probe:
         """Start ``launch.py module args`` in the background; ``.result()`` waits for it."""
@@ -238,9 +262,9 @@ class Stack:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop_workers(self) -> None:
-        for process in self.workers:  # all at once: each warm shutdown takes a moment
+        for process in self.workers:  # all at once, cold: the test is over
             if process.poll() is None:
-                process.terminate()
+                process.send_signal(signal.SIGQUIT)
         for process in self.workers:
             stop_process(process, timeout=30)
         self.workers.clear()
@@ -253,3 +277,13 @@ class Stack:
                 if line.startswith("Subject: "):
                     subjects.append(line.removeprefix("Subject: "))
         return subjects
+
+
+def differing(found: dict, expected: dict) -> dict:
+    """Return {figure: (found, expected)} for the state figures that differ; the digests of
+    what the API serves are compared route by route."""
+    flat_found = {**found, **found.get("served", {})}
+    flat_expected = {**expected, **expected.get("served", {})}
+    flat_found.pop("served", None)
+    flat_expected.pop("served", None)
+    return {k: (flat_found.get(k), v) for k, v in flat_expected.items() if flat_found.get(k) != v}
