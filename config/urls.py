@@ -8,6 +8,7 @@ urlpatterns = [
     path("income/", include("income.urls")),
     path("performance/", include("reporting.urls")),
     path("", include("portfolios.urls")),
+    path("", include("portfolios.settings_urls")),
     path("", include("alerts.urls")),
 ]
 

@@ -30,7 +30,7 @@ IDEMPOTENT = {
     "portfolios.tasks.recompute_household_task": "rebuilds derived rows from the ledger",
     "reporting.tasks.recompute_valuations_task": "rebuilds derived rows from the ledger",
     "reporting.tasks.refresh_after_close_task": "upserts closes, FX rates and events",
-    "reporting.tasks.send_income_reports_task": "claims each member's week before sending",
+    "alerts.tasks.send_income_reports_task": "claims each member's week before sending",
 }
 
 

@@ -21,8 +21,7 @@ pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.timeout(300)]
 REFRESH = ("reporting.tasks.refresh_after_close_task", ["demo", FRIDAY.isoformat()])
 PHASES = [
     [REFRESH] * 3,
-    [("alerts.tasks.evaluate_alerts_task", []), ("reporting.tasks.send_income_reports_task", [])]
-    * 3,
+    [("alerts.tasks.evaluate_alerts_task", []), ("alerts.tasks.send_income_reports_task", [])] * 3,
 ]
 
 

@@ -35,7 +35,7 @@ def _change_file(stack) -> str:
     return str(change)
 
 
-REPORTS = [("reporting.tasks.send_income_reports_task", [])] * 2
+REPORTS = [("alerts.tasks.send_income_reports_task", [])] * 2
 
 
 @pytest.mark.xfail(strict=True, reason="needs issue 13: a recompute lost with its worker")
