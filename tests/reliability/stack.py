@@ -23,6 +23,11 @@ from urllib.parse import urlparse
 from tests.reliability.processes import PYTHON, ROOT, hearth_env, manage, stop_process, wait_for
 
 SECRET = "fault-tests-secret-key-0123456789abcdefghijklmnop"
+TASK_ID = re.compile(r"\[([0-9a-f]{8}-[0-9a-f-]{27})\]")
+FINISHED = re.compile(
+    r"\] (succeeded|raised|retry|ignored)|Task handler raised error|"
+    r"cannot be acknowledged after a connection loss"
+)
 LAUNCHER = str(Path(__file__).with_name("launch.py"))
 
 
@@ -222,18 +227,23 @@ class Stack:
         return process
 
     def task_counts(self) -> tuple[int, int]:
-        """Return (tasks received, tasks finished) over every worker log of this stack."""
-        received = finished = 0
+        """Return (tasks received, tasks finished), by task id, over this stack's worker logs.
+
+        By id: a message a worker dropped when its connection was lost (reserved, not yet
+        started) is received again after the reconnection and finishes once.
+        """
+        received: set[str] = set()
+        finished: set[str] = set()
         for path in self.folder.glob("worker-*.log"):
             for line in path.read_text(errors="replace").splitlines():
+                found = TASK_ID.search(line)
+                if found is None:
+                    continue
                 if "] received" in line:
-                    received += 1
-                elif re.search(r"\] (succeeded|raised|retry|ignored)", line) or (
-                    "Task handler raised error" in line
-                    or "cannot be acknowledged after a connection loss" in line
-                ):
-                    finished += 1
-        return received, finished
+                    received.add(found.group(1))
+                elif FINISHED.search(line):
+                    finished.add(found.group(1))
+        return len(received), len(received & finished)
 
     def wait_until_idle(self, *, timeout: float = 120) -> dict:
         """Wait until the queue is empty and every task received has finished; return the

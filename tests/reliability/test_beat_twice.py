@@ -12,7 +12,7 @@ from config.schedule import beat_schedule
 from tests.reliability.conftest import FRIDAY
 from tests.reliability.stack import differing
 
-pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def _entries() -> list[tuple[str, list]]:

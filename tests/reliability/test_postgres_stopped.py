@@ -33,7 +33,7 @@ from tests.reliability.processes import (
 )
 from tests.reliability.stack import LAUNCHER
 
-pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.timeout(600)]
 
 ROWS = 2000  # enough that the import is still writing when the test stops the server
 

@@ -14,7 +14,7 @@ from tests.reliability.conftest import FRIDAY
 from tests.reliability.processes import wait_for
 from tests.reliability.stack import differing
 
-pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.timeout(600)]
 
 # Phase 1 refreshes prices (two months of closes; each refresh then recomputes the
 # household); phase 2 evaluates alerts and sends the weekly reports. Each job three times.

@@ -22,7 +22,7 @@ from tests.reliability.conftest import FRIDAY
 from tests.reliability.processes import wait_for
 from tests.reliability.stack import differing
 
-pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def _change_file(stack) -> str:
