@@ -1,8 +1,9 @@
 """Locust scenario of `make load`: household members browsing, spreadsheets pulling the API.
 
-Each simulated user signs in once (not measured), then spends its time on the dashboard, the main pages and
-the token API of the heavy household, with a think time of 1-2 s between requests. The run
-is driven by ``benchmarks/load/run.py`` (headless, bounded in users, time and host).
+Each simulated user signs in once (not measured), then spends its time on the dashboard, the
+main pages and the token API of the heavy household, with a think time of 1-2 s between
+requests. The run is driven by ``benchmarks/load/run.py`` (headless, bounded in users, time
+and host).
 """
 
 import os
