@@ -39,7 +39,8 @@ def test_every_beat_entry_sent_twice_changes_nothing_more_than_once(
     clean_mail, twice_mail = sorted(clean.emails()), sorted(twice.emails())
     assert expected["episodes"] >= 2 and expected["episodes_emailed"] >= 2
     assert expected["weekly_sent"] == 2  # alice and bob
-    assert len(clean_mail) == 3  # one e-mail for the new alerts, two weekly reports
+    weekly = [subject for subject in clean_mail if subject.startswith("Hearth weekly income")]
+    assert len(weekly) == 2 and len(clean_mail) > 2  # and the new alerts' e-mails
     # ... and the doubled run ended in the same place, e-mail for e-mail
     backups = [sorted(p.name for p in (s.folder / "backups").iterdir()) for s in (clean, twice)]
     doubled = (

@@ -1,8 +1,8 @@
 """Redis restarted while workers refresh prices, evaluate alerts and send weekly reports.
 
 The broker is a redis-server of this test's own (append-only file, noeviction: as
-docker-compose.yml runs it). The same jobs run once in a clean process (the reference), and
-as bursts on a worker whose Redis is stopped and started again while the jobs run. The
+docker-compose.yml runs it). The same bursts of jobs go to a clean worker (the reference)
+and to a worker whose Redis is stopped and started again while the jobs run. The
 worker must reconnect, finish every job (those cut off included: ``config.broker``
 ``restore_orphaned_messages``), and end exactly where the clean run did: the same closes
 and valuation series, the same alerts, the same e-mails, none twice.
@@ -28,15 +28,18 @@ PHASES = [
 def test_workers_reconnect_after_a_redis_restart_and_nothing_is_lost_or_doubled(
     own_redis, make_stack, reliability
 ):
-    # given the seeded household twice, and the clean run's state after each phase
-    clean = make_stack("clean")
-    faulty = make_stack("faulty", redis_url=own_redis.url)
-    expected = clean.run_tasks(PHASES)
+    # given the seeded household twice, each with a worker of two processes
+    clean = make_stack("clean", redis_url=own_redis.url.replace("/0", "/1"))
+    faulty = make_stack("faulty", redis_url=own_redis.url.replace("/0", "/2"))
+    clean.start_worker("clean")
     faulty.start_worker("faulty")
-    found = []
+    expected, found = [], []
     for phase in PHASES:
-        # when a phase's burst goes to the worker and Redis restarts under it as soon as
-        # the worker has taken one of its jobs
+        # the clean one runs the phase's burst undisturbed
+        clean.send(phase)
+        expected.append(clean.wait_until_idle(timeout=90))
+        # when the other gets the same burst and Redis restarts under it as soon as its
+        # worker has taken one of the jobs
         received = faulty.task_counts()[0]
         faulty.send(phase)
         wait_for(lambda r=received: faulty.task_counts()[0] > r, timeout=30, what="a job")
