@@ -68,6 +68,7 @@ _UPDATED_FIELDS = (
     "lot_selection",
     "external_id",
     "memo",
+    "basis_unknown",
 )
 
 
@@ -98,7 +99,7 @@ def transaction_fields(txn: Transaction) -> dict[str, str]:
         "symbol": txn.security.symbol if txn.security_id else "",
         "quantity": _plain(txn.quantity),
         "price": _plain(txn.price),
-        "amount": _plain(txn.amount),
+        "amount": "" if txn.basis_unknown else _plain(txn.amount),
         "fees": _plain(txn.fees),
         "currency": txn.currency,
         "ratio": (
@@ -125,7 +126,9 @@ def transaction_create(
     """
     Household.objects.select_for_update().filter(pk=household.pk).first()
     row = _parse_fields(_with_account_names(household, fields))
-    plan = plan_rows(household=household, rows=[row], ledger=stored_ledger(household=household))
+    plan = plan_rows(
+        household=household, rows=[row], ledger=stored_ledger(household=household), complete=False
+    )
     _raise_problems(plan)
     try:
         with transaction.atomic():
