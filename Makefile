@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format migrate web worker clean bench
+.PHONY: install demo test load lint format migrate web worker clean bench
 
 install: $(STAMP)
 
@@ -47,6 +47,18 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hearth_bench
 BENCH_ARGS ?=
 bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/household.py $(BENCH_ARGS)
+
+# Load test: the heavy household behind gunicorn (as docker-compose.yml), 20 Locust users for
+# 60 s on 127.0.0.1 only; prints p50/p95, the error rate and the largest worker's memory.
+# LOAD_USERS, LOAD_SECONDS and LOAD_DATABASE_URL (default SQLite in var/load/) change it.
+LOAD_STAMP := $(VENV)/.load-installed
+
+$(LOAD_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[load]'
+	touch $(LOAD_STAMP)
+
+load: install $(LOAD_STAMP)
+	$(BIN)/python benchmarks/load/run.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -100,7 +100,11 @@ TEMPLATES = [
 # --- Database: DATABASE_URL, or the embedded SQLite file of the demo -----------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Health checks: a kept connection that died (the database restarted) is replaced
+    # before a request uses it, instead of failing that request.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -249,12 +253,6 @@ if not REDIS_URL:
         "control_folder": str(VAR_DIR / "celery-control"),
         "store_processed": False,
     }
-else:
-    # A message not acknowledged within this time is delivered again (acks_late tasks, and
-    # retries waiting on a countdown): every countdown and retry backoff stays well below it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200)
-    }
 # acks_late tasks take one message at a time, so a killed worker holds back no others.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
@@ -269,6 +267,19 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = beat_schedule()
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker reconnects for as long as it takes (Redis restarting).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Redis gives an unacknowledged task to another worker after this many seconds: longer than
+# any task's time limit or retry delay, or a late-acknowledged task would run twice
+# (config/broker.py checks both at worker start).
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 2 * 3600)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+# On a lost broker connection, let running tasks finish rather than cutting them off midway
+# (a weekly report claimed but not yet sent would be lost). Their messages go back to the
+# queue when Redis returns (config.broker.restore_orphaned_messages) and the rerun, every
+# late-acknowledged task being idempotent, changes nothing.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
 # --- Hearth ----------------------------------------------------------------------------------
 PRICE_PROVIDER = env_choice("PRICE_PROVIDER", ["demo", "csv", "yfinance", "stooq"], "demo")
@@ -277,6 +288,9 @@ RISK_FREE_RATE = env_str("RISK_FREE_RATE", "0")
 # A held security without a new close for this many XNYS sessions is reported as stale.
 STALE_PRICE_SESSIONS = env_int("STALE_PRICE_SESSIONS", 5)
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
+# Nightly backups (portfolios.services.backups): the folder, and how many nightly copies stay.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
 
 LOGGING = {
     "version": 1,
