@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test load lint format migrate web worker clean
+.PHONY: install demo test load lint format migrate web worker clean bench
 
 install: $(STAMP)
 
@@ -40,6 +40,13 @@ worker: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The heavy household end to end on PostgreSQL (benchmarks/household.py): one table of
+# every step's time and peak memory beside its target. Drops and recreates the database.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hearth_bench
+BENCH_ARGS ?=
+bench: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/household.py $(BENCH_ARGS)
 
 # Load test: the heavy household behind gunicorn (as docker-compose.yml), 20 Locust users for
 # 60 s on 127.0.0.1 only; prints p50/p95, the error rate and the largest worker's memory.

@@ -1,14 +1,17 @@
 """Celery tasks of the top layer: thin interfaces over the alert and weekly-report services."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from alerts.services import alert_digests_send_all, alerts_evaluate
+from alerts.services.recompute import pending_recompute_run
 from alerts.services.weekly_reports import (
     ReportSendFailed,
     income_report_deliver,
     income_report_deliveries_prepare,
 )
 from portfolios.models import Household
+from portfolios.services.recompute import recompute_pending_sweep
 from reporting.models import WeeklyReportDelivery
 
 
@@ -68,3 +71,31 @@ def send_income_report_task(delivery_id: int) -> dict:
     if delivery is None:
         return {"delivery": delivery_id, "skipped": "no such delivery"}
     return {"delivery": delivery_id, "sent": income_report_deliver(delivery=delivery)}
+
+
+@shared_task(
+    # Idempotent (every step replaces what it derives; the pending row is cleared only at
+    # the end), so the message is acknowledged after the run: a worker killed mid-run
+    # leaves it to be delivered again. A locked or briefly unreachable database is worth
+    # another try; the backoff stays well below the broker's visibility timeout.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def recompute_household_task(household_id: int, from_date: str | None = None) -> dict:
+    """Recompute what the household owes (ledger, valuations, projections, alerts).
+
+    ``from_date`` is accepted for messages enqueued before the outbox existed; what is owed
+    is read from the pending row.
+    """
+    return pending_recompute_run(household_id=household_id)
+
+
+@shared_task
+def sweep_pending_recomputes_task() -> list[int]:
+    """Enqueue again the recomputes left behind (broker down at commit, lost messages)."""
+    return recompute_pending_sweep()

@@ -38,6 +38,15 @@ SCHEDULE = [
         "10 * * * *",
         55 * 60,
     ),
+    # Every two minutes: recomputes owed but not done (the broker was down when the change
+    # committed, a message was lost) are enqueued again. https://crontab.guru/#*/2_*_*_*_*
+    (
+        "Enqueue recomputes left behind",
+        "alerts.tasks.sweep_pending_recomputes_task",
+        "SCHEDULE_RECOMPUTE_SWEEP",
+        "*/2 * * * *",
+        110,
+    ),
     # Hourly: alert digests held back by a member's quiet hours go out when they end.
     # https://crontab.guru/#20_*_*_*_*
     (

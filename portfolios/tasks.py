@@ -1,10 +1,8 @@
 """Celery tasks: thin interfaces over services."""
 
 import logging
-from datetime import date
 
 from celery import shared_task
-from django.db import OperationalError
 
 from portfolios.providers import ProviderError
 
@@ -13,34 +11,6 @@ logger = logging.getLogger(__name__)
 
 class TransientRefreshError(ProviderError):
     """Some symbols failed for a reason worth retrying."""
-
-
-@shared_task(
-    # A locked or briefly unreachable database is worth another try; the rebuild is
-    # idempotent (it replaces derived rows), so running it twice is harmless.
-    autoretry_for=(OperationalError,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
-def recompute_household_task(household_id: int, from_date: str | None = None) -> dict:
-    """Rebuild a household's ledger, valuations and projections from ``from_date`` (ISO)."""
-    from portfolios.models import Household
-    from portfolios.services.ledger import LedgerRebuildError
-    from portfolios.services.recompute import household_recompute
-
-    household = Household.objects.filter(pk=household_id).first()
-    if household is None:
-        return {"household": household_id, "skipped": "no such household"}
-    start = date.fromisoformat(from_date) if from_date else None
-    try:
-        return household_recompute(household=household, from_date=start)
-    except LedgerRebuildError as exc:
-        # A data problem, not a transient one: retrying cannot help. The message is kept on
-        # LedgerState.error for the pages to show.
-        logger.warning("ledger of household %s not rebuilt: %s", household_id, exc)
-        return {"household": household_id, "error": str(exc)}
 
 
 # Idempotent: deleting what is already deleted deletes nothing.

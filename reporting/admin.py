@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from reporting import models
-from reporting.selectors.market import stale_securities
 
 
 @admin.register(models.ValuationSeries)
@@ -39,6 +38,10 @@ class StaleSecurityAdmin(admin.ModelAdmin):
     search_fields = ["symbol", "name"]
 
     def get_queryset(self, request):
+        # Imported here: the selector loads the exchange calendar and pandas, which every
+        # process would otherwise pay for at start-up (the admin is loaded by setup()).
+        from reporting.selectors.market import stale_securities
+
         self._stale = {s.security_id: s for s in stale_securities()}
         return super().get_queryset(request).filter(pk__in=list(self._stale))
 

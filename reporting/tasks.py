@@ -12,7 +12,7 @@ from portfolios.models import Household
 from portfolios.tasks import TransientRefreshError
 from reporting.calculations.performance import xnys_sessions
 from reporting.selectors.market import stale_securities
-from reporting.services.market_data import market_data_refresh
+from reporting.services.market_data import market_data_refresh, recompute_mark_refreshed
 from reporting.services.valuations import valuations_rebuild
 
 logger = logging.getLogger(__name__)
@@ -22,18 +22,6 @@ NEW_YORK = ZoneInfo("America/New_York")
 def is_xnys_session(day: date) -> bool:
     """Return True when the New York Stock Exchange trades on ``day`` (exchange-calendars)."""
     return len(xnys_sessions(day, day)) == 1
-
-
-def _recompute_signature(household_id: int, from_date: date):
-    """Return the signature that recomputes a household from ``from_date``.
-
-    The ledger's ``recompute_household_task`` rebuilds lots, then valuations (this app's
-    ``valuations_rebuild``), then projections; alert rules run on their own schedule after
-    the evening refresh (config/schedule.py).
-    """
-    from portfolios.tasks import recompute_household_task
-
-    return recompute_household_task.si(household_id, from_date.isoformat())
 
 
 @shared_task(
@@ -53,7 +41,8 @@ def refresh_after_close_task(self, provider_name: str | None = None, session: st
     1. Skip a day the exchange did not trade (weekends, holidays; exchange-calendars).
     2. Refresh closes (missing days only), FX rates, dividends and splits.
     3. Report stale symbols: held, without a new close for STALE_PRICE_SESSIONS sessions.
-    4. For each household, enqueue its recompute from the earliest new close.
+    4. Mark each household as owing a recompute from its earliest new close (the mark
+       enqueues the chain: ledger, valuations, projections, alerts).
     5. Symbols that failed for a transient reason make the task retry with backoff; the
        retry fetches only what is still missing and recomputes from there.
     """
@@ -69,8 +58,7 @@ def refresh_after_close_task(self, provider_name: str | None = None, session: st
             min(s.sessions_missing for s in stale),
             ", ".join(f"{s.symbol} (last {s.last_price or 'never'})" for s in stale),
         )
-    for household_id, from_date in sorted(result.recompute_from.items()):
-        _recompute_signature(household_id, from_date).apply_async()
+    recompute_mark_refreshed(result=result)
     summary = {
         "session": day.isoformat(),
         "closes": result.prices.written,

@@ -49,7 +49,7 @@ def secret_household(cast) -> Cast:
     leak into another household's response is easy to spot."""
     from datetime import date
 
-    from portfolios.services.recompute import household_recompute
+    from alerts.services.recompute import household_recompute
     from tests.portfolios.factories import AccountFactory, SecurityFactory
     from tests.portfolios.ledger_builders import buy, close, deposit
 

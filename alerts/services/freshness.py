@@ -4,10 +4,10 @@ alerts or the weekly e-mail read them."""
 import logging
 from datetime import date
 
+from alerts.services.derived import derived_rebuild
 from income.services.projections import projections_refresh_if_stale
 from portfolios.models import Household, LedgerState, Transaction
 from portfolios.services.ledger import LedgerRebuildError
-from portfolios.services.recompute import household_recompute
 from reporting.models import ValuationSeries
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def household_refresh_if_stale(*, household: Household, today: date) -> bool:
             .first()
         )
         try:
-            household_recompute(household=household, from_date=dirty_from)
+            derived_rebuild(household=household, from_date=dirty_from)
         except LedgerRebuildError:
             logger.warning(
                 "household %s: ledger not rebuilt, alerts read stored rows", household.pk

@@ -253,6 +253,8 @@ if not REDIS_URL:
         "control_folder": str(VAR_DIR / "celery-control"),
         "store_processed": False,
     }
+# acks_late tasks take one message at a time, so a killed worker holds back no others.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Min, OuterRef, Subquery, Sum
+from django.db.models import Max, Min, OuterRef, Subquery, Sum
 
 from income.calculations import (
     DividendEventInput,
@@ -82,21 +82,15 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
     3. Option premium: every OPTION_PREMIUM transaction, for the trailing average.
     """
     today = today or household_today(household)
-    txns = list(
-        Transaction.objects.filter(
-            account__household=household,
-            type__in=(*POSITION_TYPES, "DIVIDEND", "OPTION_PREMIUM"),
-        )
-        .order_by()
-        .values(*POSITION_FIELDS, "income_class", "updated_at")
-    )
-    history = PositionHistory(
-        PositionTxn(**{key: row[key] for key in POSITION_FIELDS})
-        for row in txns
-        if row["type"] in POSITION_TYPES
-    )
-    latest_change = max((row["updated_at"] for row in txns), default=None)
-    open_positions = _open_positions(household, history, latest_change)
+    transactions = Transaction.objects.filter(account__household=household).order_by()
+    latest_change = transactions.aggregate(latest=Max("updated_at"))["latest"]
+    open_positions = _open_positions(household, latest_change)
+    if open_positions is None:
+        history = PositionHistory(_position_txns(_rows(transactions, POSITION_TYPES)))
+        open_positions = [
+            (p.account_id, p.security_id, p.quantity, p.cost_basis, p.acquired)
+            for p in history.open_positions()
+        ]
     security_ids = sorted({position[1] for position in open_positions})
     # Kind, name, dividend habits and qualified default are the household's own view.
     securities = {
@@ -143,8 +137,18 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
         .order_by("security_id", "ex_date")
         .values("security_id", "ex_date", "pay_date", "amount")
     ]
-    with_events = {event.security_id for event in events}
-    events += _inferred_events(txns, history, set(security_ids) - with_events, today=today)
+    without_events = set(security_ids) - {event.security_id for event in events}
+    paid = (
+        _rows(transactions.filter(security_id__in=without_events), DIVIDEND_TYPES)
+        if without_events
+        else []
+    )
+    if paid:
+        # Only the securities that paid the household need their share counts replayed.
+        payers = {row["security_id"] for row in paid}
+        rows = _rows(transactions.filter(security_id__in=payers), POSITION_TYPES)
+        history = PositionHistory(_position_txns(rows))
+        events += _inferred_events(paid, history, without_events, today=today)
     premium = [
         ReceivedIncome(
             pay_date=row["trade_date"],
@@ -154,20 +158,29 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
             source=IncomeSource.OPTION_PREMIUM,
             amount=row["amount"],
         )
-        for row in txns
-        if row["type"] == "OPTION_PREMIUM"
+        for row in _rows(transactions, ("OPTION_PREMIUM",))
     ]
     symbols = {security_id: row["symbol"] for security_id, row in securities.items()}
     return IncomeInputs(today, positions, events, premium, symbols)
 
 
+def _rows(transactions, types: tuple[str, ...]) -> list[dict]:
+    """Return the rows of the given types as dicts of ``POSITION_FIELDS`` and income class."""
+    return list(transactions.filter(type__in=types).values(*POSITION_FIELDS, "income_class"))
+
+
+def _position_txns(rows: list[dict]) -> list[PositionTxn]:
+    return [PositionTxn(**{key: row[key] for key in POSITION_FIELDS}) for row in rows]
+
+
 def _open_positions(
-    household: Household, history: PositionHistory, latest_change: datetime | None
-) -> list[tuple[int, int, Decimal, Decimal, date]]:
-    """Return (account, security, quantity, cost, acquired) of each open position.
+    household: Household, latest_change: datetime | None
+) -> list[tuple[int, int, Decimal, Decimal, date]] | None:
+    """Return (account, security, quantity, cost, acquired) of each open position from the
+    ledger's lots, or None when the transactions must be replayed instead.
 
     The lots are trusted unless the ledger is marked dirty or a transaction changed after
-    its last rebuild; then the transactions are replayed.
+    its last rebuild.
     """
     ledger = LedgerState.objects.filter(household=household).first()
     behind = ledger is not None and (
@@ -196,10 +209,7 @@ def _open_positions(
                 )
                 for lot in lots
             ]
-    return [
-        (p.account_id, p.security_id, p.quantity, p.cost_basis, p.acquired)
-        for p in history.open_positions()
-    ]
+    return None
 
 
 def _held_position(
@@ -230,7 +240,8 @@ def _held_position(
 def _inferred_events(
     txns: list[dict], history: PositionHistory, security_ids: set[int], *, today: date
 ) -> list[DividendEventInput]:
-    """Return per-share dividends inferred from the household's own received dividends."""
+    """Return per-share dividends inferred from the household's own received dividends
+    (``txns``: its dividend rows; ``history``: the positions of the securities paying them)."""
     inferred: dict[tuple[int, date], DividendEventInput] = {}
     for row in sorted(txns, key=lambda row: (row["trade_date"], row["account_id"], row["id"])):
         security_id, pay_date = row["security_id"], row["trade_date"]

@@ -12,8 +12,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 
+from portfolios.api.csv_stream import CHUNK_ROWS, csv_streaming_response
 from portfolios.api.exceptions import ApplicationError
-from portfolios.api.fields import ExactDecimalField
+from portfolios.api.fields import ExactDecimalField, decimal_string
 from portfolios.api.mixins import HouseholdScopedMixin
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household
@@ -185,3 +186,45 @@ class RealizedGainListApi(_LedgerListApi):
         if getattr(self, "swagger_fake_view", False):
             return []
         return realized_gains_list(household=self.household, **self.filters())
+
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format != "csv":
+            return super().list(request, *args, **kwargs)
+        # Every year's rows, streamed as read: no serializer, no list of model objects.
+        rows = self.get_queryset().values_list(*GAIN_FIELDS).iterator(chunk_size=CHUNK_ROWS)
+        return csv_streaming_response(
+            columns=list(RealizedGainSerializer().fields),
+            rows=_gain_rows(rows),
+            filename=self.csv_filename,
+        )
+
+
+# RealizedGainSerializer's columns as query fields; taxable_gain is computed (index 9).
+GAIN_FIELDS = (
+    "account__name",
+    "security__symbol",
+    "acquired",
+    "holding_period_start",
+    "sold",
+    "quantity",
+    "proceeds",
+    "cost_basis",
+    "gain",
+    "wash_sale_disallowed",
+    "term",
+    "code",
+    "account_id",
+    "security_id",
+)
+
+
+def _gain_rows(rows):
+    """Yield the CSV cells of ``GAIN_FIELDS`` rows as the serializer would write them."""
+    for row in rows:
+        gain, disallowed = row[8], row[9]
+        yield (
+            *row[:5],
+            *(decimal_string(value) for value in row[5:10]),
+            decimal_string(gain + disallowed),
+            *row[10:],
+        )

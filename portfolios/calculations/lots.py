@@ -53,8 +53,10 @@ Return of capital
     period. ``cost_original`` keeps the basis the lot opened with. A return of capital on a
     security the account no longer holds only moves cash.
 
-Splits and transfers apply to the lots of the transaction's own account. A partial transfer
-in kind, and a replacement that only partly covers a wash sale, split a lot in two: the piece
+Splits and transfers apply to the lots of the transaction's own account. A transfer in kind
+of the whole position moves every lot as it is, whatever the lot method (so an account
+using specific identification needs no selection for it). A partial transfer in kind, and
+a replacement that only partly covers a wash sale, split a lot in two: the piece
 gets the id ``"<lot_id>.<n>"`` and its share of the basis rounded to the cent; the remainder
 keeps the id and the rest.
 
@@ -311,7 +313,7 @@ class _Ledger:
             self.cash[target] += txn.amount
             return
         security, quantity = traded_shares(txn)
-        for lot, moved in self._pick(txn, source, security, quantity):
+        for lot, moved in self._transfer_picks(txn, source, security, quantity):
             used = exact_quantity(self.used[lot.lot_id] * moved / lot.quantity_open)
             piece = self._split_off(lot, moved, used=used)
             position = self.positions[(source, security)]
@@ -319,6 +321,18 @@ class _Ledger:
             piece.account_id = target
             insort(self.positions.setdefault((target, security), []), piece, key=self._fifo)
         self._prune(source, security)
+
+    def _transfer_picks(
+        self, txn: LedgerTxn, account: int, security: int, quantity: Decimal
+    ) -> list[tuple[Lot, Decimal]]:
+        """Return the lots a transfer in kind moves: every lot, whole, when it moves the
+        whole position without a lot selection (whatever the lot method: no choice is
+        left to make); otherwise the lots a sale of that quantity would take."""
+        position = self.positions.get((account, security), [])
+        held = sum((lot.quantity_open for lot in position), ZERO)
+        if not txn.lot_selection and position and quantity == held:
+            return [(lot, lot.quantity_open) for lot in list(position)]
+        return self._pick(txn, account, security, quantity)
 
     def _return_of_capital(self, txn: LedgerTxn) -> None:
         if txn.security_id is None:

@@ -13,8 +13,15 @@ from portfolios.imports.ibkr import parse_ibkr, parse_ibkr_flex_csv, parse_ibkr_
 from portfolios.imports.market_data import (
     DividendRow,
     PriceRow,
+    RawClose,
+    dividend_duplicate_error,
+    dividend_key,
+    iter_dividend_rows,
+    iter_raw_closes,
+    open_text_stream,
     parse_dividends_csv,
     parse_prices_csv,
+    price_duplicate_error,
 )
 from portfolios.imports.ofx import parse_ofx
 from portfolios.imports.rows import (
@@ -43,12 +50,18 @@ __all__ = [
     "ParseResult",
     "ParsedRow",
     "PriceRow",
+    "RawClose",
     "RowError",
     "SkippedRow",
     "StatementPosition",
     "assign_external_ids",
     "content_hash",
     "detect_format",
+    "dividend_duplicate_error",
+    "dividend_key",
+    "iter_dividend_rows",
+    "iter_raw_closes",
+    "open_text_stream",
     "parse_dividends_csv",
     "parse_fidelity_csv",
     "parse_file",
@@ -60,4 +73,5 @@ __all__ = [
     "parse_prices_csv",
     "parse_schwab_csv",
     "parse_vanguard_csv",
+    "price_duplicate_error",
 ]

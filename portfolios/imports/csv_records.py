@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TextIO
 
 from portfolios.imports.rows import ImportFileError
 
@@ -63,8 +64,9 @@ def _unclosed_quote_line(text: str) -> int | None:
     return opened
 
 
-def read_csv_records(text: str, *, delimiter: str | None = None) -> Iterator[CsvRecord]:
-    """Yield the records of ``text`` with their starting line numbers.
+def read_csv_records(text: str | TextIO, *, delimiter: str | None = None) -> Iterator[CsvRecord]:
+    """Yield the records of ``text`` (a string, or a text stream read as it goes) with their
+    starting line numbers.
 
     A quoted field may span lines; its record is numbered by the line it starts on, and
     the next record by the line after the one it ends on. Blank lines are yielded too
@@ -72,11 +74,16 @@ def read_csv_records(text: str, *, delimiter: str | None = None) -> Iterator[Csv
     module's limit (128k characters) makes the file unreadable rather than the limit being
     raised for the whole process. A quoted field still open at the end of the file (a
     download cut short) is refused naming its line, rather than read as one huge cell.
-    The delimiter is sniffed (``sniff_delimiter``) unless given.
+    The delimiter is sniffed (``sniff_delimiter``) unless given. A stream (a command's file
+    of any size) is never held whole: its delimiter is a comma unless given, and a field
+    cut off at its end is left to the row's own checks.
     """
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text), strict=False
-    )
+    streamed = not isinstance(text, str)
+    if streamed:
+        source, delimiter = text, delimiter or ","
+    else:
+        source, delimiter = io.StringIO(text, newline=""), delimiter or sniff_delimiter(text)
+    reader = csv.reader(source, delimiter=delimiter, strict=False)
     previous_end = 0
     pending: CsvRecord | None = None
     while True:
@@ -91,7 +98,7 @@ def read_csv_records(text: str, *, delimiter: str | None = None) -> Iterator[Csv
         pending = CsvRecord(line=previous_end + 1, cells=tuple(cells))
         previous_end = reader.line_num
     if pending is not None:
-        opened = _unclosed_quote_line(text)
+        opened = None if streamed else _unclosed_quote_line(text)
         if opened is not None and opened >= pending.line:
             raise ImportFileError(
                 f"line {opened}: a quoted field starts here and is never closed, so the "

@@ -13,6 +13,7 @@ from portfolios.models.ledger import ImportBatch, Transaction
 from portfolios.models.lots import LedgerState, LotRelief, TaxLot
 from portfolios.models.market import DividendEvent, FxRate, Price, Security, SplitEvent
 from portfolios.models.rebalancing import AccountTradingRule, RebalancePolicy, Replacement
+from portfolios.models.recompute import PendingRecompute
 from portfolios.models.tokens import ApiToken
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "LedgerState",
     "LotRelief",
     "Membership",
+    "PendingRecompute",
     "Price",
     "RebalancePolicy",
     "Replacement",

@@ -99,6 +99,9 @@ class LedgerState(models.Model):
     # accounts' lot methods and tax treatments and the identity groups.
     digests = models.JSONField(default=dict, blank=True, editable=False)
     inputs_digest = models.CharField(max_length=64, blank=True, editable=False)
+    # Count, highest id and latest change of the household's transactions at the last
+    # rebuild: unchanged, a rebuild without a changed date has nothing to read.
+    transactions_digest = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta:
         ordering = ["household"]

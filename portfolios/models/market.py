@@ -78,7 +78,11 @@ class Security(TimeStampedModel):
 class Price(models.Model):
     """A security's close on one day."""
 
-    security = models.ForeignKey(Security, on_delete=models.CASCADE, related_name="prices")
+    # No index of its own: the unique (security, date) constraint's index serves lookups by
+    # security, and one index fewer to maintain matters when millions of closes load.
+    security = models.ForeignKey(
+        Security, on_delete=models.CASCADE, related_name="prices", db_index=False
+    )
     date = models.DateField()
     close = models.DecimalField(**PRICE)
     source = models.CharField(max_length=16, blank=True)
@@ -94,19 +98,34 @@ class Price(models.Model):
 
 
 class DividendEvent(models.Model):
-    """A declared or paid distribution, per share."""
+    """A declared or paid distribution, per share.
+
+    One security may pay several distributions on one ex-date (a fund's dividend and its
+    capital-gain distribution): they are told apart by pay date or income class.
+    """
+
+    class IncomeClass(models.TextChoices):
+        UNSPECIFIED = "", "Unspecified"
+        QUALIFIED = "qualified", "Qualified dividend"
+        ORDINARY = "ordinary", "Ordinary dividend"
+        RETURN_OF_CAPITAL = "return_of_capital", "Return of capital"
+        CAPITAL_GAIN = "capital_gain", "Capital-gain distribution"
 
     security = models.ForeignKey(Security, on_delete=models.CASCADE, related_name="dividends")
     ex_date = models.DateField()
     pay_date = models.DateField()
     amount = models.DecimalField(**PRICE)
+    income_class = models.CharField(
+        max_length=20, choices=IncomeClass.choices, blank=True, default=""
+    )
     source = models.CharField(max_length=16, blank=True)
 
     class Meta:
-        ordering = ["security", "ex_date"]
+        ordering = ["security", "ex_date", "pay_date", "income_class"]
         constraints = [
             models.UniqueConstraint(
-                fields=["security", "ex_date"], name="portfolios_dividend_unique_ex_date"
+                fields=["security", "ex_date", "pay_date", "income_class"],
+                name="portfolios_dividend_unique_event",
             )
         ]
 

@@ -43,12 +43,11 @@ def demo_seed(*, today: date | None = None, reset: bool = False) -> DemoSeedResu
     2. Sleeves with targets, accounts of both spouses, securities with their reference data.
     3. Synthetic closes from the demo provider for every security.
     4. The history as a Hearth CSV, imported through the import service.
-    5. Dividend events (incl. the next declared ones), then the ledger and projections.
-    6. The default alert rules, evaluated once (the REIT's dividend cut opens an alert).
+    5. Dividend events (incl. the next declared ones).
+    What derives from these rows (ledger, valuations, projections, alerts) is the top
+    layer's to seed: ``alerts.services.demo.demo_household_seed``.
     """
-    from alerts.services import alert_rules_create_defaults, alerts_evaluate
     from portfolios.services.imports import transactions_import
-    from portfolios.services.recompute import household_recompute
 
     today = today or timezone.localdate()
     existing = Household.objects.filter(name=DEMO_HOUSEHOLD).first()
@@ -88,9 +87,6 @@ def demo_seed(*, today: date | None = None, reset: bool = False) -> DemoSeedResu
         events=((securities[s], ex, pay, amount) for s, ex, pay, amount in history.dividends),
         source="demo",
     )
-    household_recompute(household=household)
-    alert_rules_create_defaults(household=household)
-    alerts_evaluate(household=household)
     return DemoSeedResult(
         household=household, created=True, transactions=result.added, prices=prices
     )

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from portfolios.api.exceptions import ApplicationError
@@ -73,10 +74,13 @@ class LedgerRebuildResult:
     open_lots: int
     reliefs: int
     seconds: float
+    # The first day whose lots may differ from before the rebuild (None: nothing changed).
+    changed_from: date | None = None
 
     def as_dict(self) -> dict:
         return {
             "full": self.full,
+            "changed_from": self.changed_from.isoformat() if self.changed_from else None,
             "transactions": self.transactions,
             "replayed": self.replayed,
             "groups_replayed": self.groups_replayed,
@@ -86,14 +90,18 @@ class LedgerRebuildResult:
         }
 
 
-def ledger_rebuild(*, household: Household, from_date: date | None = None) -> LedgerRebuildResult:
+def ledger_rebuild(
+    *, household: Household, from_date: date | None = None, full: bool = False
+) -> LedgerRebuildResult:
     """Rebuild the household's tax lots and reliefs; return what was done.
 
-    Without ``from_date`` every transaction is replayed and every row rewritten. With it
-    (the earliest trade date added, edited or deleted), only the identity groups whose
-    transactions changed are replayed and rewritten; the rows are the same as a full
-    rebuild's. A full rebuild is done anyway when there is no trustworthy state: the first
-    rebuild, a failed last one, or changed accounts or identity groups.
+    Only the identity groups whose transactions changed are replayed and rewritten; the
+    rows are the same as a full rebuild's. ``from_date`` (the earliest trade date added,
+    edited or deleted) narrows the search to the years from its own; without it every
+    year's digest is checked, so an unchanged ledger costs one read of its transactions.
+    Every transaction is replayed and every row rewritten with ``full``, or when there is
+    no trustworthy state: the first rebuild, a failed last one, or changed accounts or
+    identity groups.
 
     A transaction the engine cannot apply stores the message on ``LedgerState.error`` (and
     clears ``dirty_from``: the next rebuild is a full one anyway), leaves the previous rows
@@ -103,7 +111,7 @@ def ledger_rebuild(*, household: Household, from_date: date | None = None) -> Le
     try:
         with transaction.atomic():
             state = _locked_state(household)
-            return _rebuild(household, state, from_date, started)
+            return _rebuild(household, state, from_date, started, force_full=full)
     except LedgerError as exc:
         message = _described(household, exc)
         LedgerState.objects.update_or_create(
@@ -143,7 +151,12 @@ def _locked_state(household: Household) -> LedgerState:
 
 
 def _rebuild(
-    household: Household, state: LedgerState, from_date: date | None, started: float
+    household: Household,
+    state: LedgerState,
+    from_date: date | None,
+    started: float,
+    *,
+    force_full: bool = False,
 ) -> LedgerRebuildResult:
     """Steps, inside the caller's transaction and lock:
 
@@ -155,15 +168,30 @@ def _rebuild(
     4. Replace the changed groups' lots and reliefs, and store the new digests.
     """
     inputs = ledger_inputs(household=household)
-    if from_date is not None and state.dirty_from is not None:
+    if from_date is None:
+        from_date = state.dirty_from
+    elif state.dirty_from is not None:
         from_date = min(from_date, state.dirty_from)
     full = (
-        from_date is None
+        force_full
         or bool(state.error)
         or not state.digests
         or state.inputs_digest != inputs.fingerprint
     )
-    since = None if full else date(from_date.year, 1, 1)
+    table = _transactions_digest(household)
+    if not full and from_date is None and table == state.transactions_digest:
+        # No mark, and not a row added, deleted or saved since the last rebuild.
+        return LedgerRebuildResult(
+            household_id=household.pk,
+            full=False,
+            transactions=int(table.split("|", 1)[0]),
+            replayed=0,
+            groups_replayed=0,
+            open_lots=TaxLot.objects.filter(household=household).count(),
+            reliefs=LotRelief.objects.filter(household=household).count(),
+            seconds=time.perf_counter() - started,
+        )
+    since = None if full or from_date is None else date(from_date.year, 1, 1)
     rows = transaction_rows(household=household, since=since)
     targets = lot_selection_targets(household=household, rows=rows)
     fresh = _bucket_digests(rows, inputs, targets)
@@ -172,8 +200,10 @@ def _rebuild(
         changed = set(fresh)
         replay_rows = rows
         digests = fresh
+        changed_from = min((_as_date(row[TRADE_DATE]) for row in rows), default=None)
     else:
-        changed, digests = _changes(state.digests, fresh, since.year)
+        changed, digests, first_changed = _changes(state.digests, fresh, since.year if since else 0)
+        changed_from = date(first_changed, 1, 1) if first_changed is not None else None
         securities = {s for key in changed for s in inputs.securities_of(key)}
         replay_rows = (
             transaction_rows(household=household, security_ids=securities) if securities else []
@@ -197,10 +227,20 @@ def _rebuild(
 
     state.digests = digests
     state.inputs_digest = inputs.fingerprint
+    state.transactions_digest = table
     state.error = ""
     state.dirty_from = None
     state.rebuilt_at = timezone.now()
-    state.save(update_fields=["digests", "inputs_digest", "error", "dirty_from", "rebuilt_at"])
+    state.save(
+        update_fields=[
+            "digests",
+            "inputs_digest",
+            "transactions_digest",
+            "error",
+            "dirty_from",
+            "rebuilt_at",
+        ]
+    )
 
     if full:
         counts = (len(rows), len(result.lots), len(result.reliefs))
@@ -219,7 +259,21 @@ def _rebuild(
         open_lots=counts[1],
         reliefs=counts[2],
         seconds=time.perf_counter() - started,
+        changed_from=changed_from,
     )
+
+
+def _transactions_digest(household: Household) -> str:
+    """Return "count|highest id|latest change" of the household's transactions (one query).
+
+    Every write of a transaction goes through the ORM, which sets ``updated_at``; a delete
+    lowers the count. Equal digests mean the rows are the ones last rebuilt from.
+    """
+    row = Transaction.objects.filter(account__household=household).aggregate(
+        count=Count("pk"), last_id=Max("pk"), latest=Max("updated_at")
+    )
+    latest = row["latest"].isoformat() if row["latest"] else ""
+    return f"{row['count']}|{row['last_id'] or 0}|{latest}"
 
 
 def _bucket_digests(rows: Iterable[TransactionRow], inputs: LedgerInputs, targets: dict) -> Digests:
@@ -258,20 +312,27 @@ def _digest(items: list) -> str:
     return hashlib.blake2b(buffer.getbuffer(), digest_size=8).hexdigest()
 
 
-def _changes(stored: Digests, fresh: Digests, first_year: int) -> tuple[set[str], Digests]:
-    """Return the groups whose buckets from ``first_year`` on differ, and the digests to
-    store: the stored buckets before ``first_year`` with the fresh ones after it."""
+def _changes(
+    stored: Digests, fresh: Digests, first_year: int
+) -> tuple[set[str], Digests, int | None]:
+    """Return the groups whose buckets from ``first_year`` on differ, the digests to
+    store (the stored buckets before ``first_year`` with the fresh ones after it), and the
+    first year whose bucket differs in any group (None: no change)."""
     changed: set[str] = set()
     merged: Digests = {}
+    first_changed: int | None = None
     for group in stored.keys() | fresh.keys():
         kept = {y: d for y, d in stored.get(group, {}).items() if int(y) < first_year}
         recent = {y: d for y, d in stored.get(group, {}).items() if int(y) >= first_year}
         now = fresh.get(group, {})
         if recent != now:
             changed.add(group)
+            differing = [int(y) for y in recent.keys() | now.keys() if recent.get(y) != now.get(y)]
+            year = min(differing)
+            first_changed = year if first_changed is None else min(first_changed, year)
         if kept or now:
             merged[group] = kept | now
-    return changed, merged
+    return changed, merged, first_changed
 
 
 LOT_COLUMNS = (
@@ -420,6 +481,10 @@ def _described(household: Household, exc: LedgerError) -> str:
         if ref is not None:
             return f"{ref}: {exc.message}"
     return str(exc)
+
+
+def _as_date(value: date | str) -> date:
+    return value if type(value) is date else date.fromisoformat(str(value)[:10])
 
 
 def _year(value: date | str) -> int:

@@ -34,17 +34,29 @@ def prices_upsert(*, closes: Iterable[tuple[Security, date, object]], source: st
 
 
 @transaction.atomic
-def dividends_upsert(*, events: Iterable[tuple[Security, date, date, object]], source: str) -> int:
-    """Insert or update dividend events (per share); return the number of rows written."""
+def dividends_upsert(*, events: Iterable[tuple], source: str) -> int:
+    """Insert or update dividend events (per share); return the number of rows written.
+
+    Each event is (security, ex date, pay date, amount[, income class]). Several events may
+    share an ex-date; an event with the same ex date, pay date and income class as a stored
+    one replaces its amount.
+    """
     rows = [
-        DividendEvent(security=s, ex_date=ex, pay_date=pay, amount=amount, source=source)
-        for s, ex, pay, amount in events
+        DividendEvent(
+            security=event[0],
+            ex_date=event[1],
+            pay_date=event[2],
+            amount=event[3],
+            income_class=event[4] if len(event) > 4 else "",
+            source=source,
+        )
+        for event in events
     ]
     DividendEvent.objects.bulk_create(
         rows,
         update_conflicts=True,
-        unique_fields=["security", "ex_date"],
-        update_fields=["pay_date", "amount", "source"],
+        unique_fields=["security", "ex_date", "pay_date", "income_class"],
+        update_fields=["amount", "source"],
         batch_size=BATCH,
     )
     return len(rows)

@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from alerts.selectors import alert_list
 from portfolios.middleware import SESSION_KEY
 from portfolios.models import Account
 from portfolios.selectors.accounts import account_cash_balances, account_get, account_list
@@ -71,7 +70,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 Decimal(0),
             ),
             "sleeves": sleeves,
-            "open_alerts": alert_list(household=household, status="open").count(),
         },
     )
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from portfolios.models import Account, FxRate, Household, Security, SplitEvent, Transaction
 from portfolios.providers import PriceProvider, ProviderError, get_provider
 from portfolios.services.market_data import RefreshResult, dividends_upsert, prices_refresh
+from portfolios.services.recompute import recompute_mark_pending
 from reporting.selectors.market import held_security_ids
 
 logger = logging.getLogger(__name__)
@@ -152,3 +153,14 @@ def market_data_refresh(
         new = [prices.first_new[sid] for sid in securities if sid in prices.first_new]
         result.recompute_from[household.pk] = min(new, default=today)
     return result
+
+
+def recompute_mark_refreshed(*, result: MarketRefreshResult) -> None:
+    """Mark each household of a refresh as owing a recompute from its earliest new close;
+    each mark enqueues the worker's chain once its transaction commits."""
+    households = Household.objects.in_bulk(list(result.recompute_from))
+    for household_id, from_date in sorted(result.recompute_from.items()):
+        household = households.get(household_id)
+        if household is not None:
+            with transaction.atomic():
+                recompute_mark_pending(household=household, from_date=from_date)

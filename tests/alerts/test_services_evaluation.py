@@ -10,9 +10,9 @@ from django.core import mail
 
 from alerts.models import AlertEpisode, AlertRule
 from alerts.services import alerts_evaluate
+from alerts.services.derived import derived_rebuild
 from income.models import ProjectionSnapshot
 from portfolios.models import DividendEvent, Household, Transaction
-from portfolios.services.recompute import household_recompute
 from tests.portfolios.factories import AccountFactory, SecurityFactory, TransactionFactory
 from tests.portfolios.ledger_builders import buy, close, deposit
 
@@ -46,8 +46,8 @@ def open_messages(household) -> list[str]:
 
 
 def evaluate(household, *, recompute: bool = False):
-    if recompute:  # what the after-close pipeline does once new closes are in
-        household_recompute(household=household)
+    if recompute:  # the derived rows the after-close recompute rebuilds before the rules
+        derived_rebuild(household=household)
     return alerts_evaluate(household=household)
 
 
@@ -96,7 +96,7 @@ def test_position_weight_opens_once_updates_and_resolves(alpha, xyz):
     ]
     # 20,000 more cash: 2,500 of 30,500 = 8.2%, under 10%: resolved and kept as history
     deposit(joint, "2026-11-20", 20000)
-    household_recompute(household=alpha)
+    derived_rebuild(household=alpha)
     assert evaluate(alpha).resolved == 1
     assert AlertEpisode.objects.get().status == "resolved"
     assert len(mail.outbox) == 1
@@ -156,7 +156,7 @@ def test_value_level_below_then_above(alpha):
     evaluate(alpha)
     assert open_messages(alpha) == ["The household is worth $9,000.00, below $10,000.00"]
     deposit(joint, "2026-11-20", 2000)
-    household_recompute(household=alpha)
+    derived_rebuild(household=alpha)
     assert evaluate(alpha).resolved == 1
 
 
@@ -193,7 +193,7 @@ def test_cash_reserve_against_the_policy(alpha):
         "The cash reserve covers 5.5 months of the income target, under the 6-month minimum"
     ]
     deposit(savings, "2026-11-20", 1000)
-    household_recompute(household=alpha)
+    derived_rebuild(household=alpha)
     assert evaluate(alpha).resolved == 1
 
 
@@ -216,7 +216,7 @@ def test_sleeves_drifting_outside_their_bands(alpha):
     deposit(income, "2026-11-20", 4000)
     growth = AccountFactory(household=alpha, name="Growth", default_sleeve=sleeves["growth"])
     deposit(growth, "2026-11-20", 2000)
-    household_recompute(household=alpha)
+    derived_rebuild(household=alpha)
     assert evaluate(alpha).resolved == 3
 
 
@@ -309,5 +309,5 @@ def test_volatility_spike_of_a_holding(alpha, xyz):
         price *= 1 + (0.001 if n % 2 else -0.001)
         close(xyz, day.date().isoformat(), round(price, 4))
     with time_machine.travel("2026-12-22 23:30:00+00:00", tick=False):
-        household_recompute(household=alpha)
+        derived_rebuild(household=alpha)
         assert evaluate(alpha).resolved == 1

@@ -129,7 +129,9 @@ def test_csv_has_every_row_with_stable_columns(cast, ledger):
     # then one header row and 4 rows, not paginated
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    lines = response.content.decode().splitlines()
+    # and streamed, rows written as they are read
+    assert response.streaming
+    lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0] == (
         "id,date,account,account_id,type,symbol,security_id,quantity,price,amount,fees,"
         "currency,fx_rate,ratio,to_account,lots,income_class,external_id,memo,import_batch_id"

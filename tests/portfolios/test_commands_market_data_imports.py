@@ -103,6 +103,107 @@ def test_import_dividends_rejects_bad_rows(tmp_path):
         run("import_dividends", path)
     assert str(raised.value).splitlines()[1:] == [
         "line 2, column pay_date: is required",
-        "line 4, column ex_date: SCHD ex 2024-03-20 is already on line 3",
+        "line 4, column ex_date: SCHD ex 2024-03-20 (paid 2024-03-25) is already on line 3",
     ]
     assert DividendEvent.objects.count() == 0
+
+
+def test_commands_stream_files_past_the_upload_limit(tmp_path, monkeypatch):
+    # given an upload limit of 200 bytes and a 30-row prices file (about 600 bytes)
+    monkeypatch.setattr("portfolios.imports.decoding.MAX_FILE_BYTES", 200)
+    lines = [f"VTI,2024-01-{day:02d},{100 + day}.25" for day in range(1, 31)]
+    path = write(tmp_path, "symbol,date,close\n" + "\n".join(lines) + "\n")
+    assert path.stat().st_size > 200
+    # when the command reads it
+    output = run("import_prices", path)
+    # then every close is stored: 30 added; the last is 100 + 30 + 0.25 = 130.25
+    assert "market.csv: 30 prices for 1 symbols (30 added, 0 updated)" in output
+    assert Price.objects.get(date=date(2024, 1, 30)).close == Decimal("130.25")
+    # and the same bytes uploaded through a browser are refused for their size
+    from portfolios.services.imports import prices_import
+
+    refused = prices_import(content=path.read_bytes())
+    assert refused.errors == ["the file is too big (0.0 MB); the limit is 0 MB"]
+
+
+def test_import_prices_names_every_repeated_close(tmp_path):
+    # given VTI 2024-01-02 on lines 2 and 4, and again on line 5
+    path = write(
+        tmp_path,
+        "symbol,date,close\n"
+        "VTI,2024-01-02,100\n"
+        "VTI,2024-01-03,101\n"
+        "vti,2024-01-02,100.5\n"
+        "VTI,2024-01-02,99\n",
+    )
+    with pytest.raises(CommandError) as raised:
+        run("import_prices", path)
+    # then both repeats name the first line, and nothing is written
+    assert str(raised.value).splitlines()[1:] == [
+        "line 4, column date: VTI on 2024-01-02 is already on line 2",
+        "line 5, column date: VTI on 2024-01-02 is already on line 2",
+    ]
+    assert Price.objects.count() == 0
+
+
+def test_import_dividends_keeps_a_dividend_and_a_capital_gain_on_one_ex_date(tmp_path):
+    # given a fund's December dividend and capital-gain distribution share the ex-date
+    path = write(
+        tmp_path,
+        "symbol,ex_date,pay_date,amount,income_class\n"
+        "ITOHX,1997-12-15,1997-12-18,0.12,ordinary\n"
+        "ITOHX,1997-12-15,1997-12-18,0.85,capital_gain\n"
+        "ITOHX,1997-12-15,1997-12-19,0.05,\n",
+    )
+    # when imported, then again
+    first = run("import_dividends", path)
+    again = run("import_dividends", path)
+    # then three events are stored once: the second run only replaces them
+    assert "3 dividends for 1 symbols (3 added, 0 updated)" in first
+    assert "3 dividends for 1 symbols (0 added, 3 updated)" in again
+    stored = {(e.pay_date.day, e.income_class): e.amount for e in DividendEvent.objects.all()}
+    assert stored == {
+        (18, "ordinary"): Decimal("0.12"),
+        (18, "capital_gain"): Decimal("0.85"),
+        (19, ""): Decimal("0.05"),
+    }
+
+
+def test_new_closes_mark_the_households_holding_the_security(tmp_path, cast):
+    # given Alpha bought VTI in 2023 and nobody holds BND
+    from portfolios.models import PendingRecompute
+    from tests.portfolios.factories import AccountFactory
+    from tests.portfolios.ledger_builders import buy
+
+    vti = SecurityFactory(symbol="VTI")
+    buy(AccountFactory(household=cast.household_a), "2023-05-01", vti, 10, 1000)
+    path = write(
+        tmp_path,
+        "symbol,date,close\nVTI,2024-02-01,101\nVTI,2024-01-02,100\nBND,2020-01-02,70\n",
+    )
+    # when
+    run("import_prices", path)
+    # then Alpha owes a recompute from VTI's earliest new close; Bravo owes nothing
+    assert list(PendingRecompute.objects.values_list("household__name", "from_date")) == [
+        ("Alpha", date(2024, 1, 2))
+    ]
+
+
+def test_a_bulk_load_checks_the_foreign_key_once_and_keeps_it(tmp_path, monkeypatch):
+    from django.db import connection
+
+    # given a load counted as bulk from its first close
+    monkeypatch.setattr("portfolios.services.imports.market_data.BULK_ROWS", 1)
+    path = write(tmp_path, "symbol,date,close\nVTI,2024-01-02,100\nBND,2024-01-02,70\n")
+    # when
+    output = run("import_prices", path)
+    # then both closes are stored
+    assert "2 prices for 2 symbols (2 added, 0 updated)" in output
+    # and the price table still refers to its securities (PostgreSQL drops and re-adds it)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_constraint "
+                "WHERE conrelid = 'portfolios_price'::regclass AND contype = 'f'"
+            )
+            assert cursor.fetchone()[0] == 1

@@ -822,11 +822,40 @@ def test_dividends_csv_reads_events_and_reports_bad_rows():
         b"SCHD,2024-03-20,2024-03-25,0.61\n"
     )
     rows, errors = parse_dividends_csv(content)
-    assert rows == [(2, "SCHD", date(2024, 3, 20), date(2024, 3, 25), D("0.6099"))]
+    assert rows == [(2, "SCHD", date(2024, 3, 20), date(2024, 3, 25), D("0.6099"), "")]
     assert [str(error) for error in errors] == [
         "line 3, column pay_date: is required",
         "line 4, column amount: must be a number, got 'abc'",
-        "line 5, column ex_date: SCHD ex 2024-03-20 is already on line 2",
+        "line 5, column ex_date: SCHD ex 2024-03-20 (paid 2024-03-25) is already on line 2",
+    ]
+
+
+def test_dividends_csv_keeps_several_distributions_on_one_ex_date():
+    # given a fund's December dividend and capital-gain distribution on one ex-date, told
+    # apart by pay date (ITOHX) or by income class (VFIAX, same pay date)
+    content = (
+        "symbol,ex_date,pay_date,amount,income_class\n"
+        "ITOHX,1997-12-15,1997-12-18,0.1200,\n"
+        "ITOHX,1997-12-15,1997-12-19,0.8500,\n"
+        "VFIAX,1997-12-15,1997-12-18,0.3000,ordinary\n"
+        "VFIAX,1997-12-15,1997-12-18,1.2500,Capital_Gain\n"
+        "VFIAX,1997-12-15,1997-12-18,1.2600,capital_gain\n"
+        "VFIAX,1997-12-16,1997-12-18,1.0000,bonus\n"
+    )
+    rows, errors = parse_dividends_csv(content)
+    # then the four distinct events are kept, the class in lower case
+    assert [(r.line, r.symbol, r.pay_date.day, r.amount, r.income_class) for r in rows] == [
+        (2, "ITOHX", 18, D("0.1200"), ""),
+        (3, "ITOHX", 19, D("0.8500"), ""),
+        (4, "VFIAX", 18, D("0.3000"), "ordinary"),
+        (5, "VFIAX", 18, D("1.2500"), "capital_gain"),
+    ]
+    # and the same event twice, and an unknown class, are named
+    assert [str(error) for error in errors] == [
+        "line 6, column ex_date: VFIAX ex 1997-12-15 (paid 1997-12-18, capital_gain) "
+        "is already on line 5",
+        "line 7, column income_class: must be one of qualified, ordinary, "
+        "return_of_capital, capital_gain",
     ]
 
 

@@ -7,13 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from alerts.services.recompute import household_recompute
 from portfolios.errors import ApplicationError
 from portfolios.models import AuditEvent, IdentityGroup, LedgerState, Security, SecurityProfile
 from portfolios.selectors.allocation import allocation_list
 from portfolios.selectors.ledger import holdings_report
 from portfolios.selectors.securities import security_profiles
 from portfolios.services.classification import securities_import, security_classify
-from portfolios.services.recompute import household_recompute
 from tests.portfolios.factories import AccountFactory, SecurityFactory
 from tests.portfolios.ledger_builders import buy, close, deposit
 

@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from alerts.services.recompute import household_recompute
 from portfolios.models import (
     Account,
     ApiToken,
@@ -18,7 +19,6 @@ from portfolios.models import (
     Target,
 )
 from portfolios.services.households import household_create
-from portfolios.services.recompute import household_recompute
 from tests.portfolios.factories import AccountFactory, SecurityFactory
 from tests.portfolios.ledger_builders import buy, close, deposit
 

@@ -25,10 +25,10 @@ def seed(session: str, priced_days_before: str = "1") -> dict:
     """
     from alerts.models import AlertRule
     from alerts.services import alert_rules_create_defaults
+    from alerts.services.derived import derived_rebuild
     from portfolios.models import Membership, Transaction
     from portfolios.services.households import account_create, household_create, membership_add
     from portfolios.services.market_data import prices_refresh, security_get_or_create
-    from portfolios.services.recompute import household_recompute
 
     day = date.fromisoformat(session)
     household = household_create(name=SEED_HOUSEHOLD, owner_username="alice", password="pw-a-1")
@@ -60,7 +60,7 @@ def seed(session: str, priced_days_before: str = "1") -> dict:
             external_id=f"seed-{symbol}",
         )
     prices_refresh(provider_name="demo", today=day - timedelta(days=int(priced_days_before)))
-    household_recompute(household=household)
+    derived_rebuild(household=household)
     alert_rules_create_defaults(household=household)
     AlertRule.objects.filter(household=household, kind=AlertRule.Kind.POSITION_WEIGHT).update(
         threshold=Decimal(10)
@@ -112,7 +112,10 @@ def api_checksums(username: str = "alice") -> dict:
     ):
         response = client.get(f"/api/v1/{route}?format=csv")
         assert response.status_code == 200, (route, response.status_code)
-        result[route] = hashlib.sha256(response.content).hexdigest()
+        body = (  # the transactions and realized-gains CSVs stream as they are read
+            b"".join(response.streaming_content) if response.streaming else response.content
+        )
+        result[route] = hashlib.sha256(body).hexdigest()
     return result
 
 

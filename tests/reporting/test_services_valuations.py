@@ -429,8 +429,10 @@ def test_a_household_without_transactions_has_no_series(cast):
 
 def test_recompute_task_of_the_ledger_stores_valuations(ledger):
     """The ledger's recompute_household_task (eager in tests) ends with valuations_rebuild."""
-    from portfolios.tasks import recompute_household_task
+    from alerts.tasks import recompute_household_task
+    from portfolios.services.recompute import ledger_mark_changed
 
+    ledger_mark_changed(household=ledger["household"], from_date=date(2000, 1, 1))
     summary = recompute_household_task.delay(ledger["household"].pk).get()
     assert summary["valuations"]["scopes"] == 7
     assert ValuationSeries.objects.filter(household=ledger["household"]).count() == 7

@@ -6,7 +6,6 @@ from portfolios.management.commands.import_prices import (
     market_data_rejection,
     market_data_summary,
 )
-from portfolios.management.commands.import_transactions import read_upload
 from portfolios.services.imports import dividends_import
 
 
@@ -17,7 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args, **options):
-        result = dividends_import(content=read_upload(options["file"]))
+        # Streamed from the file: any size, memory bounded (DESIGN §3).
+        result = dividends_import(path=options["file"])
         if not result.ok:
             raise CommandError(market_data_rejection(options["file"], result))
         self.stdout.write(market_data_summary("dividends", options["file"], result))

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portfolios.management.commands.import_transactions import read_upload
 from portfolios.services.imports import MarketDataImportResult, prices_import
 
 
@@ -32,7 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args, **options):
-        result = prices_import(content=read_upload(options["file"]))
+        # Streamed from the file: any size, memory bounded (DESIGN §3).
+        result = prices_import(path=options["file"])
         if not result.ok:
             raise CommandError(market_data_rejection(options["file"], result))
         self.stdout.write(market_data_summary("prices", options["file"], result))

@@ -1,34 +1,53 @@
 """Import market-data files: daily closes and dividend events (DESIGN §3), all or nothing.
 
-Prices are ``symbol,date,close``; dividends ``symbol,ex_date,pay_date,amount`` per share.
-Any bad row rejects the file with every bad row named. A close or event already stored for
-the same day is replaced by the file's (a corrected close is a correction, not a
-duplicate). Unknown symbols are created with kind and asset class ``unknown`` and flagged
-for review.
+Prices are ``symbol,date,close``; dividends ``symbol,ex_date,pay_date,amount`` per share
+with an optional ``income_class``. Any bad row rejects the file with every bad row named. A
+close or event already stored for the same day is replaced by the file's (a corrected close
+is a correction, not a duplicate). Unknown symbols are created with kind and asset class
+``unknown`` and flagged for review. Households holding a security whose market data changed
+are marked as owing a recompute, in the same transaction.
+
+Commands pass a ``path`` and the file is read as it goes, whatever its size: closes are
+checked row by row and streamed into a temporary staging table (PostgreSQL ``COPY``, in
+batches), duplicates are found there, and one ``INSERT … SELECT … ON CONFLICT`` merges them;
+memory holds one batch and a symbol table, never the file. Browser uploads pass ``content``,
+which keeps the upload size limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import TextIO
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from portfolios.imports import (
     ImportFileError,
+    RawClose,
     RowError,
-    parse_dividends_csv,
-    parse_prices_csv,
+    dividend_duplicate_error,
+    dividend_key,
+    iter_dividend_rows,
+    iter_raw_closes,
+    open_text_stream,
+    price_duplicate_error,
 )
-from portfolios.models import DividendEvent, Price, Security
-from portfolios.services.market_data import (
-    dividends_upsert,
-    security_get_or_create,
-)
-from portfolios.services.price_loading import prices_bulk_load
+from portfolios.imports.decoding import decode_text
+from portfolios.models import DividendEvent, Household, Price, Security, Transaction
+from portfolios.services.market_data import dividends_upsert, security_get_or_create
+from portfolios.services.recompute import recompute_mark_pending
 
 SOURCE = "file"
+STAGE_BATCH = 50_000  # closes written to the staging table at a time
+BULK_ROWS = 200_000  # from this many closes on, the foreign key is checked once, at the end
+DIVIDEND_BATCH = 5_000
+MAX_LISTED_ERRORS = 1_000  # a file that is wrong throughout names this many rows, then counts
 
 
 @dataclass
@@ -47,92 +66,352 @@ class MarketDataImportResult:
         return not self.errors
 
 
-def prices_import(*, content: bytes) -> MarketDataImportResult:
-    """Store the daily closes of a ``symbol,date,close`` file, all or nothing."""
-    return _import(
-        content,
-        parse=parse_prices_csv,
-        model=Price,
-        date_field="date",
-        key=lambda row: (row.symbol, row.date),
-        # COPY on PostgreSQL: decades of closes for hundreds of symbols load in seconds.
-        write=lambda rows, securities: prices_bulk_load(
-            rows=((securities[row.symbol].pk, row.date, row.close) for row in rows),
-            source=SOURCE,
-        ),
-    )
+class _Rejected(Exception):
+    """Roll the import back; carries the errors to report."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
 
 
-def dividends_import(*, content: bytes) -> MarketDataImportResult:
-    """Store the dividend events of a ``symbol,ex_date,pay_date,amount`` file, all or
-    nothing."""
-    return _import(
-        content,
-        parse=parse_dividends_csv,
-        model=DividendEvent,
-        date_field="ex_date",
-        key=lambda row: (row.symbol, row.ex_date),
-        write=lambda rows, securities: dividends_upsert(
-            events=(
-                (securities[row.symbol], row.ex_date, row.pay_date, row.amount) for row in rows
-            ),
-            source=SOURCE,
-        ),
-    )
-
-
-def _import(
-    content: bytes,
-    *,
-    parse: Callable[[bytes], tuple[Sequence, list[RowError]]],
-    model: type[Price] | type[DividendEvent],
-    date_field: str,
-    key: Callable,
-    write: Callable,
+def prices_import(
+    *, content: bytes | None = None, path: str | Path | None = None
 ) -> MarketDataImportResult:
-    """Parse, reject on any bad row, else create unknown symbols and upsert every row.
-
-    1. Parse the file; a file-level problem or any bad row writes nothing.
-    2. In one transaction: find or create each symbol's security, count which (symbol,
-       day) pairs are stored already (those are updated), and upsert the rows.
-    """
+    """Store the daily closes of a ``symbol,date,close`` file, all or nothing: from
+    ``content`` (an upload, size-limited) or streamed from ``path`` (any size)."""
     try:
-        rows, errors = parse(content)
+        with _text(content, path) as text, transaction.atomic():
+            return _prices_load(text)
     except ImportFileError as error:
         return MarketDataImportResult(errors=[str(error)])
-    if errors:
-        return MarketDataImportResult(errors=[str(error) for error in errors])
-    symbols = sorted({row.symbol for row in rows})
-    with transaction.atomic():
-        securities: dict[str, Security] = {}
-        new_symbols = []
-        for symbol in symbols:
-            securities[symbol], created = security_get_or_create(symbol=symbol)
+    except _Rejected as rejected:
+        return MarketDataImportResult(errors=rejected.errors)
+
+
+def dividends_import(
+    *, content: bytes | None = None, path: str | Path | None = None
+) -> MarketDataImportResult:
+    """Store the dividend events of a ``symbol,ex_date,pay_date,amount[,income_class]``
+    file, all or nothing: from ``content`` (an upload) or streamed from ``path``."""
+    try:
+        with _text(content, path) as text, transaction.atomic():
+            return _dividends_load(text)
+    except ImportFileError as error:
+        return MarketDataImportResult(errors=[str(error)])
+    except _Rejected as rejected:
+        return MarketDataImportResult(errors=rejected.errors)
+
+
+@contextlib.contextmanager
+def _text(content: bytes | None, path: str | Path | None) -> Iterator[str | TextIO]:
+    if (content is None) == (path is None):
+        raise ValueError("give either content or path")
+    if content is not None:
+        yield decode_text(content)
+        return
+    with open_text_stream(path) as stream:
+        yield stream
+
+
+class _Symbols:
+    """Security ids by symbol, creating unknown ones (inside the import's transaction)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.symbol_of: dict[int, str] = {}
+        self.new: list[str] = []
+
+    def id(self, symbol: str) -> int:
+        pk = self.ids.get(symbol)
+        if pk is None:
+            security, created = security_get_or_create(symbol=symbol)
+            pk = self.ids[symbol] = security.pk
+            self.symbol_of[pk] = symbol
             if created:
-                new_symbols.append(symbol)
-        stored = _stored_keys(model, date_field, securities, [key(row)[1] for row in rows])
-        updated = sum(1 for row in rows if key(row) in stored)
-        written = write(rows, securities)
+                self.new.append(symbol)
+        return pk
+
+
+class _Errors:
+    """Every bad row's message, listing at most MAX_LISTED_ERRORS and counting the rest."""
+
+    def __init__(self) -> None:
+        self.listed: list[str] = []
+        self.more = 0
+
+    def add(self, error: RowError | str) -> None:
+        if len(self.listed) < MAX_LISTED_ERRORS:
+            self.listed.append(str(error))
+        else:
+            self.more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.listed)
+
+    def messages(self) -> list[str]:
+        if self.more:
+            return [*self.listed, f"… and {self.more} more bad rows"]
+        return self.listed
+
+
+def _prices_load(text: str | TextIO) -> MarketDataImportResult:
+    """Steps, inside the import's transaction:
+
+    1. Read the file row by row; check each close, map its symbol to a security (created
+       if unknown), and stream the good rows into the staging table. Keep the earliest day
+       per security.
+    2. Any bad row: roll back and name them all.
+    3. Merge the staging table into the closes; a (symbol, day) given twice makes the
+       merge fail (PostgreSQL) or is looked for first (SQLite): name every repeat.
+    4. Mark the households holding those securities from their earliest new close.
+    """
+    symbols = _Symbols()
+    errors = _Errors()
+    first_day: dict[int, str] = {}
+    with _PriceStage() as stage:
+        good: Iterable[tuple[int, int, str, str]] = _good_closes(
+            iter_raw_closes(text), symbols, errors, first_day
+        )
+        staged = stage.write(good)
+        if errors:
+            raise _Rejected(errors.messages())
+        added, updated = stage.merge(source=SOURCE, symbol_of=symbols.symbol_of, staged=staged)
+    _mark_holders({pk: date.fromisoformat(day) for pk, day in first_day.items()})
+    return MarketDataImportResult(
+        rows=added + updated,
+        added=added,
+        updated=updated,
+        symbols=len(symbols.ids),
+        new_symbols=sorted(symbols.new),
+    )
+
+
+def _good_closes(
+    items: Iterable[RawClose | RowError],
+    symbols: _Symbols,
+    errors: _Errors,
+    first_day: dict[int, str],
+) -> Iterator[tuple[int, int, str, str]]:
+    """Yield (line, security id, day, close) of the good rows, recording the bad ones."""
+    for item in items:
+        if isinstance(item, RowError):
+            errors.add(item)
+            continue
+        if errors:
+            continue  # the file is rejected: only its remaining errors matter
+        pk = symbols.id(item.symbol)
+        known = first_day.get(pk)
+        if known is None or item.day < known:
+            first_day[pk] = item.day  # ISO dates compare as strings
+        yield (item.line, pk, item.day, item.close)
+
+
+class _PriceStage:
+    """A temporary table of the file's closes: (line, security_id, date, close)."""
+
+    TABLE = "hearth_price_stage"
+
+    def __enter__(self) -> _PriceStage:
+        self.postgres = connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            if self.postgres:
+                cursor.execute(
+                    f"CREATE TEMP TABLE {self.TABLE} (line integer, security_id bigint, "
+                    "date date, close numeric) ON COMMIT DROP"
+                )
+            else:
+                cursor.execute(
+                    f"CREATE TEMP TABLE {self.TABLE} (line integer, security_id integer, "
+                    "date text, close text)"
+                )
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if exc_info[0] is None and not self.postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+
+    def write(self, rows: Iterable[tuple[int, int, str, str]]) -> int:
+        """Stage the rows; return how many."""
+        iterator = iter(rows)
+        count = 0
+        with connection.cursor() as cursor:
+            while batch := list(itertools.islice(iterator, STAGE_BATCH)):
+                count += len(batch)
+                if self.postgres:
+                    # One COPY per batch: making a batch may create a security, and the
+                    # connection takes no other statement while a COPY is open.
+                    with cursor.cursor.copy(
+                        f"COPY {self.TABLE} (line, security_id, date, close) FROM STDIN"
+                    ) as copy:
+                        copy.write("".join(f"{a}\t{b}\t{c}\t{d}\n" for a, b, c, d in batch))
+                else:
+                    columns = "line, security_id, date, close"
+                    cursor.executemany(
+                        f"INSERT INTO {self.TABLE} ({columns}) VALUES (%s, %s, %s, %s)", batch
+                    )
+        return count
+
+    def merge(self, *, source: str, symbol_of: dict[int, str], staged: int) -> tuple[int, int]:
+        """Upsert the staged closes into the price table; return (added, updated)."""
+        with connection.cursor() as cursor:
+            if self.postgres:
+                try:
+                    with transaction.atomic():
+                        added = self._postgres_upsert(cursor, source, bulk=staged >= BULK_ROWS)
+                except DatabaseError:
+                    # "ON CONFLICT DO UPDATE command cannot affect row a second time"
+                    repeats = self._repeats(cursor, symbol_of)
+                    if repeats:
+                        raise _Rejected(repeats) from None
+                    raise
+                return added, staged - added
+            repeats = self._repeats(cursor, symbol_of)
+            if repeats:
+                raise _Rejected(repeats)
+            price = Price._meta.db_table
+            cursor.execute(
+                f"SELECT count(*) FROM {self.TABLE} s JOIN {price} p "
+                "ON p.security_id = s.security_id AND p.date = s.date"
+            )
+            updated = cursor.fetchone()[0]
+            cursor.execute(
+                f"INSERT INTO {price} (security_id, date, close, source) "
+                f"SELECT security_id, date, close, %s FROM {self.TABLE} WHERE true "
+                "ON CONFLICT (security_id, date) DO UPDATE "
+                "SET close = excluded.close, source = excluded.source",
+                [source],
+            )
+            return staged - updated, updated
+
+    def _postgres_upsert(self, cursor, source: str, *, bulk: bool) -> int:
+        """Merge in one statement; return how many rows were new.
+
+        A bulk load drops the price table's foreign key for the statement and adds it back
+        after, in the same transaction: adding it checks every row in one join, where the
+        deferred per-row checks at commit cost about as much as the insert itself. Every
+        staged security id was read or created in this transaction, so it always holds.
+        """
+        price = Price._meta.db_table
+        keys = []
+        if bulk:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f'",
+                [price],
+            )
+            keys = cursor.fetchall()
+            for name, _ in keys:
+                cursor.execute(f'ALTER TABLE {price} DROP CONSTRAINT "{name}"')
+        cursor.execute(
+            f"WITH merged AS (INSERT INTO {price} (security_id, date, close, source) "
+            f"SELECT security_id, date, close, %s FROM {self.TABLE} "
+            "ORDER BY security_id, date "
+            "ON CONFLICT (security_id, date) DO UPDATE "
+            "SET close = EXCLUDED.close, source = EXCLUDED.source "
+            "RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted) FROM merged",
+            [source],
+        )
+        added = cursor.fetchone()[0]
+        for name, definition in keys:
+            cursor.execute(f'ALTER TABLE {price} ADD CONSTRAINT "{name}" {definition}')
+        return added
+
+    def _repeats(self, cursor, symbol_of: dict[int, str]) -> list[str]:
+        cursor.execute(
+            f"SELECT s.line, s.security_id, s.date, f.first FROM {self.TABLE} s JOIN "
+            f"(SELECT security_id, date, MIN(line) AS first FROM {self.TABLE} "
+            "GROUP BY security_id, date HAVING COUNT(*) > 1) f "
+            "ON f.security_id = s.security_id AND f.date = s.date "
+            "WHERE s.line <> f.first ORDER BY s.line LIMIT %s",
+            [MAX_LISTED_ERRORS],
+        )
+        return [
+            str(price_duplicate_error(line, symbol_of[pk], str(day), first))
+            for line, pk, day, first in cursor.fetchall()
+        ]
+
+
+def _dividends_load(text: str | TextIO) -> MarketDataImportResult:
+    """Check every event, then upsert them in batches; any bad row rolls all back.
+
+    Repeats are found with a set of the events' keys: a dividends file holds thousands of
+    events where a prices file holds millions of closes.
+    """
+    symbols = _Symbols()
+    errors = _Errors()
+    first_line: dict[tuple, int] = {}
+    written = updated = 0
+    batch: list = []
+
+    def flush() -> None:
+        nonlocal written, updated
+        updated += _stored_events(batch)
+        written += dividends_upsert(
+            events=(
+                (Security(pk=pk), row.ex_date, row.pay_date, row.amount, row.income_class)
+                for pk, row in batch
+            ),
+            source=SOURCE,
+        )
+        batch.clear()
+
+    for item in iter_dividend_rows(text):
+        if isinstance(item, RowError):
+            errors.add(item)
+            continue
+        key = dividend_key(item)
+        if key in first_line:
+            errors.add(dividend_duplicate_error(item, first_line[key]))
+            continue
+        first_line[key] = item.line
+        if errors:
+            continue
+        batch.append((symbols.id(item.symbol), item))
+        if len(batch) >= DIVIDEND_BATCH:
+            flush()
+    if errors:
+        raise _Rejected(errors.messages())
+    if batch:
+        flush()
+    _mark_holders(dict.fromkeys(symbols.symbol_of, timezone.localdate()))
     return MarketDataImportResult(
         rows=written,
         added=written - updated,
         updated=updated,
-        symbols=len(symbols),
-        new_symbols=new_symbols,
+        symbols=len(symbols.ids),
+        new_symbols=sorted(symbols.new),
     )
 
 
-def _stored_keys(
-    model: type[Price] | type[DividendEvent],
-    date_field: str,
-    securities: dict[str, Security],
-    days: list[date],
-) -> set[tuple[str, date]]:
-    if not days:
-        return set()
-    symbol_of = {security.pk: symbol for symbol, security in securities.items()}
-    stored = model.objects.filter(
-        security_id__in=list(symbol_of),
-        **{f"{date_field}__range": (min(days), max(days))},
-    ).values_list("security_id", date_field)
-    return {(symbol_of[security_id], day) for security_id, day in stored}
+def _stored_events(batch: list) -> int:
+    """Return how many of the batch's events are stored already (they are updated)."""
+    if not batch:
+        return 0
+    keys = {(pk, row.ex_date, row.pay_date, row.income_class) for pk, row in batch}
+    ex_dates = [row.ex_date for _, row in batch]
+    stored = DividendEvent.objects.filter(
+        security_id__in={pk for pk, _ in batch}, ex_date__range=(min(ex_dates), max(ex_dates))
+    ).values_list("security_id", "ex_date", "pay_date", "income_class")
+    return sum(1 for key in stored if key in keys)
+
+
+def _mark_holders(first_day: dict[int, date]) -> None:
+    """Mark every household with transactions in these securities as owing a recompute
+    from the earliest changed day among its securities."""
+    if not first_day:
+        return
+    since: dict[int, date] = {}
+    held = (
+        Transaction.objects.filter(security_id__in=list(first_day))
+        .values_list("account__household_id", "security_id")
+        .distinct()
+    )
+    for household_id, security_id in held:
+        day = first_day[security_id]
+        if household_id not in since or day < since[household_id]:
+            since[household_id] = day
+    for household in Household.objects.filter(pk__in=list(since)):
+        recompute_mark_pending(household=household, from_date=since[household.pk])

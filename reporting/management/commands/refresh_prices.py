@@ -1,21 +1,22 @@
+"""manage.py refresh_prices [--provider NAME]: the after-close refresh, now."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from portfolios.models import Household
 from portfolios.providers import PROVIDERS, ProviderError
-from portfolios.services.recompute import household_recompute
-from reporting.services.market_data import market_data_refresh
+from reporting.services.market_data import market_data_refresh, recompute_mark_refreshed
 
 
 class Command(BaseCommand):
     help = (
-        "Pull missing closes, FX rates, dividends and splits now, then recompute each "
-        "household from its earliest new close (what the after-close beat task does)."
+        "Pull missing closes, FX rates, dividends and splits now, then have each household "
+        "recomputed from its earliest new close (what the after-close beat task does)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--provider", choices=sorted(PROVIDERS), help="default: PRICE_PROVIDER")
         parser.add_argument(
-            "--no-recompute", action="store_true", help="only fetch; leave the worker to value"
+            "--no-recompute", action="store_true", help="only fetch; mark nothing for the worker"
         )
 
     def handle(self, *args, provider: str | None, no_recompute: bool, **options):
@@ -33,9 +34,13 @@ class Command(BaseCommand):
         for name, reason in sorted(result.failed.items()):
             self.stderr.write(f"{name}: not refreshed: {reason}")
         if not no_recompute:
+            recompute_mark_refreshed(result=result)
+            names = dict(
+                Household.objects.filter(pk__in=result.recompute_from).values_list("pk", "name")
+            )
             for household_id, from_date in sorted(result.recompute_from.items()):
-                household = Household.objects.get(pk=household_id)
-                household_recompute(household=household, from_date=from_date)
-                self.stdout.write(f"recomputed {household.name} from {from_date}")
+                self.stdout.write(
+                    f"recompute of {names[household_id]} from {from_date} handed to the worker"
+                )
         if prices.failed and not prices.symbols:
             raise CommandError("no symbol could be refreshed")

@@ -1,9 +1,12 @@
+"""manage.py seed_demo [--reset] [--today DATE]: the demo household, in every app."""
+
 from datetime import date
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portfolios.services.demo import DEMO_HOUSEHOLD, DEMO_PASSWORD, DEMO_USERNAME, demo_seed
+from alerts.services.demo import demo_household_seed
+from portfolios.services.demo import DEMO_HOUSEHOLD, DEMO_PASSWORD, DEMO_USERNAME
 
 
 class Command(BaseCommand):
@@ -19,12 +22,7 @@ class Command(BaseCommand):
                 "seed_demo creates a user with the password 'demo'; it runs only in demo mode "
                 "(DEBUG or DEMO_MODE=true)"
             )
-        result = demo_seed(today=today, reset=reset)
-        if result.created:
-            # Income settings and a year of month-start projections, for the income pages.
-            from income.services.demo import demo_income_seed
-
-            demo_income_seed(household=result.household, today=today)
+        result = demo_household_seed(today=today, reset=reset)
         if not result.created:
             self.stdout.write(f"{DEMO_HOUSEHOLD} already exists (use --reset to recreate it)")
         else:
