@@ -72,7 +72,7 @@ class TransactionInputSerializer(serializers.Serializer):
     income_class = _text()
     id = _text(help_text="the row's own id, unique in the account (default: content hash)")
     external_id = _text(help_text="same as id")
-    memo = _text()
+    memo = _text(trim_whitespace=False, help_text="free text, kept exactly as sent")
 
     def validate(self, attrs: dict) -> dict:
         external_id = attrs.pop("external_id", None)
