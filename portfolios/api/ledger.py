@@ -15,6 +15,7 @@ from rest_framework.exceptions import NotFound
 from portfolios.api.exceptions import ApplicationError
 from portfolios.api.fields import ExactDecimalField
 from portfolios.api.mixins import HouseholdScopedMixin
+from portfolios.api.query import BoundedDateField, RefField
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household
 from portfolios.selectors.accounts import account_get
@@ -27,7 +28,12 @@ def account_param(*, household: Household, ref: str) -> Account:
     try:
         return account_get(household=household, ref=ref)
     except Account.DoesNotExist:
-        if ref.isdigit() and Account.objects.filter(pk=int(ref)).exists():
+        if (
+            ref.isascii()
+            and ref.isdigit()
+            and len(ref) <= 18
+            and Account.objects.filter(pk=int(ref)).exists()
+        ):
             raise NotFound("No such account.") from None
         raise serializers.ValidationError(
             {"account": [f"no account {ref!r} in this household"]}
@@ -35,13 +41,13 @@ def account_param(*, household: Household, ref: str) -> Account:
 
 
 class LedgerFilterSerializer(serializers.Serializer):
-    account = serializers.CharField(required=False, help_text="account id or name")
+    account = RefField(required=False, help_text="account id or name")
     symbol = serializers.CharField(required=False, max_length=32)
 
 
 class HoldingFilterSerializer(LedgerFilterSerializer):
     consolidated = serializers.BooleanField(required=False, default=False)
-    as_of = serializers.DateField(required=False, help_text="YYYY-MM-DD, default today")
+    as_of = BoundedDateField(required=False, help_text="YYYY-MM-DD, default today")
 
 
 class RealizedGainFilterSerializer(LedgerFilterSerializer):

@@ -4,13 +4,14 @@ Rows are listed newest first (trade date, then id, both descending). Writes take
 CSV columns (DESIGN §3) and go through the same checks as an imported row.
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portfolios.api.fields import ExactDecimalField
 from portfolios.api.mixins import HouseholdScopedMixin
+from portfolios.api.query import BoundedDateField, RefField
 from portfolios.models import Account, Transaction
 from portfolios.selectors.accounts import account_get
 from portfolios.selectors.transactions import transaction_list
@@ -27,7 +28,7 @@ class TransactionOutputSerializer(serializers.Serializer):
     account = serializers.CharField(source="account.name")
     account_id = serializers.IntegerField()
     type = serializers.CharField()
-    symbol = serializers.CharField(source="security.symbol", default=None)
+    symbol = serializers.CharField(source="security.symbol", default=None, allow_null=True)
     security_id = serializers.IntegerField(allow_null=True)
     quantity = ExactDecimalField(allow_null=True)
     price = ExactDecimalField(allow_null=True)
@@ -36,7 +37,7 @@ class TransactionOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     fx_rate = ExactDecimalField(allow_null=True)
     ratio = serializers.SerializerMethodField()
-    to_account = serializers.CharField(source="to_account.name", default=None)
+    to_account = serializers.CharField(source="to_account.name", default=None, allow_null=True)
     lots = serializers.CharField(source="lot_selection")
     income_class = serializers.CharField()
     external_id = serializers.CharField()
@@ -82,17 +83,17 @@ class TransactionInputSerializer(serializers.Serializer):
 
 
 class TransactionFilterSerializer(serializers.Serializer):
-    account = serializers.CharField(required=False, help_text="account id or name")
-    symbol = serializers.CharField(required=False)
-    type = serializers.CharField(required=False)
-    start = serializers.DateField(required=False, help_text="first trade date, inclusive")
-    end = serializers.DateField(required=False, help_text="last trade date, inclusive")
+    account = RefField(required=False, help_text="account id or name")
+    symbol = serializers.CharField(required=False, max_length=32)
+    type = serializers.ChoiceField(required=False, choices=Transaction.Type.values)
+    start = BoundedDateField(required=False, help_text="first trade date, inclusive")
+    end = BoundedDateField(required=False, help_text="last trade date, inclusive")
 
-    def validate_type(self, value: str) -> str:
-        upper = value.strip().upper()
-        if upper not in Transaction.Type.values:
-            raise ValidationError(f"must be one of {', '.join(Transaction.Type.values)}")
-        return upper
+    def to_internal_value(self, data):
+        if "type" in data and isinstance(data.get("type"), str):
+            data = data.copy()
+            data["type"] = data["type"].strip().upper()
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict) -> dict:
         start, end = attrs.get("start"), attrs.get("end")
@@ -101,7 +102,7 @@ class TransactionFilterSerializer(serializers.Serializer):
         return attrs
 
 
-@extend_schema(parameters=[TransactionFilterSerializer])
+@extend_schema_view(list=extend_schema(parameters=[TransactionFilterSerializer]))
 class TransactionViewSet(
     HouseholdScopedMixin,
     mixins.ListModelMixin,

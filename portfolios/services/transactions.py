@@ -82,12 +82,12 @@ def transaction_fields(txn: Transaction) -> dict[str, str]:
         selection = parse_selection(txn.lot_selection)
         opening = dict(
             Transaction.objects.filter(
-                pk__in=[int(ref) for ref, _ in selection if ref.isdigit()],
+                pk__in=[int(ref) for ref, _ in selection if ref.isascii() and ref.isdigit()],
                 account_id=txn.account_id,
             ).values_list("pk", "external_id")
         )
         lots = ";".join(
-            (opening.get(int(ref), ref) if ref.isdigit() else ref)
+            (opening.get(int(ref), ref) if ref.isascii() and ref.isdigit() else ref)
             + ("" if quantity is None else f":{_plain(quantity)}")
             for ref, quantity in selection
         )
@@ -218,7 +218,7 @@ def _with_account_names(household: Household, fields: Mapping[str, object]) -> d
     accounts = None
     for column in ("account", "to_account"):
         value = str(resolved.get(column) or "").strip()
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             continue
         if accounts is None:
             accounts = {a.name: a for a in Account.objects.filter(household=household)}

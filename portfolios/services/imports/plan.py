@@ -216,7 +216,7 @@ def _resolve_lots(plan: ImportPlan, ledger: StoredLedger) -> None:
         for ref, quantity in planned.row.lots:
             key = (planned.account.pk, ref)
             target: int | PlannedRow | None = ledger.external_ids.get(key) or in_file.get(key)
-            if target is None and ref.isdigit() and int(ref) in ledger.txns:
+            if target is None and ref.isascii() and ref.isdigit() and int(ref) in ledger.txns:
                 target = int(ref)
             if target is None:
                 plan.errors.append(
