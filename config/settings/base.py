@@ -311,6 +311,12 @@ RISK_FREE_RATE = env_str("RISK_FREE_RATE", "0")
 # A held security without a new close for this many XNYS sessions is reported as stale.
 STALE_PRICE_SESSIONS = env_int("STALE_PRICE_SESSIONS", 5)
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
+# Benchmarks any household may name even while only another household holds them (broad
+# index funds); any other symbol held only by another household answers as unknown.
+PUBLIC_BENCHMARK_SYMBOLS = env_list(
+    "PUBLIC_BENCHMARK_SYMBOLS",
+    ["VTI", "VOO", "SPY", "IVV", "VT", "VXUS", "VEA", "VWO", "BND", "AGG", "BNDX", "QQQ", "IWM"],
+)
 # Requests per token and per user (DRF rate: N/sec, N/min, N/hour or N/day).
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
 

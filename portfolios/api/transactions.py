@@ -141,7 +141,10 @@ class TransactionViewSet(
         payload = TransactionInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         txn = transaction_create(
-            household=self.household, fields=payload.validated_data, user=request.user
+            household=self.household,
+            fields=payload.validated_data,
+            user=request.user,
+            request=request,
         )
         txn = transaction_list(household=self.household).get(pk=txn.pk)
         return Response(TransactionOutputSerializer(txn).data, status=status.HTTP_201_CREATED)
@@ -151,10 +154,12 @@ class TransactionViewSet(
         txn = self.get_object()
         payload = TransactionInputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        transaction_update(txn=txn, fields=payload.validated_data)
+        transaction_update(
+            txn=txn, fields=payload.validated_data, user=request.user, request=request
+        )
         txn = transaction_list(household=self.household).get(pk=txn.pk)
         return Response(TransactionOutputSerializer(txn).data)
 
     def destroy(self, request, *args, **kwargs):
-        transaction_delete(txn=self.get_object())
+        transaction_delete(txn=self.get_object(), user=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -11,16 +11,19 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from portfolios.api.exceptions import ApplicationError
 from portfolios.calculations.lots import LedgerError
 from portfolios.imports import ParsedRow, RowError, parse_hearth_csv
 from portfolios.models import Account, Household, Transaction
 from portfolios.selectors.ledger_inputs import parse_selection
+from portfolios.services.audit import audit_record, field_changes, model_values
 from portfolios.services.imports.plan import (
     DUPLICATE,
     ImportPlan,
@@ -114,17 +117,43 @@ def transaction_fields(txn: Transaction) -> dict[str, str]:
     }
 
 
+def household_tomorrow(household: Household) -> date:
+    """Return tomorrow in the household's time zone: the latest trade date accepted (a
+    trade entered just after midnight elsewhere may carry tomorrow's date)."""
+    try:
+        zone = ZoneInfo(household.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return timezone.now().astimezone(zone).date() + timedelta(days=1)
+
+
+def _refuse_future(household: Household, row: ParsedRow) -> None:
+    latest = household_tomorrow(household)
+    if row.trade_date > latest:
+        raise ApplicationError(
+            "Invalid input.",
+            errors={
+                "date": [
+                    f"{row.trade_date.isoformat()} is in the future: trade dates may be up "
+                    f"to tomorrow ({latest.isoformat()})"
+                ]
+            },
+        )
+
+
 @transaction.atomic
 def transaction_create(
-    *, household: Household, fields: Mapping[str, object], user=None
+    *, household: Household, fields: Mapping[str, object], user=None, request=None
 ) -> Transaction:
     """Create one transaction from Hearth CSV fields; raise ApplicationError naming fields.
 
     Without an ``id`` the row's content hash is its external id, as in a file, so posting
-    the same row twice is refused as a duplicate the second time.
+    the same row twice is refused as a duplicate the second time. Trade dates after
+    tomorrow (household time) are refused.
     """
     Household.objects.select_for_update().filter(pk=household.pk).first()
     row = _parse_fields(_with_account_names(household, fields))
+    _refuse_future(household, row)
     plan = plan_rows(household=household, rows=[row], ledger=stored_ledger(household=household))
     _raise_problems(plan)
     try:
@@ -133,11 +162,21 @@ def transaction_create(
     except IntegrityError:
         raise _duplicate_error(plan) from None
     ledger_mark_changed(household=household, from_date=row.trade_date)
+    audit_record(
+        action="transaction.create",
+        household=household,
+        user=user,
+        request=request,
+        target=created,
+        changes=model_values(created, _UPDATED_FIELDS),
+    )
     return created
 
 
 @transaction.atomic
-def transaction_update(*, txn: Transaction, fields: Mapping[str, object]) -> Transaction:
+def transaction_update(
+    *, txn: Transaction, fields: Mapping[str, object], user=None, request=None
+) -> Transaction:
     """Change a transaction; ``fields`` holds only what changes (Hearth CSV names).
 
     Changing a BUY/SELL/REINVEST's quantity or price without giving an amount recomputes
@@ -154,6 +193,8 @@ def transaction_update(*, txn: Transaction, fields: Mapping[str, object]) -> Tra
     ):
         merged["amount"] = ""
     row = _parse_fields(_with_account_names(household, merged))
+    if row.trade_date != txn.trade_date:
+        _refuse_future(household, row)
     plan = plan_rows(
         household=household,
         rows=[row],
@@ -164,6 +205,7 @@ def transaction_update(*, txn: Transaction, fields: Mapping[str, object]) -> Tra
     plan_securities(plan)
     updated = planned_transaction(plan.rows[0], batch=txn.import_batch)
     old_date = txn.trade_date
+    before = model_values(txn, _UPDATED_FIELDS)
     for name in _UPDATED_FIELDS:
         setattr(txn, name, getattr(updated, name))
     try:
@@ -172,13 +214,21 @@ def transaction_update(*, txn: Transaction, fields: Mapping[str, object]) -> Tra
     except IntegrityError:
         raise _duplicate_error(plan) from None
     ledger_mark_changed(household=household, from_date=min(old_date, txn.trade_date))
+    audit_record(
+        action="transaction.update",
+        household=household,
+        user=user,
+        request=request,
+        target=txn,
+        changes=field_changes(before, model_values(txn, _UPDATED_FIELDS)),
+    )
     return txn
 
 
 @transaction.atomic
-def transaction_delete(*, txn: Transaction) -> date:
+def transaction_delete(*, txn: Transaction, user=None, request=None) -> date:
     """Delete a transaction unless the ledger needs it (e.g. a later sale of its shares);
-    return its trade date."""
+    return its trade date. The audit event keeps every stored value (the tombstone)."""
     household = txn.account.household
     Household.objects.select_for_update().filter(pk=household.pk).first()
     try:
@@ -189,8 +239,18 @@ def transaction_delete(*, txn: Transaction) -> date:
             f"It cannot be deleted: without it, {stored} fails: {error.message}."
         ) from None
     trade_date = txn.trade_date
+    tombstone = {"id": txn.pk, **model_values(txn)}
+    target = f"transaction {txn.pk}: {txn}"
     txn.delete()
     ledger_mark_changed(household=household, from_date=trade_date)
+    audit_record(
+        action="transaction.delete",
+        household=household,
+        user=user,
+        request=request,
+        target=target,
+        changes=tombstone,
+    )
     return trade_date
 
 

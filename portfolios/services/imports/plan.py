@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
+
 from portfolios.calculations.lots import LedgerError, LedgerTxn
 from portfolios.fields import quantize_money, quantize_quantity
 from portfolios.imports import ParsedRow, RowError
@@ -114,7 +116,7 @@ def plan_rows(
     accounts = _Accounts(household)
     _resolve_accounts(plan, accounts, account)
     _mark_duplicates(plan, ledger, replacing)
-    _resolve_securities(plan)
+    _resolve_securities(plan, household)
     _resolve_lots(plan, ledger)
     for planned in plan.new_rows:
         plan.errors.extend(_size_errors(planned.row))
@@ -193,7 +195,13 @@ def _mark_duplicates(plan: ImportPlan, ledger: StoredLedger, replacing: Transact
         first_line[key] = planned.row.line
 
 
-def _resolve_securities(plan: ImportPlan) -> None:
+def _resolve_securities(plan: ImportPlan, household: Household) -> None:
+    """Find each row's security; "new symbols" are the ones new to this household.
+
+    A symbol only another household holds is new here too, as if unknown (it is stored
+    once, but which symbols exist must not tell one household what another holds); market
+    data that no household holds is known to all.
+    """
     symbols = {planned.row.symbol for planned in plan.new_rows if planned.row.symbol}
     found: dict[str, Security] = {}
     for security in Security.objects.filter(symbol__in=symbols).order_by("symbol", "exchange"):
@@ -201,7 +209,14 @@ def _resolve_securities(plan: ImportPlan) -> None:
     for planned in plan.new_rows:
         if planned.row.symbol:
             planned.security = found.get(planned.row.symbol)
-    plan.new_symbols = sorted(symbols - found.keys())
+    held_here = Transaction.objects.filter(security=OuterRef("pk"), account__household=household)
+    held_anywhere = Transaction.objects.filter(security=OuterRef("pk"))
+    known_here = set(
+        Security.objects.filter(symbol__in=symbols)
+        .filter(Exists(held_here) | ~Exists(held_anywhere))
+        .values_list("symbol", flat=True)
+    )
+    plan.new_symbols = sorted(symbols - known_here)
 
 
 def _resolve_lots(plan: ImportPlan, ledger: StoredLedger) -> None:
