@@ -162,6 +162,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Files browsers ask for at the site's root (favicon.ico), served by WhiteNoise.
+WHITENOISE_ROOT = BASE_DIR / "public"
 
 # --- Security --------------------------------------------------------------------------------
 # With DEBUG off: HTTPS only (redirect, HSTS, Secure cookies). SECURE_SSL_REDIRECT,
