@@ -25,7 +25,7 @@ from tests.security_report import count
 
 pytestmark = [pytest.mark.django_db, pytest.mark.api, pytest.mark.slow]
 
-EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "15"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

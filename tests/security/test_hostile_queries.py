@@ -84,3 +84,38 @@ def test_hostile_values_get_an_answer_never_a_server_error(route, secret_househo
         assert took < SLOW_SECONDS, (route, query[:80], took)
         if response.status_code >= 400 and response["Content-Type"].startswith("application/json"):
             assert set(response.json()) == {"detail", "errors"}, (route, query[:80])
+
+
+HUGE_ID = "9" * 30
+
+
+def test_ids_past_64_bits_in_paths_are_not_found(secret_household):
+    """Every URL with an id, API and pages, given an id no integer column can hold."""
+    from django.test import Client
+
+    from tests.security.matrix import api_routes, page_routes
+
+    api = client_for(secret_household.member)
+    pages = Client()
+    pages.force_login(secret_household.member)
+    checked = 0
+    for routes, client, prefix in ((api_routes(), api, "/api/v1/"), (page_routes(), pages, "/")):
+        for route in routes:
+            if not route.params:
+                continue
+            url = prefix + _fill(route.template, HUGE_ID)
+            for method in route.methods:
+                count("hostile query values sent")
+                response = getattr(client, method)(url)
+                if response.status_code >= 500:
+                    count("hostile query server errors")
+                assert response.status_code in (404, 405), (method, url, response.status_code)
+                checked += 1
+    assert checked >= 10
+
+
+def _fill(template: str, value: str) -> str:
+    import re
+
+    template = re.sub(r"\(\?P<\w+>[^)]*\)", value, template)
+    return re.sub(r"<(?:\w+:)?\w+>", value, template)
