@@ -31,6 +31,13 @@ def household_create(
     Membership.objects.create(household=household, user=user, role=Membership.Role.OWNER)
     for sleeve_name, weight in DEFAULT_SLEEVES:
         Sleeve.objects.create(household=household, name=sleeve_name, target_weight=weight)
+    audit_record(
+        action="household.create",
+        household=household,
+        user=user,
+        target=household,
+        changes={"owner": user.get_username(), "password_set": bool(password)},
+    )
     return household
 
 
