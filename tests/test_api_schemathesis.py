@@ -25,7 +25,7 @@ from tests.security_report import count
 
 pytestmark = [pytest.mark.django_db, pytest.mark.api, pytest.mark.slow]
 
-EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "15"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -52,7 +52,21 @@ schema.config.update(base_url="http://testserver")
 
 
 @pytest.fixture
-def write_token(secret_household):
+def keep_test_connection():
+    """Like Django's test client: the WSGI app must not close the test's database
+    connection at the end of each request (PostgreSQL would lose the test transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def write_token(secret_household, keep_test_connection):
     _, raw_key = token_client(secret_household.owner, secret_household.household_a, "write")
     return raw_key
 
