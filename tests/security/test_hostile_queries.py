@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import client_for
 from tests.security_report import count
 from tests.test_api_isolation_sweep import ROUTES
+from tests.test_pages_isolation_sweep import GET_PAGES
 
 pytestmark = [pytest.mark.django_db, pytest.mark.api]
 
@@ -119,3 +120,33 @@ def _fill(template: str, value: str) -> str:
 
     template = re.sub(r"\(\?P<\w+>[^)]*\)", value, template)
     return re.sub(r"<(?:\w+:)?\w+>", value, template)
+
+
+PAGE_HOSTILE = [
+    "account=%C2%B9",
+    "household=99999999999999999999999999",
+    "start=0001-01-01&end=9999-12-31",
+    "as_of=9999-12-31",
+    "year=%C2%B9",
+    "page=-1",
+    "period=%00",
+    "benchmark=VTI:NaN",
+    "sleeve=%C2%B9",
+    "status=%00",
+    "symbol=%27%20OR%201%3D1%20--",
+    "months=99999999999999999999",
+]
+
+
+@pytest.mark.parametrize("page", GET_PAGES)
+def test_hostile_values_on_pages_never_cause_a_server_error(page, secret_household):
+    from django.test import Client
+
+    viewer = Client()
+    viewer.force_login(secret_household.viewer)
+    for query in PAGE_HOSTILE:
+        count("hostile query values sent")
+        response = viewer.get(f"{page}?{query}")
+        if response.status_code >= 500:
+            count("hostile query server errors")
+        assert response.status_code < 500, (page, query[:80])
