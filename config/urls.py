@@ -1,9 +1,10 @@
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from portfolios.security.admin_login import admin_login
+
 # The admin logs in through allauth's pages: same throttling, same second factor.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = admin_login
 
 urlpatterns = [
     path("admin/", admin.site.urls),

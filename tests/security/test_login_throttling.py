@@ -54,6 +54,25 @@ def test_admin_login_goes_through_allauth_and_its_second_factor(superuser_with_t
     count("login paths without a second factor", 0)
 
 
+def test_a_logged_in_user_cannot_switch_to_the_superuser_with_the_password_alone(
+    superuser_with_totp, cast
+):
+    """Django's admin login form would take a POST from anyone already logged in."""
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_user("helper", password="x", is_staff=True)
+    for user in (cast.owner, staff):
+        client = Client()
+        client.force_login(user)
+        client.post("/admin/login/", {"username": "root", "password": "root-pass-1"})
+        assert client.session["_auth_user_id"] == str(user.pk)
+    # a staff member is sent on to the admin, a household member is refused
+    assert client.get("/admin/login/?next=/admin/").status_code == 302
+    owner = Client()
+    owner.force_login(cast.owner)
+    assert owner.get("/admin/login/").status_code == 403
+
+
 def test_admin_login_is_throttled_like_every_login(superuser_with_totp):
     attacker = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(5):
