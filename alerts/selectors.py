@@ -11,6 +11,7 @@ from alerts.calculations import HouseholdFacts, LotFact, PositionFact
 from alerts.models import AlertEpisode
 from portfolios.models import Account, Household, Price, TaxLot
 from portfolios.selectors.accounts import account_cash_balances
+from portfolios.selectors.securities import security_profiles
 from portfolios.services.ledger import ledger_refresh_if_stale
 
 
@@ -39,7 +40,8 @@ def household_facts(*, household: Household, today: date | None = None) -> House
     cash = sum(account_cash_balances(household=household).values(), Decimal(0))
     value_by_symbol: dict[str, Decimal] = defaultdict(Decimal)
     lot_facts = []
-    kinds = {lot.security.symbol: lot.security.kind for lot in lots}
+    views = security_profiles(household=household, security_ids={lot.security_id for lot in lots})
+    kinds = {lot.security.symbol: views[lot.security_id].kind for lot in lots}
     for lot in lots:
         market_value = lot.quantity * (lot.close or Decimal(0))
         value_by_symbol[lot.security.symbol] += market_value

@@ -13,5 +13,6 @@ urlpatterns = [
     path("income/", include("income.urls")),
     path("performance/", include("reporting.urls")),
     path("", include("portfolios.urls")),
+    path("", include("portfolios.settings_urls")),
     path("", include("alerts.urls")),
 ]

@@ -13,6 +13,8 @@ from tests.conftest import SECRET_ACCOUNT, SECRET_SYMBOL, client_for
 pytestmark = [pytest.mark.django_db, pytest.mark.api]
 
 SKIP = {"schema/", "docs/"}
+# Routes only a household's owners may read.
+OWNER_ONLY = {"audit/"}
 
 
 def list_routes(patterns=api_router.urlpatterns, prefix="") -> list[str]:
@@ -36,7 +38,8 @@ ROUTES = list_routes()
 def test_the_sweep_finds_the_contract_routes():
     for route in ["accounts/", "transactions/", "holdings/", "lots/", "realized-gains/",
                   "income/", "income/projection/", "income/calendar/", "performance/",
-                  "performance/series/", "alerts/", "prices/", "securities/"]:  # fmt: skip
+                  "performance/series/", "alerts/", "prices/", "securities/",
+                  "household/", "targets/", "audit/"]:  # fmt: skip
         assert route in ROUTES
 
 
@@ -58,7 +61,13 @@ def test_other_household_gets_404_and_never_sees_a_row(route, secret_household):
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_viewer_reads_json_and_csv(route, secret_household):
-    viewer = client_for(secret_household.viewer)
+    if route in OWNER_ONLY:
+        for user in (secret_household.viewer, secret_household.member):
+            refused = client_for(user).get(f"/api/v1/{route}")
+            assert refused.status_code == 403
+            assert set(refused.json()) == {"detail", "errors"}
+    reader = secret_household.owner if route in OWNER_ONLY else secret_household.viewer
+    viewer = client_for(reader)
     as_json = viewer.get(f"/api/v1/{route}")
     as_csv = viewer.get(f"/api/v1/{route}?format=csv")
     assert as_json.status_code == 200, as_json.content[:300]
@@ -115,13 +124,72 @@ BAD_QUERIES = [
 @pytest.mark.parametrize("route", ROUTES)
 def test_bad_parameters_never_cause_a_server_error(route, secret_household):
     """Every route answers bad input with a 4xx (or ignores a parameter it does not take)."""
-    viewer = client_for(secret_household.viewer)
+    viewer = client_for(secret_household.owner if route in OWNER_ONLY else secret_household.viewer)
     for query in BAD_QUERIES:
         response = viewer.get(f"/api/v1/{route}?{query}")
         assert response.status_code < 500, (route, query, response.content[:300])
         if response.status_code == 400:
             body = response.json()
             assert set(body) == {"detail", "errors"}, (route, query, body)
+
+
+def _writes(cast) -> list[tuple[str, str, object]]:
+    """Return (method, path, body) of every API write of household A's settings."""
+    from portfolios.models import Account, Security
+
+    account = Account.objects.get(household=cast.household_a, name=SECRET_ACCOUNT)
+    security = Security.objects.get(symbol=SECRET_SYMBOL)
+    targets = [
+        {"sleeve": "core", "sleeve_target": "100", "asset_class": "us_equity", "target": "100"}
+    ]
+    return [
+        ("patch", "/api/v1/household/", {"monthly_income_target": "999"}),
+        ("post", "/api/v1/accounts/", {"name": "Sneaky", "type": "taxable"}),
+        ("patch", f"/api/v1/accounts/{account.pk}/", {"institution": "Elsewhere"}),
+        ("patch", f"/api/v1/securities/{security.pk}/", {"asset_class": "bonds"}),
+        ("put", "/api/v1/targets/", targets),
+    ]
+
+
+def test_viewers_and_read_tokens_cannot_write_settings(secret_household):
+    from portfolios.models import AuditEvent
+    from tests.conftest import token_client
+
+    cast = secret_household
+    viewer = client_for(cast.viewer)
+    read_token, _ = token_client(cast.owner, cast.household_a, scope="read")
+    before = AuditEvent.objects.count()
+    for method, path, body in _writes(cast):
+        for client in (viewer, read_token):
+            response = getattr(client, method)(path, body, format="json")
+            assert response.status_code == 403, (method, path, response.content[:200])
+            assert set(response.json()) == {"detail", "errors"}
+    assert AuditEvent.objects.count() == before
+
+
+def test_members_and_write_tokens_write_settings(secret_household):
+    from tests.conftest import token_client
+
+    cast = secret_household
+    member = client_for(cast.member)
+    writer, _ = token_client(cast.owner, cast.household_a, scope="write")
+    for index, (method, path, body) in enumerate(_writes(cast)):
+        client = member if index % 2 else writer
+        response = getattr(client, method)(path, body, format="json")
+        assert response.status_code in (200, 201), (method, path, response.content[:300])
+
+
+def test_another_households_ids_answer_404_on_writes(secret_household):
+    cast = secret_household
+    outsider = client_for(cast.outsider)
+    for method, path, body in _writes(cast):
+        if ("/accounts/" in path and path.count("/") > 4) or "/securities/" in path:
+            response = getattr(outsider, method)(path, body, format="json")
+            assert response.status_code == 404, (path, response.content[:200])
+        response = getattr(outsider, method)(
+            f"{path}?household={cast.household_a.pk}", body, format="json"
+        )
+        assert response.status_code == 404, (path, response.content[:200])
 
 
 # --- The full matrix: every API URL, ids included, x every kind of caller -----------------
@@ -205,14 +273,17 @@ def test_isolation_matrix(route, matrix):
             response = _call(matrix[caller], method, foreign)
             if response.status_code < 400 or any(s in response.content for s in SECRETS):
                 count("cross-household successes")
-            assert response.status_code == 404, (caller, method, foreign, response.status_code)
-        # household A's read token and viewer: read yes, write never
+            # 405: a method the route never allows (PUT where only PATCH is), whatever the id
+            assert response.status_code in (404, 405), (caller, method, foreign)
+        # household A's read token (its owner's) and viewer: read yes, write never
         for caller in ("read token", "viewer"):
             response = _call(matrix[caller], method, url)
-            if method == "get":
+            if method == "get" and caller == "viewer" and path in OWNER_ONLY:
+                assert response.status_code == 403, (caller, url)
+            elif method == "get":
                 assert response.status_code == 200, (caller, url, response.content[:200])
             else:
-                assert response.status_code == 403, (caller, method, url, response.status_code)
+                assert response.status_code in (403, 405), (caller, method, url)
                 assert set(response.json()) == {"detail", "errors"}
         if method == "get":
             # a read token in the query string works for reading (spreadsheets)

@@ -25,13 +25,26 @@ def page_routes(patterns=root_urls.urlpatterns, prefix="") -> list[str]:
     return routes
 
 
-POST_ONLY = {"/households/switch/", "/income/settings/"}
+POST_ONLY = {
+    "/households/switch/",
+    "/income/settings/",
+    "/settings/securities/bulk/",
+    "/settings/securities/import/",
+    "/settings/securities/lookup/",
+    "/settings/targets/preview/",
+}
+# Pages only a household's owners may open: members, tokens and the audit log.
+OWNER_ONLY = {"/settings/members/", "/settings/tokens/", "/settings/audit/"}
+# POSTs any member may make, viewers included (choosing the household to work in).
+VIEWER_POSTS = {"/households/switch/"}
 GET_PAGES = [route for route in page_routes() if route not in POST_ONLY]
 
 
 def test_sweep_covers_the_main_pages():
     for page in ["/", "/portfolio/holdings/", "/portfolio/transactions/", "/income/",
-                 "/performance/", "/alerts/"]:  # fmt: skip
+                 "/performance/", "/alerts/", "/settings/", "/settings/household/",
+                 "/settings/accounts/", "/settings/securities/", "/settings/targets/",
+                 *OWNER_ONLY]:  # fmt: skip
         assert page in GET_PAGES
 
 
@@ -54,6 +67,101 @@ def test_viewer_sees_the_page_and_outsider_never_sees_household_a(page, secret_h
     assert response.status_code in (200, 403)
     assert SECRET_ACCOUNT.encode() not in response.content
     assert SECRET_SYMBOL.encode() not in response.content
+
+
+ALL_PAGES = page_routes()
+
+
+# Settings pages that write on POST: a viewer's POST is refused outright.
+SETTINGS_WRITES = {
+    "/settings/household/", "/settings/accounts/", "/settings/securities/bulk/",
+    "/settings/securities/import/", "/settings/securities/lookup/", "/settings/targets/",
+    "/settings/targets/preview/", "/settings/members/", "/settings/tokens/",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("page", [page for page in ALL_PAGES if page not in VIEWER_POSTS])
+def test_viewer_posts_change_nothing_anywhere(page, secret_household):
+    from portfolios.models import Account, AuditEvent, Household, Membership
+
+    viewer = Client()
+    viewer.force_login(secret_household.viewer)
+    before = (AuditEvent.objects.count(), Account.objects.count(), Membership.objects.count())
+    response = viewer.post(
+        page, {"name": "Hacked", "username": "mallory", "role": "owner", "type": "taxable"}
+    )
+    if page in SETTINGS_WRITES:
+        assert response.status_code == 403, (page, response.status_code)
+    after = (AuditEvent.objects.count(), Account.objects.count(), Membership.objects.count())
+    assert after == before, page
+    assert not Household.objects.filter(name="Hacked").exists()
+
+
+def test_every_settings_write_page_is_in_the_viewer_sweep():
+    assert set(ALL_PAGES) >= SETTINGS_WRITES
+
+
+@pytest.mark.parametrize("page", sorted(OWNER_ONLY))
+def test_only_owners_open_members_tokens_and_audit(page, secret_household):
+    for user in (secret_household.member, secret_household.viewer):
+        client = Client()
+        client.force_login(user)
+        assert client.get(page).status_code == 403
+        assert client.post(page, {"username": "mallory", "role": "owner"}).status_code == 403
+    owner = Client()
+    owner.force_login(secret_household.owner)
+    assert owner.get(page).status_code == 200
+
+
+def _household_a_object_pages(cast) -> list[tuple[str, str]]:
+    """Return (method, path) of every settings route that names one of A's objects."""
+    from portfolios.models import Account, ApiToken, Membership, Security
+    from tests.conftest import SECRET_SYMBOL
+
+    account = Account.objects.get(household=cast.household_a, name=SECRET_ACCOUNT)
+    security = Security.objects.get(symbol=SECRET_SYMBOL)
+    membership = Membership.objects.get(household=cast.household_a, user=cast.member)
+    from portfolios.services.households import api_token_create
+
+    token = api_token_create(user=cast.owner, household=cast.household_a).token
+    assert isinstance(token, ApiToken)
+    return [
+        ("get", f"/settings/accounts/{account.pk}/"),
+        ("post", f"/settings/accounts/{account.pk}/"),
+        ("post", f"/settings/accounts/{account.pk}/close/"),
+        ("get", f"/settings/accounts/{account.pk}/delete/"),
+        ("post", f"/settings/accounts/{account.pk}/delete/"),
+        ("get", f"/settings/securities/{security.pk}/"),
+        ("post", f"/settings/securities/{security.pk}/"),
+        ("post", f"/settings/securities/{security.pk}/lookup/"),
+        ("post", f"/settings/members/{membership.pk}/role/"),
+        ("post", f"/settings/members/{membership.pk}/remove/"),
+        ("post", f"/settings/members/{membership.pk}/renew/"),
+        ("post", f"/settings/tokens/{token.pk}/revoke/"),
+    ]
+
+
+def test_another_households_ids_answer_404_on_every_settings_route(secret_household):
+    outsider = Client()
+    outsider.force_login(secret_household.outsider)  # owner of household B
+    for method, path in _household_a_object_pages(secret_household):
+        response = getattr(outsider, method)(path, {"role": "viewer", "name": "Mine now"})
+        assert response.status_code == 404, (method, path, response.status_code)
+        assert SECRET_ACCOUNT.encode() not in response.content
+
+
+def test_the_settings_routes_with_ids_are_all_swept():
+    """Every settings route that takes an id is in the 404 sweep above."""
+    from portfolios import settings_urls
+
+    swept = {
+        "settings-account-edit", "settings-account-close", "settings-account-delete",
+        "settings-security-edit", "settings-security-lookup", "settings-member-role",
+        "settings-member-remove", "settings-member-renew", "settings-token-revoke",
+    }  # fmt: skip
+    with_ids = {p.name for p in settings_urls.urlpatterns if "<int:pk>" in str(p.pattern)}
+    assert len(with_ids) == 9
+    assert with_ids <= swept
 
 
 # --- The full matrix: every page, ids included, x every kind of caller ---------------------
@@ -85,6 +193,14 @@ def test_page_isolation_matrix(route, secret_household):
     cast = secret_household
     add_matrix_objects(cast)
     url = "/" + concrete(route, cast.household_a)
+    if route.is_link:
+        # a one-time link with a made-up secret: refused for everyone, nothing shown
+        for client in (Client(), _logged_in(cast.outsider), _logged_in(cast.viewer)):
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                assert 400 <= response.status_code < 500, (method, url, response.status_code)
+                assert not any(s in response.content for s in SECRETS)
+        return
     _, read_key = token_client(cast.owner, cast.household_a, "read")
     _, outsider_key = token_client(cast.outsider, cast.household_b, "write")
     outsider = _logged_in(cast.outsider)

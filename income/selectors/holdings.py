@@ -27,6 +27,7 @@ from portfolios.models import (
     TaxLot,
     Transaction,
 )
+from portfolios.selectors.securities import with_household_view
 
 ZERO = Decimal(0)
 PER_SHARE_STEP = Decimal("0.00000001")  # the precision of DividendEvent.amount
@@ -97,9 +98,12 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
     latest_change = max((row["updated_at"] for row in txns), default=None)
     open_positions = _open_positions(household, history, latest_change)
     security_ids = sorted({position[1] for position in open_positions})
+    # Kind, name, dividend habits and qualified default are the household's own view.
     securities = {
         row["id"]: row
-        for row in Security.objects.filter(pk__in=security_ids)
+        for row in with_household_view(
+            Security.objects.filter(pk__in=security_ids), household=household
+        )
         .annotate(
             last_close=Subquery(
                 Price.objects.filter(security=OuterRef("pk")).order_by("-date").values("close")[:1]
@@ -108,15 +112,15 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
         .values(
             "id",
             "symbol",
-            "name",
-            "kind",
-            "qualified_default",
-            "dividend_frequency",
             "coupon_rate",
             "face_value",
             "maturity",
             "coupon_frequency",
             "last_close",
+            "view_name",
+            "view_kind",
+            "view_qualified_default",
+            "view_dividend_frequency",
         )
     }
     account_names = dict(
@@ -210,17 +214,17 @@ def _held_position(
         account_id=account_id,
         security_id=security["id"],
         symbol=security["symbol"],
-        kind=security["kind"],
+        kind=security["view_kind"],
         quantity=quantity,
-        qualified_default=security["qualified_default"],
-        dividend_frequency=security["dividend_frequency"] or None,
+        qualified_default=security["view_qualified_default"],
+        dividend_frequency=security["view_dividend_frequency"] or None,
         coupon_rate=security["coupon_rate"],
         face_value=security["face_value"],
         maturity=security["maturity"],
         coupon_frequency=security["coupon_frequency"],
         acquired=acquired,
     )
-    return HeldPosition(holding, account_name, security["name"], cost, security["last_close"])
+    return HeldPosition(holding, account_name, security["view_name"], cost, security["last_close"])
 
 
 def _inferred_events(

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
 from income.calculations import (
     INCOME_TYPES,
     NOT_INCOME,
@@ -15,7 +18,7 @@ from income.calculations import (
     received_source,
 )
 from income.selectors.common import tax_treatment_of
-from portfolios.models import Household, Transaction
+from portfolios.models import Household, SecurityProfile, Transaction
 
 ZERO = Decimal(0)
 # Tax withheld is matched to the income it came from: the same account and security, on the
@@ -80,8 +83,15 @@ def received_payments(
        what matches nothing is totalled apart.
     One query, whatever the number of payments.
     """
+    # The kind and qualified default are the household's own classification, where it has one.
+    profile = SecurityProfile.objects.filter(household=household, security=OuterRef("security_id"))
     rows = Transaction.objects.filter(
         account__household=household, type__in=(*INCOME_TYPES, "TAX_WITHHELD")
+    ).annotate(
+        view_kind=Coalesce(Subquery(profile.values("kind")[:1]), F("security__kind")),
+        view_qualified=Coalesce(
+            Subquery(profile.values("qualified_default")[:1]), F("security__qualified_default")
+        ),
     )
     margin = timedelta(days=WITHHOLDING_MATCH_DAYS)
     if start is not None:
@@ -102,8 +112,8 @@ def received_payments(
         "account__owner__username",
         "security_id",
         "security__symbol",
-        "security__kind",
-        "security__qualified_default",
+        "view_kind",
+        "view_qualified",
     ):
         if row["type"] == "TAX_WITHHELD":
             withheld.append(row)
@@ -121,8 +131,8 @@ def received_payments(
                 source=received_source(
                     type=row["type"],
                     income_class=row["income_class"],
-                    kind=row["security__kind"],
-                    qualified_default=row["security__qualified_default"] is not False,
+                    kind=row["view_kind"],
+                    qualified_default=row["view_qualified"] is not False,
                 ),
                 amount=row["amount"],
             )

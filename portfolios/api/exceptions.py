@@ -7,14 +7,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from portfolios.errors import ApplicationError
 
-class ApplicationError(Exception):
-    """A domain error raised by a service, shown to the caller as a 400."""
-
-    def __init__(self, message: str, errors: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
+__all__ = ["ApplicationError", "hearth_exception_handler"]
 
 
 def _as_lists(errors) -> dict:

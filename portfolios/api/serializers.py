@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from portfolios.api.fields import DECIMAL_STRING_SCHEMA
-from portfolios.models import Account, Security
+from portfolios.api.fields import DECIMAL_STRING_SCHEMA, ExactDecimalField
+from portfolios.models import Account
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -29,6 +29,7 @@ class AccountSerializer(serializers.ModelSerializer):
             "currency",
             "default_sleeve",
             "lot_method",
+            "closed_on",
             "cash_balance",
         ]
 
@@ -38,24 +39,25 @@ class AccountSerializer(serializers.ModelSerializer):
         return format(balances.get(account.pk, 0), "f")
 
 
-class SecuritySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Security
-        fields = [
-            "id",
-            "symbol",
-            "exchange",
-            "name",
-            "kind",
-            "asset_class",
-            "sector",
-            "currency",
-            "expense_ratio",
-            "dividend_frequency",
-            "qualified_default",
-            "coupon_rate",
-            "face_value",
-            "maturity",
-            "coupon_frequency",
-            "needs_review",
-        ]
+class SecuritySerializer(serializers.Serializer):
+    """A security as the household sees it: shared reference data plus its classification."""
+
+    id = serializers.IntegerField()
+    symbol = serializers.CharField()
+    exchange = serializers.CharField()
+    name = serializers.CharField(source="view_name")
+    kind = serializers.CharField(source="view_kind")
+    asset_class = serializers.CharField(source="view_asset_class")
+    sector = serializers.CharField(source="view_sector")
+    currency = serializers.CharField()
+    expense_ratio = ExactDecimalField(source="view_expense_ratio", allow_null=True)
+    dividend_frequency = serializers.CharField(source="view_dividend_frequency")
+    qualified_default = serializers.BooleanField(source="view_qualified_default")
+    identity_group = serializers.CharField(source="view_identity_group", allow_null=True)
+    needs_review = serializers.BooleanField(source="view_needs_review")
+    coupon_rate = ExactDecimalField(allow_null=True)
+    face_value = ExactDecimalField(allow_null=True)
+    maturity = serializers.DateField(allow_null=True)
+    coupon_frequency = serializers.IntegerField(allow_null=True)
+    provider_name = serializers.CharField(help_text="what the price provider calls it")
+    provider_kind = serializers.CharField(help_text="what the price provider says it is")

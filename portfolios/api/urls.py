@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from portfolios.api.ledger import HoldingListApi, LotListApi, RealizedGainListApi
 from portfolios.api.oversight import AllocationListApi, HarvestListApi, RebalanceListApi
 from portfolios.api.prices import PriceListApi
+from portfolios.api.settings import AuditListApi, HouseholdApi, TargetsApi
 from portfolios.api.transactions import TransactionViewSet
 from portfolios.api.views import AccountViewSet, SecurityViewSet
 
@@ -20,5 +21,8 @@ urlpatterns = [
     path("allocation/", AllocationListApi.as_view(), name="api-allocation"),
     path("rebalance/", RebalanceListApi.as_view(), name="api-rebalance"),
     path("harvest/", HarvestListApi.as_view(), name="api-harvest"),
+    path("household/", HouseholdApi.as_view(), name="api-household"),
+    path("targets/", TargetsApi.as_view(), name="api-targets"),
+    path("audit/", AuditListApi.as_view(), name="api-audit"),
     *router.urls,
 ]

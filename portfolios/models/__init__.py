@@ -1,5 +1,6 @@
 from portfolios.models.audit import AuditEvent
 from portfolios.models.base import TimeStampedModel
+from portfolios.models.classification import SecurityProfile
 from portfolios.models.household import (
     Account,
     Household,
@@ -27,6 +28,7 @@ __all__ = [
     "Membership",
     "Price",
     "Security",
+    "SecurityProfile",
     "Sleeve",
     "SplitEvent",
     "Target",

@@ -195,6 +195,9 @@ class Account(TimeStampedModel):
         Sleeve, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounts"
     )
     lot_method = models.CharField(max_length=10, choices=LotMethod.choices, default=LotMethod.FIFO)
+    closed_on = models.DateField(
+        null=True, blank=True, help_text="Closed accounts stay for history, off the dashboard"
+    )
 
     class Meta:
         ordering = ["household", "name"]
@@ -210,6 +213,10 @@ class Account(TimeStampedModel):
     @property
     def tax_treatment(self) -> str:
         return self.TAX_TREATMENT_BY_TYPE[self.Type(self.type)]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None
 
     @property
     def masked_number(self) -> str:

@@ -57,6 +57,10 @@ class Security(TimeStampedModel):
     maturity = models.DateField(null=True, blank=True)
     coupon_frequency = models.PositiveSmallIntegerField(null=True, blank=True)
     needs_review = models.BooleanField(default=False)
+    # What the price provider says the instrument is, offered to households classifying it.
+    provider_name = models.CharField(max_length=200, blank=True)
+    provider_kind = models.CharField(max_length=20, choices=Kind.choices, blank=True)
+    provider_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["symbol", "exchange"]

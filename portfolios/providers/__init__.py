@@ -8,6 +8,7 @@ from portfolios.providers.base import (
     FxClose,
     PriceProvider,
     ProviderError,
+    SecurityDescription,
     Split,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "FxClose",
     "PriceProvider",
     "ProviderError",
+    "SecurityDescription",
     "Split",
     "get_provider",
 ]

@@ -41,6 +41,16 @@ class FxClose:
     rate: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class SecurityDescription:
+    """What a provider says an instrument is: its name and one of ``Security.Kind``'s codes
+    (blank when it cannot tell)."""
+
+    symbol: str
+    name: str
+    kind: str
+
+
 class ProviderError(Exception):
     """A provider could not answer; `permanent` errors are not worth retrying."""
 
@@ -75,6 +85,10 @@ class PriceProvider:
     def fetch_fx(self, base: str, quote: str, start: date, end: date) -> Iterable[FxClose]:
         """Return the daily rates (quote per one base) in [start, end]."""
         return []
+
+    def describe(self, symbol: str) -> SecurityDescription | None:
+        """Return the instrument's name and kind, or None when the provider does not know."""
+        return None
 
     def fetch_many(self, symbols: Sequence[str], start: date, end: date) -> Iterable[Close]:
         for symbol in symbols:

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from portfolios.providers.base import Close, FxClose, PriceProvider
+from portfolios.providers.base import Close, FxClose, PriceProvider, SecurityDescription
 
 EPOCH = date(1995, 1, 2)
 ANCHOR = (date(2020, 1, 2) - EPOCH).days
@@ -34,9 +34,43 @@ def _path(symbol: str, days: int) -> np.ndarray:
     return base * np.exp(walk - walk[ANCHOR])
 
 
+# Names and kinds the demo provider describes: well-known funds and stocks, so a household
+# trying Hearth without a network sees what a real provider would offer.
+DESCRIPTIONS = {
+    "VTI": ("Vanguard Total Stock Market ETF", "etf"),
+    "VOO": ("Vanguard S&P 500 ETF", "etf"),
+    "IVV": ("iShares Core S&P 500 ETF", "etf"),
+    "VXUS": ("Vanguard Total International Stock ETF", "etf"),
+    "BND": ("Vanguard Total Bond Market ETF", "etf"),
+    "BNDX": ("Vanguard Total International Bond ETF", "etf"),
+    "VNQ": ("Vanguard Real Estate ETF", "etf"),
+    "SCHD": ("Schwab US Dividend Equity ETF", "etf"),
+    "VYM": ("Vanguard High Dividend Yield ETF", "etf"),
+    "QQQ": ("Invesco QQQ Trust", "etf"),
+    "VGT": ("Vanguard Information Technology ETF", "etf"),
+    "VUG": ("Vanguard Growth ETF", "etf"),
+    "VTSAX": ("Vanguard Total Stock Market Index Fund Admiral Shares", "mutual_fund"),
+    "FXAIX": ("Fidelity 500 Index Fund", "mutual_fund"),
+    "SPAXX": ("Fidelity Government Money Market Fund", "money_market"),
+    "VMFXX": ("Vanguard Federal Money Market Fund", "money_market"),
+    "AAPL": ("Apple Inc.", "stock"),
+    "MSFT": ("Microsoft Corporation", "stock"),
+    "O": ("Realty Income Corporation", "reit"),
+}
+
+
 class DemoProvider(PriceProvider):
     name = "demo"
     synthetic = True
+
+    def describe(self, symbol: str) -> SecurityDescription | None:
+        key = symbol.strip().upper()
+        if key in DESCRIPTIONS:
+            name, kind = DESCRIPTIONS[key]
+            return SecurityDescription(symbol=key, name=name, kind=kind)
+        if key.startswith(BOND_PREFIX):
+            return SecurityDescription(symbol=key, name="US Treasury note", kind="bond")
+        return None
 
     def fetch_closes(self, symbol: str, start: date, end: date):
         if end < start:

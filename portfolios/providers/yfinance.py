@@ -18,10 +18,28 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from portfolios.providers.base import Close, Dividend, FxClose, PriceProvider, ProviderError, Split
+from portfolios.providers.base import (
+    Close,
+    Dividend,
+    FxClose,
+    PriceProvider,
+    ProviderError,
+    SecurityDescription,
+    Split,
+)
 from portfolios.providers.http import fetch_url
 
 CHART_URL = "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}?{query}"
+# Yahoo's `meta.instrumentType` -> Security.Kind
+INSTRUMENT_KINDS = {
+    "EQUITY": "stock",
+    "ETF": "etf",
+    "MUTUALFUND": "mutual_fund",
+    "MONEYMARKET": "money_market",
+    "CRYPTOCURRENCY": "crypto",
+    "OPTION": "option",
+    "BOND": "bond",
+}
 
 
 def yahoo_symbol(symbol: str) -> str:
@@ -62,6 +80,7 @@ class ChartResponse:
         result = results[0]
         meta = result.get("meta") or {}
         self.zone = self._zone(meta)
+        self.meta = meta
         self.symbol = symbol
         quotes = ((result.get("indicators") or {}).get("quote") or [{}])[0]
         stamps = result.get("timestamp") or []
@@ -154,6 +173,16 @@ class YFinanceProvider(PriceProvider):
         if end < start:
             return []
         return [s for s in self.chart(symbol, start, end).splits if start <= s.date <= end]
+
+    def describe(self, symbol: str) -> SecurityDescription | None:
+        """Return the name and kind from the chart's `meta` (last week's chart, one request)."""
+        today = datetime.now(tz=UTC).date()
+        meta = self.chart(symbol, today - timedelta(days=7), today).meta
+        name = str(meta.get("longName") or meta.get("shortName") or "").strip()
+        kind = INSTRUMENT_KINDS.get(str(meta.get("instrumentType") or "").upper(), "")
+        if not name and not kind:
+            return None
+        return SecurityDescription(symbol=symbol.upper(), name=name, kind=kind)
 
     def fetch_fx(self, base: str, quote: str, start: date, end: date) -> list[FxClose]:
         """Return quote per base from Yahoo's `{BASE}{QUOTE}=X` series (EURUSD=X: USD per EUR)."""

@@ -30,6 +30,7 @@ from portfolios.calculations.allocation import (
 )
 from portfolios.models import Account, Household, IdentityGroup, Sleeve, Target, Transaction
 from portfolios.selectors.ledger import holdings_report, open_lots_list
+from portfolios.selectors.securities import security_profiles
 
 ZERO = Decimal(0)
 
@@ -55,6 +56,7 @@ class _Snapshot:
     total: Decimal
     cash: dict[str, Decimal]
     buy_hints: dict[str, BuyHint]
+    asset_classes: dict[int, str]  # security id -> the household's asset class for it
 
 
 def allocation_list(*, household: Household, by: str = "asset_class") -> list[AllocationRow]:
@@ -71,21 +73,26 @@ def rebalance_list(*, household: Household) -> list[Trade]:
     )
     if not any(row.status in ("over", "under") for row in rows):
         return []
+    open_lots = [row for row in open_lots_list(household=household) if row.price is not None]
+    asset_classes = dict(snapshot.asset_classes)
+    missing = {row.lot.security_id for row in open_lots} - set(asset_classes)
+    if missing:  # a lot the day's holdings do not show (a trade dated after today)
+        views = security_profiles(household=household, security_ids=missing)
+        asset_classes.update({pk: view.asset_class for pk, view in views.items()})
     lots = [
         LotCandidate(
             lot_id=row.lot.pk,
             account=row.lot.account.name,
             tax_treatment=row.lot.account.tax_treatment,
             symbol=row.lot.security.symbol,
-            asset_class=row.lot.security.asset_class,
+            asset_class=asset_classes[row.lot.security_id],
             acquired=row.lot.acquired,
             quantity=row.lot.quantity,
             cost_basis=row.lot.cost_basis,
             price=row.price,
             term=row.term,
         )
-        for row in open_lots_list(household=household)
-        if row.price is not None
+        for row in open_lots
     ]
     rates = TaxRates(
         long_term=household.qualified_dividend_rate,
@@ -186,7 +193,8 @@ def _snapshot(household: Household) -> _Snapshot:
         if balance:
             items.append(ValuedItem(account.name, sleeve, CASH, balance))
     total = sum((item.value for item in items), ZERO)
-    return _Snapshot(items, total, cash, {k: v[2] for k, v in largest.items()})
+    asset_classes = {h.security_id: h.asset_class for h in report.holdings}
+    return _Snapshot(items, total, cash, {k: v[2] for k, v in largest.items()}, asset_classes)
 
 
 def _targets(household: Household, by: str):
@@ -222,3 +230,25 @@ def _identical_securities(household: Household) -> dict[int, set[int]]:
         for security_id in members:
             identical.setdefault(security_id, set()).update(members)
     return identical
+
+
+def allocation_preview(
+    *, household: Household, specs: list[TargetSpec]
+) -> tuple[list[AllocationRow], list[AllocationRow]]:
+    """Return the allocation by asset class and by sleeve the allocation page would show
+    today if ``specs`` were the household's targets (nothing is saved)."""
+    snapshot = _snapshot(household)
+    by_asset_class = allocation_rows(
+        snapshot.items,
+        by="asset_class",
+        targets=asset_class_targets(specs, default_band=household.default_band),
+    )
+    sleeves: dict[str, Decimal] = {}
+    for spec in specs:
+        sleeves.setdefault(spec.sleeve, spec.sleeve_weight)
+    by_sleeve = allocation_rows(
+        snapshot.items,
+        by="sleeve",
+        targets=sleeve_targets(sleeves, default_band=household.default_band),
+    )
+    return by_asset_class, by_sleeve

@@ -30,6 +30,7 @@ from portfolios.selectors.ledger_inputs import (
     lot_selection_targets,
     transaction_rows,
 )
+from portfolios.selectors.securities import security_profiles
 
 ZERO = Decimal(0)
 WEIGHT_STEP = Decimal("0.000001")
@@ -100,9 +101,10 @@ def holdings_report(
     as_of = as_of or timezone.localdate()
     positions, cash_by_account = _positions(household, as_of)
     cash = sum(cash_by_account.values(), ZERO)
-    securities = {
-        s.pk: s for s in Security.objects.filter(pk__in={security for _, security in positions})
-    }
+    # The household's own view of each security: its name and asset class, not another's.
+    securities = security_profiles(
+        household=household, security_ids={security for _, security in positions}
+    )
     prices = closes_on(security_ids=securities, as_of=as_of)
     accounts = {
         a.pk: a

@@ -11,6 +11,7 @@ from django.utils import timezone
 from portfolios.models import Household, IdentityGroup, Membership, Security, Sleeve, Target
 from portfolios.providers.demo import DemoProvider
 from portfolios.services.demo_history import build_demo_history, demo_accounts, demo_securities
+from portfolios.services.demo_settings import demo_settings_fill
 from portfolios.services.households import account_create, household_create, membership_add
 from portfolios.services.market_data import dividends_upsert, prices_upsert
 
@@ -61,6 +62,11 @@ def demo_seed(*, today: date | None = None, reset: bool = False) -> DemoSeedResu
         household = _household()
         securities = _securities(today)
         _accounts(household, today)
+        demo_settings_fill(
+            household=household,
+            owner=household.memberships.get(role=Membership.Role.OWNER).user,
+            today=today,
+        )
     closes = _closes(list(securities), start - timedelta(days=10), today)
     prices = prices_upsert(
         closes=(

@@ -62,32 +62,105 @@ def demo_securities(today: date) -> list[DemoSecurity]:
     ]
     d = Decimal
     return [
-        DemoSecurity("VTI", "Vanguard Total Stock Market ETF", "etf", "us_equity", d("1.4"),
-                     "quarterly", True, d("0.03")),
-        DemoSecurity("VOO", "Vanguard S&P 500 ETF", "etf", "us_equity", d("1.3"), "quarterly",
-                     True, d("0.03")),
-        DemoSecurity("VXUS", "Vanguard Total International Stock ETF", "etf", "intl_equity",
-                     d("3.0"), "quarterly", True, d("0.08")),
-        DemoSecurity("BND", "Vanguard Total Bond Market ETF", "etf", "bonds", d("3.5"),
-                     "monthly", False, d("0.03")),
-        DemoSecurity("QQQ", "Invesco QQQ Trust", "etf", "us_equity", d("0.6"), "quarterly",
-                     True, d("0.20")),
-        DemoSecurity("VGT", "Vanguard Information Technology ETF", "etf", "us_equity", d("0.7"),
-                     "quarterly", True, d("0.10")),
-        DemoSecurity("VUG", "Vanguard Growth ETF", "etf", "us_equity", d("0.5"), "quarterly",
-                     True, d("0.04")),
-        DemoSecurity("SCHD", "Schwab US Dividend Equity ETF", "etf", "us_equity", d("3.6"),
-                     "quarterly", True, d("0.06")),
-        DemoSecurity("VNQ", "Vanguard Real Estate ETF", "reit", "real_estate", d("4.0"),
-                     "quarterly", False, d("0.13")),
-        DemoSecurity("O", "Realty Income Corp.", "reit", "real_estate", d("5.5"), "monthly",
-                     False),
-        DemoSecurity("PFF", "iShares Preferred and Income Securities ETF", "preferred", "bonds",
-                     d("6.0"), "monthly", False, d("0.46")),
-        DemoSecurity("JEPI", "JPMorgan Equity Premium Income ETF", "etf", "us_equity", d("7.5"),
-                     "monthly", False, d("0.35")),
+        DemoSecurity(
+            "VTI",
+            "Vanguard Total Stock Market ETF",
+            "etf",
+            "us_equity",
+            d("1.4"),
+            "quarterly",
+            True,
+            d("0.03"),
+        ),
+        DemoSecurity(
+            "VOO",
+            "Vanguard S&P 500 ETF",
+            "etf",
+            "us_equity",
+            d("1.3"),
+            "quarterly",
+            True,
+            d("0.03"),
+        ),
+        DemoSecurity(
+            "VXUS",
+            "Vanguard Total International Stock ETF",
+            "etf",
+            "intl_equity",
+            d("3.0"),
+            "quarterly",
+            True,
+            d("0.08"),
+        ),
+        DemoSecurity(
+            "BND",
+            "Vanguard Total Bond Market ETF",
+            "etf",
+            "bonds",
+            d("3.5"),
+            "monthly",
+            False,
+            d("0.03"),
+        ),
+        DemoSecurity(
+            "QQQ", "Invesco QQQ Trust", "etf", "us_equity", d("0.6"), "quarterly", True, d("0.20")
+        ),
+        DemoSecurity(
+            "VGT",
+            "Vanguard Information Technology ETF",
+            "etf",
+            "us_equity",
+            d("0.7"),
+            "quarterly",
+            True,
+            d("0.10"),
+        ),
+        DemoSecurity(
+            "VUG", "Vanguard Growth ETF", "etf", "us_equity", d("0.5"), "quarterly", True, d("0.04")
+        ),
+        DemoSecurity(
+            "SCHD",
+            "Schwab US Dividend Equity ETF",
+            "etf",
+            "us_equity",
+            d("3.6"),
+            "quarterly",
+            True,
+            d("0.06"),
+        ),
+        DemoSecurity(
+            "VNQ",
+            "Vanguard Real Estate ETF",
+            "reit",
+            "real_estate",
+            d("4.0"),
+            "quarterly",
+            False,
+            d("0.13"),
+        ),
+        DemoSecurity("O", "Realty Income Corp.", "reit", "real_estate", d("5.5"), "monthly", False),
+        DemoSecurity(
+            "PFF",
+            "iShares Preferred and Income Securities ETF",
+            "preferred",
+            "bonds",
+            d("6.0"),
+            "monthly",
+            False,
+            d("0.46"),
+        ),
+        DemoSecurity(
+            "JEPI",
+            "JPMorgan Equity Premium Income ETF",
+            "etf",
+            "us_equity",
+            d("7.5"),
+            "monthly",
+            False,
+            d("0.35"),
+        ),
         *ladder,
-    ]  # fmt: skip
+    ]
 
 
 def demo_accounts(today: date) -> list[DemoAccount]:
@@ -95,25 +168,79 @@ def demo_accounts(today: date) -> list[DemoAccount]:
     d = Decimal
     ust = [s.symbol for s in demo_securities(today) if s.kind == "bond"]
     return [
-        DemoAccount("Joint Brokerage", "taxable", "Fidelity", "Z12345678", "demo", "core",
-                    d(170000), {"VTI": d("0.5"), "VXUS": d("0.25"), "BND": d("0.25")},
-                    monthly_deposit=d(1000), monthly_buy="VXUS"),
-        DemoAccount("Jordan IRA", "traditional_ira", "Vanguard", "88001234", "demo", "core",
-                    d(105000), {"VTI": d("0.6"), "BND": d("0.4")}),
-        DemoAccount("Jordan Roth IRA", "roth_ira", "Vanguard", "88005678", "demo", "growth",
-                    d(38000), {"QQQ": d("0.6"), "VGT": d("0.4")}),
-        DemoAccount("Alex 401(k)", "401k", "Fidelity", "401K5521", "alex", "core",
-                    d(120000), {"VOO": d("0.7"), "BND": d("0.3")},
-                    monthly_deposit=d(750), monthly_buy="VOO"),
-        DemoAccount("Alex Roth IRA", "roth_ira", "Schwab", "44551122", "alex", "growth",
-                    d(24000), {"VUG": d(1)}),
-        DemoAccount("Income Brokerage", "taxable", "Schwab", "77889900", "alex", "income",
-                    d(125000), {"SCHD": d("0.25"), "VNQ": d("0.15"), "O": d("0.10"),
-                                "PFF": d("0.15"), "JEPI": d("0.15"),
-                                **{symbol: d("0.06") for symbol in ust}}),
-        DemoAccount("Emergency Fund", "cash", "Ally Bank", "ALLY3321", "demo", None,
-                    d(30000), {}),
-    ]  # fmt: skip
+        DemoAccount(
+            "Joint Brokerage",
+            "taxable",
+            "Fidelity",
+            "Z12345678",
+            "demo",
+            "core",
+            d(170000),
+            {"VTI": d("0.5"), "VXUS": d("0.25"), "BND": d("0.25")},
+            monthly_deposit=d(1000),
+            monthly_buy="VXUS",
+        ),
+        DemoAccount(
+            "Jordan IRA",
+            "traditional_ira",
+            "Vanguard",
+            "88001234",
+            "demo",
+            "core",
+            d(105000),
+            {"VTI": d("0.6"), "BND": d("0.4")},
+        ),
+        DemoAccount(
+            "Jordan Roth IRA",
+            "roth_ira",
+            "Vanguard",
+            "88005678",
+            "demo",
+            "growth",
+            d(38000),
+            {"QQQ": d("0.6"), "VGT": d("0.4")},
+        ),
+        DemoAccount(
+            "Alex 401(k)",
+            "401k",
+            "Fidelity",
+            "401K5521",
+            "alex",
+            "core",
+            d(120000),
+            {"VOO": d("0.7"), "BND": d("0.3")},
+            monthly_deposit=d(750),
+            monthly_buy="VOO",
+        ),
+        DemoAccount(
+            "Alex Roth IRA",
+            "roth_ira",
+            "Schwab",
+            "44551122",
+            "alex",
+            "growth",
+            d(24000),
+            {"VUG": d(1)},
+        ),
+        DemoAccount(
+            "Income Brokerage",
+            "taxable",
+            "Schwab",
+            "77889900",
+            "alex",
+            "income",
+            d(125000),
+            {
+                "SCHD": d("0.25"),
+                "VNQ": d("0.15"),
+                "O": d("0.10"),
+                "PFF": d("0.15"),
+                "JEPI": d("0.15"),
+                **{symbol: d("0.06") for symbol in ust},
+            },
+        ),
+        DemoAccount("Emergency Fund", "cash", "Ally Bank", "ALLY3321", "demo", None, d(30000), {}),
+    ]
 
 
 @dataclass
@@ -124,8 +251,21 @@ class DemoHistory:
     value: Decimal = Decimal(0)  # positions at today's close plus cash
 
     def to_csv(self) -> str:
-        columns = ["date", "account", "type", "symbol", "quantity", "price", "amount", "fees",
-                   "income_class", "to_account", "lots", "id", "memo"]  # fmt: skip
+        columns = [
+            "date",
+            "account",
+            "type",
+            "symbol",
+            "quantity",
+            "price",
+            "amount",
+            "fees",
+            "income_class",
+            "to_account",
+            "lots",
+            "id",
+            "memo",
+        ]
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
@@ -188,8 +328,15 @@ class _Builder:
         amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
         sign = -1 if kind in ("WITHDRAWAL", "FEE", "TAX_WITHHELD") else 1
         self.cash[account] += sign * amount
-        return self.add(1 if sign > 0 else 5, date=day, account=account, type=kind,
-                        amount=amount, memo=memo, **extra)  # fmt: skip
+        return self.add(
+            1 if sign > 0 else 5,
+            date=day,
+            account=account,
+            type=kind,
+            amount=amount,
+            memo=memo,
+            **extra,
+        )
 
     def buy(self, account: str, symbol: str, day: date, budget: Decimal, memo: str) -> None:
         price = self.close(symbol, day)
@@ -199,8 +346,17 @@ class _Builder:
         amount = (quantity * price).quantize(CENT)
         self.cash[account] -= amount
         self.shares[(account, symbol)] += quantity
-        row_id = self.add(2, date=day, account=account, type="BUY", symbol=symbol,
-                          quantity=quantity, price=price, amount=amount, memo=memo)  # fmt: skip
+        row_id = self.add(
+            2,
+            date=day,
+            account=account,
+            type="BUY",
+            symbol=symbol,
+            quantity=quantity,
+            price=price,
+            amount=amount,
+            memo=memo,
+        )
         self.lots[(account, symbol)].append((row_id, day, quantity, price))
 
     def sell_lot(self, account: str, symbol: str, lot: tuple, day: date, memo: str) -> None:
@@ -210,8 +366,18 @@ class _Builder:
         self.cash[account] += amount
         self.shares[(account, symbol)] -= quantity
         self.lots[(account, symbol)].remove(lot)
-        self.add(4, date=day, account=account, type="SELL", symbol=symbol, quantity=quantity,
-                 price=price, amount=amount, lots=row_id, memo=memo)  # fmt: skip
+        self.add(
+            4,
+            date=day,
+            account=account,
+            type="SELL",
+            symbol=symbol,
+            quantity=quantity,
+            price=price,
+            amount=amount,
+            lots=row_id,
+            memo=memo,
+        )
 
 
 def build_demo_history(
@@ -245,10 +411,13 @@ def _build(
 ) -> DemoHistory:
     securities = {s.symbol: s for s in demo_securities(today)}
     accounts = [
-        replace(a, deposit=(a.deposit * scale).quantize(Decimal(1)),
-                monthly_deposit=(a.monthly_deposit * scale).quantize(Decimal(1)))
+        replace(
+            a,
+            deposit=(a.deposit * scale).quantize(Decimal(1)),
+            monthly_deposit=(a.monthly_deposit * scale).quantize(Decimal(1)),
+        )
         for a in demo_accounts(today)
-    ]  # fmt: skip
+    ]
     b = _Builder(closes, today)
     first_day = _weekday_on_or_after(start)
 
@@ -325,19 +494,40 @@ def _pay_distribution(b: _Builder, accounts, security, ex_date, pay_date, per_sh
         memo = f"{security.symbol} distribution {per_share}/sh on {shares} sh (ex {ex_date})"
         if account.type in ("taxable", "trust", "cash"):
             income_class = "qualified" if security.qualified else "ordinary"
-            b.cash_row("DIVIDEND", account.name, pay_date, gross, memo,
-                       symbol=security.symbol, income_class=income_class)  # fmt: skip
+            b.cash_row(
+                "DIVIDEND",
+                account.name,
+                pay_date,
+                gross,
+                memo,
+                symbol=security.symbol,
+                income_class=income_class,
+            )
             if security.symbol == "VXUS":
                 withheld = (gross * Decimal("0.07")).quantize(CENT, rounding=ROUND_HALF_UP)
-                b.cash_row("TAX_WITHHELD", account.name, pay_date, withheld,
-                           "Foreign tax withheld", symbol=security.symbol)  # fmt: skip
+                b.cash_row(
+                    "TAX_WITHHELD",
+                    account.name,
+                    pay_date,
+                    withheld,
+                    "Foreign tax withheld",
+                    symbol=security.symbol,
+                )
         else:
             price = b.close(security.symbol, pay_date)
             quantity = (gross / price).quantize(SHARE_STEP, rounding=ROUND_DOWN)
             b.shares[(account.name, security.symbol)] += quantity
-            row_id = b.add(2, date=pay_date, account=account.name, type="REINVEST",
-                           symbol=security.symbol, quantity=quantity, price=price,
-                           amount=gross, memo=memo)  # fmt: skip
+            row_id = b.add(
+                2,
+                date=pay_date,
+                account=account.name,
+                type="REINVEST",
+                symbol=security.symbol,
+                quantity=quantity,
+                price=price,
+                amount=gross,
+                memo=memo,
+            )
             b.lots[(account.name, security.symbol)].append((row_id, pay_date, quantity, price))
 
 
@@ -357,8 +547,14 @@ def _monthly(b: _Builder, accounts, securities, day: date, today: date) -> None:
     if day >= today - timedelta(days=730) and b.shares[("Income Brokerage", "SCHD")] >= 100:
         contracts = int(b.shares[("Income Brokerage", "SCHD")] // 100)
         premium = Decimal(contracts) * Decimal("38.50") + Decimal(day.month * 3)
-        b.cash_row("OPTION_PREMIUM", "Income Brokerage", day, premium,
-                   f"Sold {contracts} SCHD covered calls", symbol="SCHD")  # fmt: skip
+        b.cash_row(
+            "OPTION_PREMIUM",
+            "Income Brokerage",
+            day,
+            premium,
+            f"Sold {contracts} SCHD covered calls",
+            symbol="SCHD",
+        )
     # Treasury coupons: semi-annual, in May and November on the 15th.
     if day.month in (5, 11):
         coupon_day = _weekday_on_or_after(date(day.year, day.month, 15))
@@ -368,8 +564,14 @@ def _monthly(b: _Builder, accounts, securities, day: date, today: date) -> None:
             units = b.shares.get(("Income Brokerage", security.symbol), Decimal(0))
             if units > 0:
                 coupon = units * 100 * security.coupon_rate / 2
-                b.cash_row("INTEREST", "Income Brokerage", coupon_day, coupon,
-                           f"{security.symbol} coupon", symbol=security.symbol)  # fmt: skip
+                b.cash_row(
+                    "INTEREST",
+                    "Income Brokerage",
+                    coupon_day,
+                    coupon,
+                    f"{security.symbol} coupon",
+                    symbol=security.symbol,
+                )
 
 
 # Taxable positions a harvest may come from, most interesting first.
@@ -395,6 +597,11 @@ def _try_wash_sale(b: _Builder, day: date):
     _, account, symbol, lot = max(candidates, key=lambda c: c[0])
     b.sell_lot(account, symbol, lot, day, "Tax-loss harvest")
     rebuy_day = _weekday_on_or_after(day + timedelta(days=12))
-    b.buy(account, symbol, rebuy_day, lot[2] * b.close(symbol, rebuy_day) + 1,
-          "Bought back within 30 days (wash sale)")  # fmt: skip
+    b.buy(
+        account,
+        symbol,
+        rebuy_day,
+        lot[2] * b.close(symbol, rebuy_day) + 1,
+        "Bought back within 30 days (wash sale)",
+    )
     return (symbol, day)

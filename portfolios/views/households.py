@@ -19,6 +19,12 @@ from portfolios.selectors.ledger import holdings_report
 from portfolios.services.ledger import ledger_refresh_if_stale
 
 
+def first_run_page(request: HttpRequest, membership):
+    from portfolios.views.settings.overview import first_run_page as page
+
+    return page(request, membership)
+
+
 def current_membership_or_404(request: HttpRequest):
     """Return the membership of the page's household; a user without one gets 404."""
     membership = request.membership
@@ -31,6 +37,8 @@ def current_membership_or_404(request: HttpRequest):
 def dashboard(request: HttpRequest) -> HttpResponse:
     membership = current_membership_or_404(request)
     household = membership.household
+    if not household.accounts.exists():
+        return first_run_page(request, membership)  # a short checklist, not an empty page
     ledger_refresh_if_stale(household=household)
     report = holdings_report(household=household)
     balances = report.cash_by_account
@@ -49,7 +57,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "total": invested_by_account[account.pk] + balances.get(account.pk, Decimal(0)),
             "unpriced": account.pk in unpriced,
         }
-        for account in account_list(household=household)
+        for account in account_list(household=household).filter(closed_on__isnull=True)
     ]
     sleeves = _sleeve_weights(household, rows, report.total)
     return render(

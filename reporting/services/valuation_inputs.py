@@ -19,7 +19,8 @@ import pandas as pd
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
-from portfolios.models import Account, FxRate, Price, Security, Transaction
+from portfolios.models import Account, FxRate, Household, Price, Security, Transaction
+from portfolios.selectors.securities import security_profiles
 from reporting.calculations.replay import LedgerRow, ReplayAccount
 
 FETCH_ROWS = 100_000
@@ -296,8 +297,14 @@ class SecurityInfo:
     kind: str
 
 
-def security_infos(*, security_ids: Iterable[int]) -> dict[int, SecurityInfo]:
-    """Return symbol, currency and kind of the securities by id."""
+def security_infos(
+    *, security_ids: Iterable[int], household: Household | None = None
+) -> dict[int, SecurityInfo]:
+    """Return symbol, currency and kind of the securities by id (the kind as the household
+    classified it, when a household is given)."""
+    if household is not None:
+        views = security_profiles(household=household, security_ids=security_ids)
+        return {pk: SecurityInfo(v.symbol, v.currency, v.kind) for pk, v in views.items()}
     rows = Security.objects.filter(pk__in=list(security_ids)).values_list(
         "pk", "symbol", "currency", "kind"
     )

@@ -144,7 +144,7 @@ def valuations_rebuild(
 
     held_before = {sid for (_, sid) in plan.state.positions} if plan.state else set()
     security_ids = sorted(held_before | {r.security_id for r in rows if r.security_id is not None})
-    infos = security_infos(security_ids=security_ids)
+    infos = security_infos(security_ids=security_ids, household=household)
     currencies = [a.currency for a in accounts.values()] + [i.currency for i in infos.values()]
     fx = fx_book(base=household.base_currency, currencies=currencies)
     book = price_book(security_ids=security_ids, first_day=begin, last_day=last)

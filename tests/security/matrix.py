@@ -43,6 +43,9 @@ PARAM_MODELS = {
     "account_pk": "portfolios.Account",
     "transaction_pk": "portfolios.Transaction",
 }
+# Parameters that are secrets of a one-time link, not ids: filled with a made-up value (a
+# link page must refuse it without showing anything of a household).
+LINK_PARAMS = {"uidb64": "MQ", "token": "made-up-token", "key": "made-up-key"}
 # How a model's rows reach their household, tried in order.
 HOUSEHOLD_PATHS = (
     "household",
@@ -63,7 +66,12 @@ class Route:
 
     @property
     def is_detail(self) -> bool:
-        return bool(self.params)
+        return any(param not in LINK_PARAMS for param in self.params)
+
+    @property
+    def is_link(self) -> bool:
+        """A one-time link page (an invitation): public, its secret in the path."""
+        return any(param in LINK_PARAMS for param in self.params)
 
 
 def _clean(text: str) -> str:
@@ -161,6 +169,9 @@ def concrete(route: Route, household) -> str | None:
     filled by household's object, or None when an id cannot be filled."""
     url = route.template
     for param in route.params:
+        if param in LINK_PARAMS:
+            url = _PATH_PARAM.sub(LINK_PARAMS[param], url, count=1)
+            continue
         model = model_for(route, param)
         row = object_of(model, household) if model is not None else None
         if row is None:
