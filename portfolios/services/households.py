@@ -107,11 +107,10 @@ def api_token_create(
     name: str = "spreadsheet",
     scope: str = ApiToken.Scope.READ,
     expires_at: datetime | None = None,
-    request=None,
 ) -> IssuedToken:
     """Issue a token; the raw key is returned once and only its digest is kept.
 
-    The audit trail records who issued it (the request's user, else the token's user).
+    Callers record the issue in the audit trail (the settings page, the API, the command).
     """
     raw_key, prefix, digest = ApiToken.generate(scope)
     token = ApiToken.objects.create(
@@ -122,14 +121,6 @@ def api_token_create(
         prefix=prefix,
         digest=digest,
         expires_at=expires_at,
-    )
-    audit_record(
-        action="token.create",
-        household=household,
-        user=_actor(request) or user,
-        request=request,
-        target=token,
-        changes={"scope": scope, "owner": user.get_username(), "expires_at": expires_at},
     )
     return IssuedToken(token=token, raw_key=raw_key)
 

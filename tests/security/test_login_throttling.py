@@ -153,3 +153,23 @@ def test_logins_ok_failed_and_throttled_are_audited(cast):
         ("nobody-such", "failed", None, "198.51.100.7"),
         ("alice", "ok", "Alpha", "198.51.100.7"),
     ]
+
+
+def test_an_invitation_link_never_logs_in_someone_with_a_second_factor(cast):
+    from django.contrib.auth import get_user_model
+
+    from portfolios.services.members import invite_link
+
+    person = get_user_model().objects.create_user("dora")
+    person.set_unusable_password()
+    person.save()
+    Authenticator.objects.create(user=person, type=Authenticator.Type.TOTP, data={"secret": SECRET})
+    link = invite_link(person)
+    path = link.split("://", 1)[-1]
+    path = path[path.index("/") :] if "://" in link else link
+    client = Client()
+    response = client.post(
+        path, {"password1": "a-long-new-passphrase", "password2": "a-long-new-passphrase"}
+    )
+    assert response.status_code == 400
+    assert "_auth_user_id" not in client.session

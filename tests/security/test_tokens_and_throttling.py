@@ -60,7 +60,7 @@ def test_issuing_a_token_by_command_is_audited_without_the_secret(cast):
     event = AuditEvent.objects.get(action="token.create")
     assert event.household == cast.household_a
     assert event.username == "alice"
-    assert event.changes["scope"] == "write"
+    assert event.changes["scope"] == [None, "write"]
     assert raw_key not in str(event.changes) and raw_key.split(".")[1] not in event.target
 
 
