@@ -190,11 +190,15 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Content Security Policy: our own scripts only. Plotly sets inline styles; the
 # household switcher and two filters submit on change with one inline handler, allowed by
 # its hash ('unsafe-hashes'), not by 'unsafe-inline'.
-_SUBMIT_ON_CHANGE = "'sha256-osjxnKEPL/pQJbFk1dKsF7PYFmTyMWGmVSiL9inhxJY='"  # this.form.submit()
+# (tests/security/test_headers_and_logs.py fails for any other inline script or handler.)
+_INLINE_HANDLERS = [
+    "'sha256-osjxnKEPL/pQJbFk1dKsF7PYFmTyMWGmVSiL9inhxJY='",  # this.form.submit()
+    "'sha256-MguIPR6qNR8D3B+eAlK+bIRTZe8t3wkOY4B/56Me9FU='",  # window.print()
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-hashes'", _SUBMIT_ON_CHANGE],
+        "script-src": ["'self'", "'unsafe-hashes'", *_INLINE_HANDLERS],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],

@@ -149,3 +149,29 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     count("check --deploy issues", issues)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_every_inline_handler_in_a_template_is_allowed_by_its_hash():
+    """The CSP runs no inline script: a template's `<script>` needs a src (or holds JSON
+    data), and each inline event handler must be listed by its hash in script-src."""
+    import base64
+    import hashlib
+    import re
+
+    from django.conf import settings
+
+    script_src = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"]
+    handler = re.compile(r"\son[a-z]+=\"([^\"]*)\"")
+    inline_script = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>")
+    problems = []
+    for template in (ROOT / "templates").rglob("*.html"):
+        if "email" in template.parts:
+            continue  # e-mails are not served under the policy
+        text = template.read_text()
+        for code in handler.findall(text):
+            digest = base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()
+            if f"'sha256-{digest}'" not in script_src:
+                problems.append(f"{template.relative_to(ROOT)}: handler {code!r}")
+        if inline_script.search(text):
+            problems.append(f"{template.relative_to(ROOT)}: inline <script>")
+    assert not problems, problems
