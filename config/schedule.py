@@ -33,9 +33,18 @@ SCHEDULE = [
     # zone (reporting.calculations.report_weeks). https://crontab.guru/#10_*_*_*_*
     (
         "Send weekly income reports",
-        "reporting.tasks.send_income_reports_task",
+        "alerts.tasks.send_income_reports_task",
         "SCHEDULE_INCOME_REPORTS",
         "10 * * * *",
+        55 * 60,
+    ),
+    # Hourly: alert digests held back by a member's quiet hours go out when they end.
+    # https://crontab.guru/#20_*_*_*_*
+    (
+        "Send alert digests held by quiet hours",
+        "alerts.tasks.send_alert_digests_task",
+        "SCHEDULE_ALERT_DIGESTS",
+        "20 * * * *",
         55 * 60,
     ),
     # Nightly: unconfirmed import previews expire after two days.

@@ -111,13 +111,20 @@ class StaleSecurity(Security):
 
 
 class WeeklyReportDelivery(TimeStampedModel):
-    """One member's weekly income email for one week: claimed, then sent once."""
+    """One member's weekly income email for one week: claimed, then sent once.
+
+    ``claimed_at`` is set by a conditional UPDATE before sending and cleared when the send
+    fails (``attempts`` and ``last_error`` record it); ``sent_at`` marks it delivered.
+    """
 
     membership = models.ForeignKey(
         "portfolios.Membership", on_delete=models.CASCADE, related_name="weekly_reports"
     )
     week_ending = models.DateField(help_text="The Sunday that ends the Monday-to-Sunday week")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="A sender is on it")
     sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-week_ending", "membership"]

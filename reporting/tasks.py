@@ -95,18 +95,8 @@ def recompute_valuations_task(household_id: int, from_date: str | None = None) -
     return valuations_rebuild(household=household, from_date=start).as_dict()
 
 
-@shared_task
-def send_income_reports_task() -> dict:
-    """Send the weekly income reports that are due now (Monday 07:00 household time)."""
-    from reporting.services.income_reports import income_reports_send
-
-    run = income_reports_send(only_due=True)
-    return {"sent": run.sent, "already_sent": run.already_sent, "failed": run.failed}
-
-
 __all__ = [
     "is_xnys_session",
     "recompute_valuations_task",
     "refresh_after_close_task",
-    "send_income_reports_task",
 ]

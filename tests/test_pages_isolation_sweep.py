@@ -32,6 +32,7 @@ POST_ONLY = {
     "/settings/securities/import/",
     "/settings/securities/lookup/",
     "/settings/targets/preview/",
+    "/alerts/rules/new/",
 }
 # Pages only a household's owners may open: members, tokens and the audit log.
 OWNER_ONLY = {"/settings/members/", "/settings/tokens/", "/settings/audit/"}

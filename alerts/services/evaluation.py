@@ -1,28 +1,22 @@
-"""Evaluate a household's alert rules into deduplicated episodes, and email new ones."""
+"""Evaluate a household's alert rules into deduplicated episodes, then deliver them."""
 
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from alerts.calculations import HouseholdFacts, evaluate_rule
+from alerts.calculations import Finding, HouseholdFacts, RuleSpec, evaluate_rule
 from alerts.models import AlertEpisode, AlertRule
-from portfolios.models import Household, Membership
+from alerts.selectors.facts import household_facts
+from alerts.services.delivery import alert_digests_send, alert_notifications_queue
+from alerts.services.freshness import household_refresh_if_stale
+from alerts.services.rules import alert_rules_create_defaults
+from income.calculations import local_date
+from portfolios.models import Household
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_RULES = (
-    (AlertRule.Kind.POSITION_WEIGHT, None),  # None: the household's max_position_weight
-    (AlertRule.Kind.UNREALIZED_LOSS, 10),
-    (AlertRule.Kind.STALE_PRICE, 5),
-    (AlertRule.Kind.DIVIDEND_CUT, 10),
-    (AlertRule.Kind.INCOME_SHORTFALL, 25),
-    (AlertRule.Kind.CASH_RESERVE, None),  # None: the household's cash_reserve_months
-    (AlertRule.Kind.DRAWDOWN, 15),
-)
 
 
 @dataclass
@@ -30,117 +24,103 @@ class EvaluationResult:
     opened: list[AlertEpisode] = field(default_factory=list)
     resolved: int = 0
     ongoing: int = 0
+    updated: int = 0
     emailed: int = 0
-
-
-def alert_rules_create_defaults(*, household: Household) -> list[AlertRule]:
-    """Give a household the default rules it does not have yet."""
-    defaults = {
-        AlertRule.Kind.POSITION_WEIGHT: household.max_position_weight,
-        AlertRule.Kind.CASH_RESERVE: household.cash_reserve_months,
-    }
-    rules = []
-    for kind, threshold in DEFAULT_RULES:
-        rule, _ = AlertRule.objects.get_or_create(
-            household=household,
-            kind=kind,
-            scope="",
-            defaults={"threshold": defaults.get(kind, threshold)},
-        )
-        rules.append(rule)
-    return rules
 
 
 def alerts_evaluate(
     *, household: Household, facts: HouseholdFacts | None = None, now: datetime | None = None
 ) -> EvaluationResult:
-    """Evaluate every enabled rule of the household.
+    """Evaluate every enabled rule of the household; safe to run twice or at once.
 
-    1. Gather the facts (holdings, lots, prices, dividends, projections, valuations).
-    2. For each finding, keep the rule's unresolved episode for that subject up to date, or
-       open a new one; the partial unique constraint makes a duplicate impossible.
-    3. Resolve the rule's unresolved episodes whose subject no longer has a finding.
-    4. Email the episodes opened now.
+    1. Bring the ledger, valuations and projection up to date if they lag the household's
+       transactions (``household_refresh_if_stale``), then read the facts.
+    2. For each finding, keep the rule's unresolved episode for that subject in step with
+       the facts (message, value, link), or open a new one; the partial unique constraint
+       makes a second unresolved episode impossible, so a concurrent run only updates.
+    3. Resolve the unresolved episodes whose subject has no finding any more, and those of
+       rules switched off.
+    4. Queue an e-mail notification per new episode and opted-in member, then send one
+       digest per member (claimed in the database, so it goes once; quiet hours wait).
     """
-    from alerts.selectors import household_facts
-
     now = now or timezone.now()
-    facts = facts if facts is not None else household_facts(household=household)
+    rules = list(AlertRule.objects.filter(household=household))
+    if not rules:
+        rules = alert_rules_create_defaults(household=household)
+    if facts is None:
+        today = local_date(now, household.time_zone)
+        household_refresh_if_stale(household=household, today=today)
+        facts = household_facts(household=household, today=today)
     result = EvaluationResult()
-    for rule in AlertRule.objects.filter(household=household, enabled=True):
-        findings = evaluate_rule(
-            kind=rule.kind, threshold=rule.threshold, scope=rule.scope, facts=facts
-        )
+    unchanged: list[int] = []
+    for rule in rules:
+        if not rule.enabled:
+            result.resolved += _resolve_unseen(rule, seen=set(), now=now)
+            continue
+        spec = RuleSpec(rule.kind, rule.scope, rule.scope_name, rule.threshold, rule.direction)
         seen = set()
-        for finding in findings:
+        for finding in evaluate_rule(spec, facts):
+            if finding.subject in seen:
+                continue
             seen.add(finding.subject)
-            episode, created = _episode_upsert(rule=rule, finding=finding, now=now)
+            episode, created, changed = _episode_upsert(rule=rule, finding=finding, now=now)
             if created:
                 result.opened.append(episode)
             else:
                 result.ongoing += 1
-        result.resolved += (
-            AlertEpisode.objects.filter(rule=rule, resolved_at__isnull=True)
-            .exclude(subject__in=seen)
-            .update(resolved_at=now, updated_at=now)
-        )
-    result.emailed = _email_new_episodes(household=household, episodes=result.opened, now=now)
+                result.updated += changed
+                if not changed:
+                    unchanged.append(episode.pk)
+        result.resolved += _resolve_unseen(rule, seen=seen, now=now)
+    # One write for every episode that still holds as it was: seen now.
+    AlertEpisode.objects.filter(pk__in=unchanged, resolved_at__isnull=True).update(last_seen_at=now)
+    alert_notifications_queue(episodes=result.opened)
+    result.emailed = alert_digests_send(household=household, now=now)
     return result
 
 
-def _episode_upsert(*, rule: AlertRule, finding, now: datetime) -> tuple[AlertEpisode, bool]:
+def _resolve_unseen(rule: AlertRule, *, seen: set[str], now: datetime) -> int:
+    return (
+        AlertEpisode.objects.filter(rule=rule, resolved_at__isnull=True)
+        .exclude(subject__in=seen)
+        .update(resolved_at=now, updated_at=now)
+    )
+
+
+def _episode_upsert(
+    *, rule: AlertRule, finding: Finding, now: datetime
+) -> tuple[AlertEpisode, bool, bool]:
+    """Return (episode, created, changed): the rule's unresolved episode for the finding's
+    subject brought up to date, or a new one."""
+    message = finding.message[:500]
+    value = None if finding.value is None else round(finding.value, 6)
     current = AlertEpisode.objects.filter(
         rule=rule, subject=finding.subject, resolved_at__isnull=True
     ).first()
-    if current is not None:
-        AlertEpisode.objects.filter(pk=current.pk).update(
-            message=finding.message[:500], value=finding.value, last_seen_at=now, updated_at=now
-        )
-        return current, False
-    try:
-        with transaction.atomic():
-            episode = AlertEpisode.objects.create(
-                rule=rule,
-                household_id=rule.household_id,
-                subject=finding.subject,
-                message=finding.message[:500],
-                value=finding.value,
-                opened_at=now,
-                last_seen_at=now,
+    if current is None:
+        try:
+            with transaction.atomic():
+                episode = AlertEpisode.objects.create(
+                    rule=rule,
+                    household_id=rule.household_id,
+                    subject=finding.subject,
+                    message=message,
+                    value=value,
+                    link=finding.link,
+                    opened_at=now,
+                    last_seen_at=now,
+                )
+            return episode, True, False
+        except IntegrityError:  # a concurrent evaluation opened it first
+            current = AlertEpisode.objects.get(
+                rule=rule, subject=finding.subject, resolved_at__isnull=True
             )
-    except IntegrityError:  # a concurrent evaluation opened it first
-        episode = AlertEpisode.objects.get(
-            rule=rule, subject=finding.subject, resolved_at__isnull=True
+    changed = (current.message, current.value, current.link) != (message, value, finding.link)
+    if changed:
+        AlertEpisode.objects.filter(pk=current.pk).update(
+            message=message, value=value, link=finding.link, last_seen_at=now, updated_at=now
         )
-        return episode, False
-    return episode, True
-
-
-def _email_new_episodes(*, household: Household, episodes, now: datetime) -> int:
-    """Send one email per new episode batch; each episode is claimed so it is sent once."""
-    to_send = [
-        e
-        for e in episodes
-        if e.rule.notify_email
-        and AlertEpisode.objects.filter(pk=e.pk, emailed_at__isnull=True).update(emailed_at=now)
-    ]
-    if not to_send:
-        return 0
-    recipients = list(
-        Membership.objects.filter(household=household)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
-    if not recipients:
-        return 0
-    lines = "\n".join(f"- {e.message}" for e in to_send)
-    send_mail(
-        subject=f"Hearth: {len(to_send)} new alert(s) for {household.name}",
-        message=f"New alerts for {household.name}:\n\n{lines}\n\nSee them at /alerts/.",
-        from_email=None,
-        recipient_list=recipients,
-    )
-    return len(to_send)
+    return current, False, changed
 
 
 def alert_acknowledge(*, episode: AlertEpisode, user) -> bool:

@@ -245,6 +245,13 @@ EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 if _email.get("EMAIL_FILE_PATH"):
     EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Hearth <hearth@localhost>")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# The address e-mails link back to (DESIGN §6): every link in an e-mail is absolute. Unset,
+# pages use the address a request came to and e-mails the demo's http://127.0.0.1:8000.
+SITE_URL = env_str("SITE_URL", "").rstrip("/")
+# The weekly report command retries a failed send this many times, waiting base × 2^n s.
+INCOME_REPORT_RETRIES = env_int("INCOME_REPORT_RETRIES", 3)
+INCOME_REPORT_RETRY_BACKOFF = env_int("INCOME_REPORT_RETRY_BACKOFF", 5)
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

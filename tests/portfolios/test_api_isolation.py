@@ -195,7 +195,7 @@ def test_pages_show_times_in_the_household_time_zone(cast, ledger):
 
     from alerts.models import AlertEpisode, AlertRule
 
-    rule = AlertRule.objects.create(household=cast.household_a, kind="drawdown", threshold=10)
+    rule = AlertRule.objects.get(household=cast.household_a, kind="drawdown", scope="household")
     opened = datetime(2026, 1, 15, 15, 30, tzinfo=UTC)
     AlertEpisode.objects.create(
         rule=rule, household=cast.household_a, subject="household", message="down",
@@ -204,4 +204,4 @@ def test_pages_show_times_in_the_household_time_zone(cast, ledger):
     client = Client()
     client.force_login(cast.owner)
     # when / then (households default to America/New_York)
-    assert b"2026-01-15 10:30" in client.get("/alerts/").content
+    assert b"opened Jan 15, 2026 10:30" in client.get("/alerts/").content

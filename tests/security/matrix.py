@@ -37,6 +37,7 @@ SEGMENT_MODELS = {
     "tokens": "portfolios.ApiToken",
     "members": "portfolios.Membership",
     "invites": "portfolios.Membership",
+    "emails": "portfolios.Membership",  # alerts/rules/emails/<pk>/: a member's e-mail choices
 }
 PARAM_MODELS = {
     "security_pk": "portfolios.Security",
@@ -188,7 +189,9 @@ def add_matrix_objects(cast) -> None:
     from portfolios.services.households import api_token_create
 
     household = cast.household_a
-    rule = AlertRule.objects.create(household=household, kind=AlertRule.Kind.values[0])
+    rule = AlertRule.objects.filter(household=household).order_by("pk").first()
+    if rule is None:
+        rule = AlertRule.objects.create(household=household, kind=AlertRule.Kind.values[0])
     now = timezone.now()
     AlertEpisode.objects.create(
         rule=rule, household=household, subject="ZQXW", message="Zanzibar alert",

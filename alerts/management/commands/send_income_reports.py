@@ -2,13 +2,14 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reporting.services.income_reports import income_reports_send
+from alerts.services.weekly_reports import income_reports_send
 
 
 class Command(BaseCommand):
     help = (
         "Send the weekly income report now; sending twice for one week sends nothing new. "
-        "Without --week-ending, each household's last completed week (Monday to Sunday)."
+        "Without --week-ending, each household's last completed week (Monday to Sunday). "
+        "A failed send is retried with backoff (INCOME_REPORT_RETRIES times)."
     )
 
     def add_arguments(self, parser):
