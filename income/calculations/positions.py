@@ -17,7 +17,15 @@ ZERO = Decimal(0)
 # Same-day order, as the lot engine replays a day: splits at the open, then purchases,
 # transfers (buy, then move) and sales (move, then sell). Income is paid on the shares held
 # at the start of the day, so `quantity_before` looks only at earlier days.
-DAY_ORDER = {"SPLIT": 1, "RETURN_OF_CAPITAL": 2, "BUY": 3, "REINVEST": 3, "TRANSFER": 4, "SELL": 5}
+DAY_ORDER = {
+    "SPLIT": 1,
+    "RETURN_OF_CAPITAL": 2,
+    "BUY": 3,
+    "REINVEST": 3,
+    "OPENING": 3,
+    "TRANSFER": 4,
+    "SELL": 5,
+}
 Key = tuple[int, int]
 
 
@@ -103,6 +111,8 @@ class PositionHistory:
         if txn.type in ("BUY", "REINVEST"):
             amount = txn.amount or quantity * (txn.price or ZERO)
             self._add(key, quantity, amount + txn.fees, txn.trade_date)
+        elif txn.type == "OPENING":  # a lot carried in: its amount is the basis (0: unknown)
+            self._add(key, quantity, txn.amount + txn.fees, txn.trade_date)
         elif txn.type == "SELL":
             self._remove(key, quantity, txn.trade_date)
         elif txn.type == "TRANSFER" and txn.to_account_id is not None:

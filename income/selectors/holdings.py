@@ -31,7 +31,7 @@ from portfolios.selectors.securities import with_household_view
 
 ZERO = Decimal(0)
 PER_SHARE_STEP = Decimal("0.00000001")  # the precision of DividendEvent.amount
-POSITION_TYPES = ("BUY", "SELL", "REINVEST", "TRANSFER", "SPLIT", "RETURN_OF_CAPITAL")
+POSITION_TYPES = ("BUY", "SELL", "REINVEST", "TRANSFER", "SPLIT", "RETURN_OF_CAPITAL", "OPENING")
 DIVIDEND_TYPES = ("DIVIDEND", "REINVEST")
 # Distributions that are not part of a security's regular dividend pattern.
 IRREGULAR_CLASSES = ("return_of_capital", "capital_gain")

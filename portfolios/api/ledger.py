@@ -58,9 +58,11 @@ class HoldingSerializer(serializers.Serializer):
     account = serializers.CharField(allow_null=True, help_text="null when consolidated")
     symbol = serializers.CharField()
     quantity = ExactDecimalField()
-    cost_basis = ExactDecimalField()
+    cost_basis = ExactDecimalField(
+        help_text="of the shares whose basis is known (see basis_unknown)"
+    )
     market_value = ExactDecimalField(allow_null=True)
-    unrealized_gain = ExactDecimalField(allow_null=True)
+    unrealized_gain = ExactDecimalField(allow_null=True, help_text="null when basis_unknown")
     weight = ExactDecimalField(
         allow_null=True, help_text="fraction of all holdings' market value plus cash"
     )
@@ -69,15 +71,26 @@ class HoldingSerializer(serializers.Serializer):
     price = ExactDecimalField(allow_null=True)
     account_id = serializers.IntegerField(allow_null=True)
     security_id = serializers.IntegerField()
+    basis_unknown = serializers.BooleanField(
+        help_text="some shares were opened with unknown basis (enter it on their OPENING row)"
+    )
 
 
 class LotSerializer(serializers.Serializer):
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.lot.basis_unknown:
+            data["cost_basis"] = None
+        return data
+
     account = serializers.CharField(source="lot.account.name")
     symbol = serializers.CharField(source="lot.security.symbol")
     acquired = serializers.DateField(source="lot.acquired")
     holding_period_start = serializers.DateField(source="lot.holding_period_start")
     quantity = ExactDecimalField(source="lot.quantity")
-    cost_basis = ExactDecimalField(source="lot.cost_basis")
+    cost_basis = ExactDecimalField(
+        source="lot.cost_basis", allow_null=True, help_text="null when the basis is unknown"
+    )
     wash_sale_adjustment = ExactDecimalField(source="lot.wash_sale_adjustment")
     market_value = ExactDecimalField(allow_null=True)
     unrealized_gain = ExactDecimalField(allow_null=True)
@@ -88,6 +101,7 @@ class LotSerializer(serializers.Serializer):
     )
     account_id = serializers.IntegerField(source="lot.account_id")
     security_id = serializers.IntegerField(source="lot.security_id")
+    basis_unknown = serializers.BooleanField(source="lot.basis_unknown")
 
 
 class RealizedGainSerializer(serializers.Serializer):
@@ -98,14 +112,25 @@ class RealizedGainSerializer(serializers.Serializer):
     sold = serializers.DateField()
     quantity = ExactDecimalField()
     proceeds = ExactDecimalField()
-    cost_basis = ExactDecimalField()
-    gain = ExactDecimalField(help_text="proceeds - cost_basis")
+    cost_basis = ExactDecimalField(allow_null=True, help_text="null when the basis is unknown")
+    gain = ExactDecimalField(allow_null=True, help_text="proceeds - cost_basis")
     wash_sale_disallowed = ExactDecimalField()
-    taxable_gain = ExactDecimalField(help_text="gain + wash_sale_disallowed (8949 column h)")
+    taxable_gain = ExactDecimalField(
+        allow_null=True, help_text="gain + wash_sale_disallowed (8949 column h)"
+    )
     term = serializers.CharField()
     code = serializers.CharField()
     account_id = serializers.IntegerField()
     security_id = serializers.IntegerField()
+    basis_unknown = serializers.BooleanField(
+        help_text="sold from shares of unknown basis: cost_basis and gain are unknown"
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.basis_unknown:
+            data.update(cost_basis=None, gain=None, taxable_gain=None)
+        return data
 
 
 class _LedgerListApi(HouseholdScopedMixin, generics.ListAPIView):

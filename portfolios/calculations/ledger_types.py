@@ -48,6 +48,7 @@ class LedgerTxn:
     lot_selection: tuple[tuple[int, Decimal | None], ...] = ()
     lot_method: str | None = None
     ref: str = ""
+    basis_unknown: bool = False  # OPENING only: the cost basis is not known
 
 
 @dataclass(slots=True)
@@ -64,7 +65,7 @@ class Lot:
     lot_id: str  # "<opening txn id>", or "<parent lot id>.<n>" for a piece cut from a lot
     account_id: int
     security_id: int
-    opening_txn_id: int  # the BUY/REINVEST, kept through transfers and pieces
+    opening_txn_id: int  # the BUY/REINVEST/OPENING, kept through transfers and pieces
     acquired: date
     holding_period_start: date  # earlier than acquired after a wash sale
     quantity_original: Decimal
@@ -72,6 +73,7 @@ class Lot:
     cost_original: Decimal
     cost_open: Decimal
     wash_sale_adjustment: Decimal  # disallowed loss carried by the open shares
+    basis_known: bool = True  # False for a lot opened with unknown basis (cost 0 = unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ class LotRelief:
     wash_sale_disallowed: Decimal  # >= 0; taxable gain = gain + wash_sale_disallowed
     term: str  # "short" | "long"
     code: str  # "W" when wash_sale_disallowed > 0
+    basis_unknown: bool = False  # relieved from a lot of unknown basis: no gain is known
 
 
 @dataclass(frozen=True, slots=True)

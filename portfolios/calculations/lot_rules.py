@@ -25,6 +25,7 @@ TYPE_PRIORITY = {
     "RETURN_OF_CAPITAL": 2,
     "BUY": 3,
     "REINVEST": 3,
+    "OPENING": 3,
     "TRANSFER": 4,
     "SELL": 5,
     "FEE": 6,

@@ -12,7 +12,7 @@ Replay order
     1. SPLIT: effective at the open; trades on the split date are quoted post-split.
     2. DIVIDEND, INTEREST, OPTION_PREMIUM, RETURN_OF_CAPITAL: paid on the shares held at the
        start of the day, so a return of capital never lowers the basis of shares bought that day.
-    3. BUY, REINVEST.
+    3. BUY, REINVEST, OPENING.
     4. TRANSFER: after the day's buys (buy, then move) and before its sales (move, then sell).
     5. SELL.
     6. FEE, TAX_WITHHELD.
@@ -34,6 +34,17 @@ Cash
     WITHDRAWAL -amount, TRANSFER of cash -amount here and +amount in ``to_account_id``. Every
     row's ``fees`` are also paid from its account's cash. BUY, SELL and REINVEST without an
     amount use quantity * price.
+
+Opening positions
+    An OPENING adds a lot carried in from before the history starts: acquired on its date,
+    its amount the cost basis, no cash. With ``basis_unknown`` the lot's basis is unknown:
+    it is carried as 0 with ``basis_known`` False, every relief from it is flagged
+    ``basis_unknown`` (its gain is not known, so it is never tested for a wash sale), a
+    return of capital leaves it alone, and pieces cut from it stay unknown. An OPENING is
+    not a purchase for the wash-sale rule: its date is when the shares were acquired, not a
+    trade the history shows. A BUY may carry ``basis_unknown`` too (shares received in a
+    spin-off, whose basis is a share of the parent's the household has to enter): its
+    cash is paid as usual and its lot's basis is unknown in the same way.
 
 Return of capital
     Lowers the open basis of the account's lots of that security, shared by quantity (cents,
@@ -170,6 +181,8 @@ class _Ledger:
         self.cash[txn.account_id] -= txn.fees
         if txn.type in PURCHASE_TYPES:
             self._buy(txn)
+        elif txn.type == "OPENING":
+            self._open(txn)
         elif txn.type == "SELL":
             self._sell(order, txn)
         elif txn.type == "SPLIT":
@@ -200,6 +213,7 @@ class _Ledger:
             self.cash[txn.account_id] -= amount
         else:
             self._record_income(txn, amount)
+        cost = ZERO if txn.basis_unknown else amount + txn.fees
         lot = Lot(
             lot_id=str(txn.id),
             account_id=txn.account_id,
@@ -209,14 +223,34 @@ class _Ledger:
             holding_period_start=txn.trade_date,
             quantity_original=quantity,
             quantity_open=quantity,
-            cost_original=amount + txn.fees,
-            cost_open=amount + txn.fees,
+            cost_original=cost,
+            cost_open=cost,
             wash_sale_adjustment=ZERO,
+            basis_known=not txn.basis_unknown,
         )
         self._register(lot, used=ZERO)
         event = self.purchases.by_txn.get(txn.id)
         for reservation in event.reservations if event else ():
             self._take_replacement(lot, reservation)
+
+    def _open(self, txn: LedgerTxn) -> None:
+        security, quantity = traded_shares(txn)
+        cost = ZERO if txn.basis_unknown else txn.amount + txn.fees
+        lot = Lot(
+            lot_id=str(txn.id),
+            account_id=txn.account_id,
+            security_id=security,
+            opening_txn_id=txn.id,
+            acquired=txn.trade_date,
+            holding_period_start=txn.trade_date,
+            quantity_original=quantity,
+            quantity_open=quantity,
+            cost_original=cost,
+            cost_open=cost,
+            wash_sale_adjustment=ZERO,
+            basis_known=not txn.basis_unknown,
+        )
+        self._register(lot, used=ZERO)
 
     def _sell(self, order: Order, txn: LedgerTxn) -> None:
         security, quantity = traded_shares(txn)
@@ -235,7 +269,7 @@ class _Ledger:
         for lot, acquired, held_from, sold, lot_proceeds, basis in closed:
             gain = lot_proceeds - basis
             disallowed = ZERO
-            if taxable and gain < 0:
+            if taxable and gain < 0 and lot.basis_known:
                 disallowed = self._wash_sale(order, txn.trade_date, lot, held_from, sold, -gain)
             self.reliefs.append(
                 LotRelief(
@@ -254,6 +288,7 @@ class _Ledger:
                     wash_sale_disallowed=disallowed,
                     term=term(held_from, txn.trade_date),
                     code="W" if disallowed > 0 else "",
+                    basis_unknown=not lot.basis_known,
                 )
             )
 
@@ -292,6 +327,8 @@ class _Ledger:
         position = self.positions.get((txn.account_id, txn.security_id), [])
         shares = allocate(txn.amount, [lot.quantity_open for lot in position])
         for lot, share in zip(position, shares, strict=True):
+            if not lot.basis_known:
+                continue  # an unknown basis stays unknown; the cash is still received
             if share <= lot.cost_open:
                 lot.cost_open -= share
                 continue
@@ -394,6 +431,7 @@ class _Ledger:
             cost_original=cost,
             cost_open=cost,
             wash_sale_adjustment=wash,
+            basis_known=lot.basis_known,
         )
         lot.quantity_open -= quantity
         lot.quantity_original -= quantity

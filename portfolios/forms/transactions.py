@@ -14,7 +14,7 @@ FORMAT_LABELS = {
     "fidelity": "Fidelity CSV",
     "schwab": "Schwab CSV",
     "vanguard": "Vanguard CSV",
-    "ibkr": "Interactive Brokers Flex CSV",
+    "ibkr": "Interactive Brokers",
 }
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -103,13 +103,30 @@ class ImportUploadForm(forms.Form):
     )
     account = forms.ChoiceField(
         required=False,
-        help_text="Needed for OFX and broker exports, which do not name a Hearth account.",
+        help_text=(
+            "Broker files name their accounts by number; choose one only to put a file of "
+            "one account into it."
+        ),
+    )
+    create_accounts = forms.BooleanField(
+        required=False,
+        label="Create missing accounts",
+        help_text="Accounts the file names that this household does not have yet are "
+        "created (listed for review).",
+    )
+    open_missing = forms.BooleanField(
+        required=False,
+        label="Open missing positions",
+        help_text="Shares the file sells that were bought before it starts are opened with "
+        "unknown cost basis, flagged for review, instead of refusing the file.",
     )
 
     def __init__(self, *args, household: Household, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.household = household
         self.fields["account"].choices = _account_choices(household, blank="Named in the file")
+        for name in ("file", "format", "account"):
+            self.fields[name].widget.attrs["style"] = "max-width:100%"
 
     def chosen_account(self) -> Account | None:
         name = self.cleaned_data.get("account")

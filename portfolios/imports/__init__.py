@@ -9,7 +9,7 @@ from portfolios.imports.detect import FORMATS, detect_format, parse_file
 from portfolios.imports.external_ids import assign_external_ids, content_hash
 from portfolios.imports.fidelity import parse_fidelity_csv
 from portfolios.imports.hearth_csv import parse_hearth_csv
-from portfolios.imports.ibkr import parse_ibkr_flex_csv
+from portfolios.imports.ibkr import parse_ibkr, parse_ibkr_flex_csv, parse_ibkr_flex_xml
 from portfolios.imports.market_data import (
     DividendRow,
     PriceRow,
@@ -21,11 +21,13 @@ from portfolios.imports.rows import (
     INCOME_CLASSES,
     MAX_FILE_BYTES,
     TRANSACTION_TYPES,
+    FileAccount,
     ImportFileError,
     ParsedRow,
     ParseResult,
     RowError,
     SkippedRow,
+    StatementPosition,
 )
 from portfolios.imports.schwab import parse_schwab_csv
 from portfolios.imports.vanguard import parse_vanguard_csv
@@ -36,12 +38,14 @@ __all__ = [
     "MAX_FILE_BYTES",
     "TRANSACTION_TYPES",
     "DividendRow",
+    "FileAccount",
     "ImportFileError",
     "ParseResult",
     "ParsedRow",
     "PriceRow",
     "RowError",
     "SkippedRow",
+    "StatementPosition",
     "assign_external_ids",
     "content_hash",
     "detect_format",
@@ -49,7 +53,9 @@ __all__ = [
     "parse_fidelity_csv",
     "parse_file",
     "parse_hearth_csv",
+    "parse_ibkr",
     "parse_ibkr_flex_csv",
+    "parse_ibkr_flex_xml",
     "parse_ofx",
     "parse_prices_csv",
     "parse_schwab_csv",

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from portfolios.imports.rows import ImportFileError
 
+DELIMITERS = (",", "\t", ";")
+
 
 @dataclass(frozen=True, slots=True)
 class CsvRecord:
@@ -27,26 +29,75 @@ class CsvRecord:
         return [cell.strip() for cell in self.cells if cell.strip()]
 
 
-def read_csv_records(text: str) -> Iterator[CsvRecord]:
-    """Yield the comma-separated records of ``text`` with their starting line numbers.
+def sniff_delimiter(text: str) -> str:
+    """Return the file's delimiter: a comma, unless the first non-blank line has none and
+    has tabs (Excel's "Unicode text") or semicolons (a European spreadsheet)."""
+    for line in text[:65_536].splitlines():
+        if not line.strip():
+            continue
+        if "," in line:
+            return ","
+        for delimiter in DELIMITERS[1:]:
+            if delimiter in line:
+                return delimiter
+        return ","
+    return ","
+
+
+def _unclosed_quote_line(text: str) -> int | None:
+    """Return the line where a quoted field opens and never closes, or None.
+
+    Quotes come in pairs in a well-formed file (an escaped quote is two), so an odd count
+    means one was left open; the culprit is the last line where the count turned odd.
+    """
+    if text.count('"') % 2 == 0:
+        return None
+    parity = 0
+    opened = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        count = line.count('"')
+        if count % 2:
+            parity ^= 1
+            if parity:
+                opened = number
+    return opened
+
+
+def read_csv_records(text: str, *, delimiter: str | None = None) -> Iterator[CsvRecord]:
+    """Yield the records of ``text`` with their starting line numbers.
 
     A quoted field may span lines; its record is numbered by the line it starts on, and
     the next record by the line after the one it ends on. Blank lines are yielded too
     (with no cells) so callers decide whether they matter. A field longer than the csv
     module's limit (128k characters) makes the file unreadable rather than the limit being
-    raised for the whole process.
+    raised for the whole process. A quoted field still open at the end of the file (a
+    download cut short) is refused naming its line, rather than read as one huge cell.
+    The delimiter is sniffed (``sniff_delimiter``) unless given.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text), strict=False
+    )
     previous_end = 0
+    pending: CsvRecord | None = None
     while True:
         try:
             cells = next(reader)
         except StopIteration:
-            return
+            break
         except csv.Error as err:
             raise ImportFileError(f"line {previous_end + 1}: unreadable CSV ({err})") from None
-        yield CsvRecord(line=previous_end + 1, cells=tuple(cells))
+        if pending is not None:
+            yield pending
+        pending = CsvRecord(line=previous_end + 1, cells=tuple(cells))
         previous_end = reader.line_num
+    if pending is not None:
+        opened = _unclosed_quote_line(text)
+        if opened is not None and opened >= pending.line:
+            raise ImportFileError(
+                f"line {opened}: a quoted field starts here and is never closed, so the "
+                "file looks cut off; download or export it again"
+            )
+        yield pending
 
 
 def header_key(name: str) -> str:
@@ -58,22 +109,37 @@ class ColumnIndex:
     """Find cells by column name in the records that follow a header row.
 
     Names compare case-insensitively with surrounding and repeated whitespace ignored.
-    Unknown columns are simply never asked for.
+    Unknown columns are simply never asked for. A column named twice is refused when the
+    header is read (``strict``), or, for broker exports that repeat columns nobody reads,
+    only when the import asks for it.
     """
 
-    def __init__(self, header: CsvRecord) -> None:
+    def __init__(self, header: CsvRecord, *, strict: bool = True) -> None:
         self.line = header.line
         self.width = len(header.cells)
         self._positions: dict[str, int] = {}
+        self._repeated: dict[str, str] = {}
         for position, name in enumerate(header.cells):
             key = header_key(name)
             if not key:
                 continue
             if key in self._positions:
-                raise ImportFileError(
-                    f"line {header.line}: column '{name.strip()}' appears more than once"
-                )
+                if strict:
+                    raise ImportFileError(
+                        f"line {header.line}: column '{name.strip()[:60]}' appears more than once"
+                    )
+                self._repeated[key] = name.strip()[:60]
+                continue
             self._positions[key] = position
+
+    def _position(self, name: str) -> int | None:
+        key = header_key(name)
+        if key in self._repeated:
+            raise ImportFileError(
+                f"line {self.line}: column '{self._repeated[key]}' appears more than once, "
+                "so its values are ambiguous; remove one of them"
+            )
+        return self._positions.get(key)
 
     def has(self, name: str) -> bool:
         """Return True when the header has the column."""
@@ -104,7 +170,7 @@ class ColumnIndex:
     def get(self, record: CsvRecord, *names: str) -> str:
         """Return the stripped cell of the first of ``names`` the header has, or ""."""
         for name in names:
-            position = self._positions.get(header_key(name))
+            position = self._position(name)
             if position is not None:
                 if position < len(record.cells):
                     return record.cells[position].strip()

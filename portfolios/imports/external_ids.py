@@ -44,6 +44,19 @@ def content_hash(row: ParsedRow) -> str:
         lots,
         row.income_class or "",
     )
+    # Fields newer than the hash itself only join it when set, so the rows earlier imports
+    # stored keep their ids (re-importing an old file still adds nothing).
+    if row.basis_unknown:
+        fields += ("basis-unknown",)
+    if row.to_account_number:
+        fields += (f"to:{row.to_account_number}",)
+    if row.split_shares is not None:
+        fields += (f"split-shares:{decimal_text(row.split_shares)}",)
+    for flag in ("only_if_held", "sell_fraction", "basis_proceeds"):
+        if getattr(row, flag):
+            fields += (flag,)
+    if row.carry_basis_from:
+        fields += (f"carry:{row.carry_basis_from}",)
     digest = hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
     return digest[:CONTENT_HASH_LENGTH]
 
@@ -62,7 +75,7 @@ def assign_external_ids(rows: list[ParsedRow]) -> list[ParsedRow]:
     for row in rows:
         base = _bounded(row.external_id) if row.external_id else content_hash(row)
         # Ids are unique per account (DESIGN §3), so repeats are counted per account.
-        key = ((row.account or "").casefold(), base)
+        key = (row.account_key, base)
         seen[key] += 1
         occurrence = seen[key]
         external_id = base if occurrence == 1 else f"{base}#{occurrence}"

@@ -15,6 +15,8 @@ Rules by type, beyond the column formats:
 4. SPLIT: ``symbol`` and ``ratio`` ``new:old`` with both sides positive.
 5. TRANSFER: ``to_account`` (another account); either cash (``amount`` > 0) or shares in
    kind (``symbol`` and ``quantity``).
+5a. OPENING: ``symbol`` and ``quantity`` > 0; ``amount`` is the lot's cost basis
+   (default quantity x price when a price is given); blank means the basis is unknown.
 6. ``ratio``, ``to_account``, ``lots`` and ``income_class`` belong to SPLIT, TRANSFER,
    SELL and DIVIDEND rows; ``income_class`` is also accepted on REINVEST, whose dividend
    half is income too. On any other type they are an error rather than silently ignored.
@@ -53,7 +55,9 @@ from portfolios.imports.values import (
 FORMAT = "hearth"
 REQUIRED_COLUMNS = ("date", "account", "type")
 
-SYMBOL_REQUIRED = frozenset({"BUY", "SELL", "DIVIDEND", "REINVEST", "SPLIT", "RETURN_OF_CAPITAL"})
+SYMBOL_REQUIRED = frozenset(
+    {"BUY", "SELL", "DIVIDEND", "REINVEST", "SPLIT", "RETURN_OF_CAPITAL", "OPENING"}
+)
 TRADE_TYPES = frozenset({"BUY", "SELL", "REINVEST"})
 CASH_TYPES = frozenset(
     {
@@ -306,6 +310,9 @@ def _parse_record(
             lots=lots,
             income_class=income_class,
         )
+    basis_unknown = type_ == "OPENING" and amount is None and not reader.errors
+    if basis_unknown:
+        amount = ZERO
     if reader.errors or trade_date is None or type_ is None or amount is None:
         return None, reader.errors
     return (
@@ -327,6 +334,7 @@ def _parse_record(
             income_class=income_class,
             external_id=external_id,
             memo=memo,
+            basis_unknown=basis_unknown,
         ),
         [],
     )
@@ -373,6 +381,12 @@ def _apply_type_rules(
         return amount
     if type_ in CASH_TYPES:
         return _positive_amount(reader, f"{type_} rows", amount)
+    if type_ == "OPENING":
+        if quantity is None and not reader.text("quantity"):
+            reader.fail("quantity", "is required for OPENING rows")
+        if amount is None and quantity is not None and price is not None:
+            amount = quantity * price
+        return amount  # None: the basis is unknown
     if type_ == "SPLIT":
         if ratio is None and not reader.text("ratio"):
             reader.fail("ratio", "is required for SPLIT rows, as new:old (e.g. 2:1)")

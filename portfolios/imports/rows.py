@@ -27,6 +27,7 @@ TRANSACTION_TYPES = (
     "TRANSFER",
     "SPLIT",
     "RETURN_OF_CAPITAL",
+    "OPENING",
 )
 INCOME_CLASSES = ("qualified", "ordinary", "return_of_capital", "capital_gain")
 
@@ -53,7 +54,27 @@ class ParsedRow:
 
     Money and quantities are positive; the direction comes from ``type`` (DESIGN §2).
     For BUY and SELL ``amount`` is the gross trade value: a BUY costs amount + fees, a SELL
-    brings in amount - fees.
+    brings in amount - fees. An OPENING's ``amount`` is the lot's cost basis; with
+    ``basis_unknown`` it is 0 and means "not known".
+
+    Broker files name accounts by number: ``account_number`` (and ``to_account_number``
+    for a TRANSFER whose other side the file names) as the file writes it, possibly masked
+    ("XXXX-1234"); the import maps them onto the household's accounts. ``account`` is a
+    Hearth account name (Hearth CSV only). A SPLIT whose file gives no ratio carries
+    ``split_shares``, the shares it added (or removed, negative); the import works the
+    ratio out from the position held that day.
+
+    A few rows can only be completed against the position Hearth holds, which the import
+    knows and the parser does not:
+    ``only_if_held``: a SELL at 0 (an option expiring) that applies only when the account
+    holds the shares, and is skipped otherwise (the option was written, its premium
+    already recorded). ``sell_fraction``: cash in lieu of a fractional share, a SELL of
+    the fraction held that day (a RETURN_OF_CAPITAL when none is). ``basis_proceeds``: a
+    SELL whose proceeds are the basis of the shares it closes (no gain: shares exchanged in
+    a merger, an option exercised). ``carry_basis_from``: the symbol whose
+    ``basis_proceeds`` SELL on the same day and account moves its basis into this BUY (or,
+    for a SELL, out of its proceeds). ``pending`` is the parsers' own marker for lines
+    paired after the whole file is read; no row leaves a parser with one.
     """
 
     line: int
@@ -73,6 +94,46 @@ class ParsedRow:
     income_class: str | None = None
     external_id: str = ""
     memo: str = ""
+    security_name: str | None = None
+    basis_unknown: bool = False
+    account_number: str | None = None
+    to_account_number: str | None = None
+    split_shares: Decimal | None = None
+    only_if_held: bool = False
+    sell_fraction: bool = False
+    basis_proceeds: bool = False
+    carry_basis_from: str | None = None
+    pending: str = ""
+
+    @property
+    def account_key(self) -> str:
+        """Return what tells this row's account apart within its file."""
+        return (self.account or "").strip().casefold() or (self.account_number or "")
+
+
+@dataclass(frozen=True, slots=True)
+class FileAccount:
+    """An account a broker file names: its number and what the file says about it.
+
+    ``type`` is a Hearth account type when the file says what kind of account it is
+    (a 401(k) statement, "ROTH IRA" in an account column), else None.
+    """
+
+    number: str
+    institution: str = ""
+    label: str = ""
+    type: str | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPosition:
+    """A position a statement lists (OFX ``INVPOSLIST``), to compare with Hearth's."""
+
+    account_number: str | None
+    symbol: str
+    quantity: Decimal
+    as_of: date | None  # None: as the file was downloaded (compared with Hearth's latest)
     security_name: str | None = None
 
 
@@ -106,6 +167,8 @@ class ParseResult:
     errors: list[RowError]
     format: str
     skipped: list[SkippedRow] = field(default_factory=list)
+    accounts: list[FileAccount] = field(default_factory=list)
+    positions: list[StatementPosition] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

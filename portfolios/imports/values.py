@@ -13,17 +13,28 @@ from decimal import Decimal, InvalidOperation
 _PLAIN_NUMBER = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
 _GROUPED_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_US_DATE = re.compile(r"^(\d{1,2})([/-])(\d{1,2})\2(\d{4}|\d{2})$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _BROKER_BLANKS = frozenset({"", "--", "-", "n/a", "N/A"})
 _SPLIT_IN_TEXT = re.compile(
     r"(\d+(?:\.\d+)?)\s*(?:-\s*FOR\s*-|\s+FOR\s+|:)\s*(\d+(?:\.\d+)?)", re.I
 )
 EARLIEST_YEAR = 1900
+# Nothing a household imports comes near this; bigger numbers are refused before any
+# arithmetic (a Decimal like 1e400 would otherwise overflow later, far from its line).
+NUMBER_LIMIT = Decimal(10) ** 18
+SHOWN_CHARACTERS = 60
 
 
 class ValueProblem(ValueError):
     """Raised when a cell does not hold the value its column needs."""
+
+
+def shown(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """Return ``text`` as an error message quotes it: stripped, and cut at ``limit``
+    characters so a 10,000-character cell does not flood the page."""
+    cleaned = " ".join(str(text).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 def parse_unsigned_decimal(text: str) -> Decimal:
@@ -35,15 +46,18 @@ def parse_unsigned_decimal(text: str) -> Decimal:
     """
     cleaned = text.strip()
     if cleaned.startswith("-"):
-        raise ValueProblem(f"must be a positive number, got '{text.strip()}'")
+        raise ValueProblem(f"must be a positive number, got '{shown(text)}'")
     cleaned = cleaned.removeprefix("+")
     if "," in cleaned:
         if not _GROUPED_NUMBER.match(cleaned):
-            raise ValueProblem(f"must be a number, got '{text.strip()}'")
+            raise ValueProblem(f"must be a number, got '{shown(text)}'")
         cleaned = cleaned.replace(",", "")
     if not _PLAIN_NUMBER.match(cleaned):
-        raise ValueProblem(f"must be a number, got '{text.strip()}'")
-    return Decimal(cleaned)
+        raise ValueProblem(f"must be a number, got '{shown(text)}'")
+    value = Decimal(cleaned)
+    if value >= NUMBER_LIMIT:
+        raise ValueProblem(f"is too large, got '{shown(text)}'")
+    return value
 
 
 def parse_signed_decimal(text: str) -> Decimal:
@@ -76,8 +90,10 @@ def parse_broker_amount(text: str) -> Decimal | None:
         cleaned = cleaned[1:].strip()
     try:
         value = parse_unsigned_decimal(cleaned)
-    except ValueProblem:
-        raise ValueProblem(f"must be a number, got '{text.strip()}'") from None
+    except ValueProblem as problem:
+        if "too large" in str(problem):
+            raise
+        raise ValueProblem(f"must be a number, got '{shown(text)}'") from None
     return -value if negative else value
 
 
@@ -86,12 +102,16 @@ def parse_ofx_decimal(text: str) -> Decimal:
     cleaned = text.strip()
     if "," in cleaned and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
+    if len(cleaned) > 40:
+        raise ValueProblem(f"must be a number, got '{shown(text)}'")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueProblem(f"must be a number, got '{text.strip()}'") from None
+        raise ValueProblem(f"must be a number, got '{shown(text)}'") from None
     if not value.is_finite():
-        raise ValueProblem(f"must be a number, got '{text.strip()}'")
+        raise ValueProblem(f"must be a number, got '{shown(text)}'")
+    if abs(value) >= NUMBER_LIMIT:
+        raise ValueProblem(f"is too large, got '{shown(text)}'")
     return value
 
 
@@ -99,9 +119,9 @@ def _checked_date(year: int, month: int, day: int, text: str, expected: str) -> 
     try:
         value = date(year, month, day)
     except ValueError:
-        raise ValueProblem(f"is not a real date, got '{text}'") from None
+        raise ValueProblem(f"is not a real date, got '{shown(text)}'") from None
     if value.year < EARLIEST_YEAR:
-        raise ValueProblem(f"must be a date {expected} after {EARLIEST_YEAR}, got '{text}'")
+        raise ValueProblem(f"must be a date {expected} after {EARLIEST_YEAR}, got '{shown(text)}'")
     return value
 
 
@@ -109,7 +129,7 @@ def parse_iso_date(text: str) -> date:
     """Return the date in ``text``, which must be exactly ``YYYY-MM-DD``."""
     cleaned = text.strip()
     if not _ISO_DATE.match(cleaned):
-        raise ValueProblem(f"must be a date YYYY-MM-DD, got '{cleaned}'")
+        raise ValueProblem(f"must be a date YYYY-MM-DD, got '{shown(cleaned)}'")
     year, month, day = (int(part) for part in cleaned.split("-"))
     return _checked_date(year, month, day, cleaned, "YYYY-MM-DD")
 
@@ -119,8 +139,10 @@ def parse_us_date(text: str) -> date:
     cleaned = text.strip()
     match = _US_DATE.match(cleaned)
     if not match:
-        raise ValueProblem(f"must be a date MM/DD/YYYY, got '{cleaned}'")
-    month, day, year = (int(part) for part in match.groups())
+        raise ValueProblem(f"must be a date MM/DD/YYYY, got '{shown(cleaned)}'")
+    month, day, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    if len(match.group(4)) == 2:
+        year += 2000
     return _checked_date(year, month, day, cleaned, "MM/DD/YYYY")
 
 
@@ -135,7 +157,7 @@ def parse_broker_date(text: str) -> date:
         return _checked_date(year, month, day, cleaned, "YYYYMMDD")
     if _US_DATE.match(cleaned):
         return parse_us_date(cleaned)
-    raise ValueProblem(f"must be a date MM/DD/YYYY, YYYY-MM-DD or YYYYMMDD, got '{cleaned}'")
+    raise ValueProblem(f"must be a date MM/DD/YYYY, YYYY-MM-DD or YYYYMMDD, got '{shown(cleaned)}'")
 
 
 def split_ratio_in_text(text: str) -> tuple[Decimal, Decimal] | None:

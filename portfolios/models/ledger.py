@@ -34,6 +34,12 @@ class ImportBatch(TimeStampedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
     errors = models.JSONField(default=list, blank=True)
     new_symbols = models.JSONField(default=list, blank=True)
+    # The choices made at upload, kept so that confirming a preview imports the same way.
+    create_accounts = models.BooleanField(default=False)
+    open_missing = models.BooleanField(default=False)
+    # What the household should review: accounts created, positions opened with unknown
+    # basis, and differences between the statement's positions and Hearth's.
+    review = models.JSONField(default=dict, blank=True)
     # The uploaded file, kept between preview and confirmation.
     content = models.BinaryField(null=True, blank=True, editable=False)
 
@@ -62,6 +68,7 @@ class Transaction(TimeStampedModel):
         TRANSFER = "TRANSFER", "Transfer"
         SPLIT = "SPLIT", "Split"
         RETURN_OF_CAPITAL = "RETURN_OF_CAPITAL", "Return of capital"
+        OPENING = "OPENING", "Opening position"
 
     class IncomeClass(models.TextChoices):
         QUALIFIED = "qualified", "Qualified dividend"
@@ -98,6 +105,9 @@ class Transaction(TimeStampedModel):
         ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
     )
     memo = models.CharField(max_length=500, blank=True)
+    # OPENING rows only: the cost basis is not known (``amount`` is then 0), so the lot's
+    # basis, and the gain of any sale from it, show as unknown until someone enters it.
+    basis_unknown = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["trade_date", "id"]
@@ -137,4 +147,5 @@ CASH_SIGN = {
     "DEPOSIT": 1,
     "WITHDRAWAL": -1,
     "REINVEST": 0,
+    "OPENING": 0,
 }

@@ -27,6 +27,8 @@ class TaxLot(models.Model):
     cost_original = models.DecimalField(**MONEY)
     cost_basis = models.DecimalField(**MONEY)
     wash_sale_adjustment = models.DecimalField(**MONEY, default=Decimal(0))
+    # Opened by an OPENING row of unknown basis: ``cost_basis`` is 0 and means "unknown".
+    basis_unknown = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["account", "security", "acquired", "lot_key"]
@@ -65,6 +67,8 @@ class LotRelief(models.Model):
     wash_sale_disallowed = models.DecimalField(**MONEY, default=Decimal(0))
     term = models.CharField(max_length=5, choices=[("short", "Short"), ("long", "Long")])
     code = models.CharField(max_length=2, blank=True)
+    # Relieved from a lot of unknown basis: ``cost_basis`` and ``gain`` are not meaningful.
+    basis_unknown = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["sold", "sale_transaction", "sequence"]

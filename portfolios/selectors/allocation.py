@@ -119,6 +119,7 @@ def harvest_list(
         for row in open_lots_list(household=household, today=today)
         if row.lot.account.tax_treatment == Account.TaxTreatment.TAXABLE
         and row.market_value is not None
+        and not row.lot.basis_unknown  # no loss can be known without a basis
         and row.market_value < row.lot.cost_basis
     ]
     if not lots:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from portfolios.calculations.lot_rules import term
@@ -53,6 +53,9 @@ class Holding:
     market_value: Decimal | None
     unrealized_gain: Decimal | None
     weight: Decimal | None
+    # Some of its shares were opened with unknown basis: cost_basis is only the known part
+    # and there is no unrealized gain (unknown, never counted as zero cost).
+    basis_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,12 @@ class OpenLot:
     lot: TaxLot
     price: Decimal | None
     market_value: Decimal | None
-    unrealized_gain: Decimal | None
+    unrealized_gain: Decimal | None  # None without a price, or when the basis is unknown
     term: str  # "short" | "long" if sold on the valuation date
+
+    @property
+    def basis_unknown(self) -> bool:
+        return self.lot.basis_unknown
 
 
 def holdings_report(
@@ -111,12 +118,14 @@ def holdings_report(
         for a in Account.objects.filter(household=household).select_related("default_sleeve")
     }
 
-    values = {key: _value(quantity, prices.get(key[1])) for key, (quantity, _) in positions.items()}
+    values = {key: _value(held[0], prices.get(key[1])) for key, held in positions.items()}
     invested = sum((v for v in values.values() if v is not None), ZERO)
     total = invested + cash
 
-    rows: dict[tuple[int | None, int], list] = defaultdict(lambda: [ZERO, ZERO, ZERO, set(), True])
-    for (account_id, security_id), (quantity, cost) in positions.items():
+    rows: dict[tuple[int | None, int], list] = defaultdict(
+        lambda: [ZERO, ZERO, ZERO, set(), True, False]
+    )
+    for (account_id, security_id), (quantity, cost, unknown) in positions.items():
         if account is not None and account_id != account.pk:
             continue
         if symbol and securities[security_id].symbol.upper() != symbol.strip().upper():
@@ -128,9 +137,11 @@ def holdings_report(
         row[2] = row[2] + value if value is not None else row[2]
         row[3].add(_sleeve(accounts[account_id]))
         row[4] = row[4] and value is not None
+        row[5] = row[5] or unknown
 
     holdings = []
-    for (account_id, security_id), (quantity, cost, value, sleeves, priced) in rows.items():
+    for (account_id, security_id), values_of in rows.items():
+        quantity, cost, value, sleeves, priced, unknown = values_of
         security = securities[security_id]
         market_value = value if priced else None
         holdings.append(
@@ -146,8 +157,11 @@ def holdings_report(
                 cost_basis=cost,
                 price=prices.get(security_id),
                 market_value=market_value,
-                unrealized_gain=market_value - cost if market_value is not None else None,
+                unrealized_gain=(
+                    market_value - cost if market_value is not None and not unknown else None
+                ),
                 weight=_weight(market_value, total),
+                basis_unknown=unknown,
             )
         )
     holdings.sort(key=lambda h: (h.account or "", h.symbol, h.security_id))
@@ -192,7 +206,9 @@ def open_lots_list(
                 lot=lot,
                 price=price,
                 market_value=value,
-                unrealized_gain=value - lot.cost_basis if value is not None else None,
+                unrealized_gain=(
+                    value - lot.cost_basis if value is not None and not lot.basis_unknown else None
+                ),
                 term=term(lot.holding_period_start, today),
             )
         )
@@ -218,7 +234,17 @@ def realized_gains_list(
 
 
 def realized_gain_totals(reliefs: QuerySet[LotRelief]) -> dict[str, dict[str, Decimal]]:
-    """Return proceeds, cost basis, gain, disallowed loss and taxable gain per term."""
+    """Return proceeds, cost basis, gain, disallowed loss and taxable gain per term, of
+    the sales whose basis is known; the proceeds and count of those of unknown basis
+    (whose gain is unknown, never counted as if their basis were zero) apart."""
+    unknown = {
+        row["term"]: (row["proceeds"], row["count"])
+        for row in reliefs.order_by()
+        .filter(basis_unknown=True)
+        .values("term")
+        .annotate(proceeds=Sum("proceeds"), count=Count("pk"))
+    }
+    reliefs = reliefs.filter(basis_unknown=False)
     totals = {
         row["term"]: {
             "proceeds": row["proceeds"],
@@ -239,7 +265,15 @@ def realized_gain_totals(reliefs: QuerySet[LotRelief]) -> dict[str, dict[str, De
     empty = dict.fromkeys(
         ("proceeds", "cost_basis", "gain", "wash_sale_disallowed", "taxable_gain"), ZERO
     )
-    return {term_name: totals.get(term_name, empty) for term_name in ("short", "long")}
+    result = {}
+    for term_name in ("short", "long"):
+        proceeds, count = unknown.get(term_name, (ZERO, 0))
+        result[term_name] = {
+            **totals.get(term_name, empty),
+            "unknown_basis_proceeds": proceeds,
+            "unknown_basis_count": count,
+        }
+    return result
 
 
 def realized_gain_years(*, household: Household) -> list[int]:
@@ -272,19 +306,28 @@ def closes_on(*, security_ids, as_of: date) -> dict[int, Decimal]:
 
 def _positions(
     household: Household, as_of: date
-) -> tuple[dict[tuple[int, int], tuple[Decimal, Decimal]], dict[int, Decimal]]:
-    """Return {(account, security): (quantity, cost basis)} and each account's cash on
-    ``as_of``."""
+) -> tuple[dict[tuple[int, int], tuple[Decimal, Decimal, bool]], dict[int, Decimal]]:
+    """Return {(account, security): (quantity, cost basis, some basis unknown)} and each
+    account's cash on ``as_of``."""
     later = Transaction.objects.filter(account__household=household, trade_date__gt=as_of)
     if not later.exists():
         rows = (
             TaxLot.objects.filter(household=household, quantity__gt=0)
             .values("account_id", "security_id")
-            .annotate(quantity=Sum("quantity"), cost=Sum("cost_basis"))
+            .annotate(
+                quantity=Sum("quantity"),
+                cost=Sum("cost_basis"),
+                unknown=Count("pk", filter=Q(basis_unknown=True)),
+            )
             .order_by()
         )
         positions = {
-            (row["account_id"], row["security_id"]): (row["quantity"], row["cost"]) for row in rows
+            (row["account_id"], row["security_id"]): (
+                row["quantity"],
+                row["cost"],
+                row["unknown"] > 0,
+            )
+            for row in rows
         }
         return positions, account_cash_balances(household=household)
     inputs = ledger_inputs(household=household)
@@ -295,12 +338,15 @@ def _positions(
         inputs.accounts,
         inputs.identity_groups,
     )
-    replayed: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
+    replayed: dict[tuple[int, int], tuple[Decimal, Decimal, bool]] = {}
     for lot in result.lots:
-        quantity, cost = replayed.get((lot.account_id, lot.security_id), (ZERO, ZERO))
+        quantity, cost, unknown = replayed.get(
+            (lot.account_id, lot.security_id), (ZERO, ZERO, False)
+        )
         replayed[(lot.account_id, lot.security_id)] = (
             quantity + lot.quantity_open,
             cost + lot.cost_open,
+            unknown or not lot.basis_known,
         )
     return replayed, dict(result.cash)
 

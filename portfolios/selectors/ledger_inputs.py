@@ -39,6 +39,7 @@ ROW_COLUMNS = (
     "lot_selection",
     "lot_method",
     "external_id",
+    "basis_unknown",
 )
 DECIMAL_COLUMNS = frozenset({"quantity", "price", "amount", "fees", "split_new", "split_old"})
 ID, ACCOUNT, TRADE_DATE, TYPE, SECURITY = 0, 1, 2, 3, 4
@@ -226,7 +227,8 @@ def _ledger_txn(
     targets: dict[tuple[int, str], int | None],
 ) -> LedgerTxn:
     (pk, account, trade_date, kind, security, quantity, price, amount, fees) = row[:9]
-    (split_new, split_old, to_account, selection_text, lot_method, _) = row[9:]
+    (split_new, split_old, to_account, selection_text, lot_method, _) = row[9:15]
+    basis_unknown = bool(row[15])
     selection: list[tuple[int, Decimal | None]] = []
     for lot_id, wanted in parse_selection(selection_text or ""):
         target = targets.get((account, lot_id))
@@ -254,6 +256,7 @@ def _ledger_txn(
         to_account_id=to_account,
         lot_selection=tuple(selection),
         lot_method=lot_method or None,
+        basis_unknown=basis_unknown,
     )
 
 

@@ -287,6 +287,7 @@ LOT_COLUMNS = (
     "cost_original",
     "cost_basis",
     "wash_sale_adjustment",
+    "basis_unknown",
 )
 RELIEF_COLUMNS = (
     "household_id",
@@ -306,6 +307,7 @@ RELIEF_COLUMNS = (
     "wash_sale_disallowed",
     "term",
     "code",
+    "basis_unknown",
 )
 
 
@@ -338,6 +340,7 @@ def _replace_rows(
                 quantize_money(lot.cost_original),
                 quantize_money(lot.cost_open),
                 quantize_money(lot.wash_sale_adjustment),
+                not lot.basis_known,
             )
             for lot in result.lots
         ),
@@ -366,6 +369,7 @@ def _replace_rows(
                 quantize_money(relief.wash_sale_disallowed),
                 relief.term,
                 relief.code,
+                relief.basis_unknown,
             )
         )
     _insert(LotRelief, RELIEF_COLUMNS, rows)

@@ -11,12 +11,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from portfolios.api.exceptions import ApplicationError
 from portfolios.calculations.lots import LedgerError
@@ -71,6 +69,7 @@ _UPDATED_FIELDS = (
     "lot_selection",
     "external_id",
     "memo",
+    "basis_unknown",
 )
 
 
@@ -101,7 +100,7 @@ def transaction_fields(txn: Transaction) -> dict[str, str]:
         "symbol": txn.security.symbol if txn.security_id else "",
         "quantity": _plain(txn.quantity),
         "price": _plain(txn.price),
-        "amount": _plain(txn.amount),
+        "amount": "" if txn.basis_unknown else _plain(txn.amount),
         "fees": _plain(txn.fees),
         "currency": txn.currency,
         "ratio": (
@@ -117,30 +116,6 @@ def transaction_fields(txn: Transaction) -> dict[str, str]:
     }
 
 
-def household_tomorrow(household: Household) -> date:
-    """Return tomorrow in the household's time zone: the latest trade date accepted (a
-    trade entered just after midnight elsewhere may carry tomorrow's date)."""
-    try:
-        zone = ZoneInfo(household.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return timezone.now().astimezone(zone).date() + timedelta(days=1)
-
-
-def _refuse_future(household: Household, row: ParsedRow) -> None:
-    latest = household_tomorrow(household)
-    if row.trade_date > latest:
-        raise ApplicationError(
-            "Invalid input.",
-            errors={
-                "date": [
-                    f"{row.trade_date.isoformat()} is in the future: trade dates may be up "
-                    f"to tomorrow ({latest.isoformat()})"
-                ]
-            },
-        )
-
-
 @transaction.atomic
 def transaction_create(
     *, household: Household, fields: Mapping[str, object], user=None, request=None
@@ -149,12 +124,13 @@ def transaction_create(
 
     Without an ``id`` the row's content hash is its external id, as in a file, so posting
     the same row twice is refused as a duplicate the second time. Trade dates after
-    tomorrow (household time) are refused.
+    tomorrow (household time) are refused by the import plan's date check.
     """
     Household.objects.select_for_update().filter(pk=household.pk).first()
     row = _parse_fields(_with_account_names(household, fields))
-    _refuse_future(household, row)
-    plan = plan_rows(household=household, rows=[row], ledger=stored_ledger(household=household))
+    plan = plan_rows(
+        household=household, rows=[row], ledger=stored_ledger(household=household), complete=False
+    )
     _raise_problems(plan)
     try:
         with transaction.atomic():
@@ -193,8 +169,6 @@ def transaction_update(
     ):
         merged["amount"] = ""
     row = _parse_fields(_with_account_names(household, merged))
-    if row.trade_date != txn.trade_date:
-        _refuse_future(household, row)
     plan = plan_rows(
         household=household,
         rows=[row],

@@ -18,8 +18,9 @@ from portfolios.services.imports import (
 )
 from portfolios.views.transactions import writer_membership_or_403
 
-# The preview lists this many rows; the counts and the errors always cover the whole file.
+# The preview lists this many rows and problems; the counts always cover the whole file.
 PREVIEW_ROWS = 1000
+SHOWN_ERRORS = 200
 RECENT_BATCHES = 20
 
 
@@ -32,6 +33,8 @@ def _batch_or_404(membership: Membership, pk: int) -> ImportBatch:
 
 def _render_batch(request: HttpRequest, batch: ImportBatch, result: ImportResult | None):
     rows = result.rows if result is not None else []
+    errors = result.errors if result is not None else batch.errors
+    review = result.review if result is not None else (batch.review or {})
     return render(
         request,
         "portfolios/imports/detail.html",
@@ -40,7 +43,12 @@ def _render_batch(request: HttpRequest, batch: ImportBatch, result: ImportResult
             "result": result,
             "rows": rows[:PREVIEW_ROWS],
             "rows_hidden": max(0, len(rows) - PREVIEW_ROWS),
-            "errors": result.errors if result is not None else batch.errors,
+            "errors": errors[:SHOWN_ERRORS],
+            "error_count": len(errors),
+            "errors_hidden": max(0, len(errors) - SHOWN_ERRORS),
+            "rejected_rows": result.rejected if result is not None else batch.rows_rejected,
+            "review": review,
+            "opening_csv": review.get("opening_csv", ""),
             "waiting": batch.status == ImportBatch.Status.PREVIEW,
             "same_file": ImportBatch.objects.filter(
                 household=batch.household,
@@ -69,6 +77,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             format=form.cleaned_data["format"] or None,
             account=form.chosen_account(),
             user=request.user,
+            create_accounts=form.cleaned_data["create_accounts"],
+            open_missing=form.cleaned_data["open_missing"],
         )
         return _render_batch(request, result.batch, result)
     return render(
@@ -96,6 +106,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             format=batch.format or None,
             account=batch.account,
             dry_run=True,
+            create_accounts=batch.create_accounts,
+            open_missing=batch.open_missing,
         )
     return _render_batch(request, batch, result)
 

@@ -72,6 +72,7 @@ def position_lots_page(request: HttpRequest, security_pk: int) -> HttpResponse:
             "today": timezone.localdate(),
             "quantity": sum(row.lot.quantity for row in lots),
             "cost_basis": sum(row.lot.cost_basis for row in lots),
+            "basis_unknown": any(row.lot.basis_unknown for row in lots),
         },
     )
 

@@ -37,6 +37,9 @@ from portfolios.calculations.lot_rules import TYPE_PRIORITY
 
 # A lot or position smaller than this is float residue of a split or a partial sale.
 NO_QUANTITY = 1e-9
+# The counterparty of shares that come from outside the household (an OPENING): no
+# account has this id, so the leg crosses the edge of every scope.
+OUTSIDE = 0
 
 ToBase = Callable[[str, int], float]
 
@@ -297,6 +300,8 @@ class _Replay:
             self._transfer(row, rate)
         elif kind == "SPLIT":
             self._split(row)
+        elif kind == "OPENING":
+            self._open(row, rate)
         elif kind == "RETURN_OF_CAPITAL":
             self._return_of_capital(row, rate)
         elif kind in ("DIVIDEND", "INTEREST", "OPTION_PREMIUM"):
@@ -337,6 +342,29 @@ class _Replay:
         self._basis(row, account, basis)
         self._quantity(row, account, row.security_id, row.quantity)
         self._lots((account, row.security_id)).append(_Lot(row.quantity, basis))
+
+    def _open(self, row: LedgerRow, rate: float) -> None:
+        """A lot carried in from before the history (DESIGN §2 OPENING): no cash; its
+        shares arrive from outside every scope, so they count as an inflow in kind at that
+        day's close, like a transfer from an account Hearth does not hold."""
+        if row.security_id is None or row.quantity <= 0:
+            return
+        account = row.account_id
+        basis = (row.amount + row.fees) * rate
+        self._basis(row, account, basis)
+        self._quantity(row, account, row.security_id, row.quantity)
+        self._lots((account, row.security_id)).append(_Lot(row.quantity, basis))
+        self.out[account].legs.append(
+            TransferLeg(
+                row.day,
+                account,
+                OUTSIDE,
+                1,
+                security_id=row.security_id,
+                quantity=row.quantity,
+                basis=basis,
+            )
+        )
 
     def _sell(self, row: LedgerRow, rate: float) -> None:
         if row.security_id is None or row.quantity <= 0:

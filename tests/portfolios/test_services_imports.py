@@ -66,6 +66,8 @@ def buy(account, symbol: str, quantity: str, price: str, day: date, **extra) -> 
 SAMPLES = [
     ("hearth_import.csv", None, None, 9, 0, ["SCHD"]),
     ("fidelity.csv", "Taxable", None, 9, 2, ["SPAXX", "VNQ", "VXUS"]),
+    # The journal names a second Schwab account (...456), created for the transfer; the
+    # written call's expiry is dropped (its premium is the OPTION_PREMIUM row).
     ("schwab.csv", "Taxable", None, 13, 1,
      ["AAPL 06/28/2024 220.00 C", "NVDA", "SCHD", "TSM", "VIG"]),
     ("vanguard.csv", "Taxable", None, 9, 3, ["VMFXX", "VNQ"]),
@@ -84,7 +86,7 @@ def test_command_imports_each_sample_format(accounts, name, account, held, added
         target = accounts["roth"] if account == "Roth IRA" else accounts["taxable"]
         buy(target, held[0], held[1], "100", date(2023, 1, 3))
     before = Transaction.objects.count()
-    options = ["--account", account] if account else []
+    options = ["--account", account, "--create-accounts"] if account else []
     # when
     output = run_import(FILES / name, *options)
     # then
@@ -205,8 +207,13 @@ def test_selling_more_than_held_is_rejected_naming_the_line(accounts, tmp_path):
     # when
     with pytest.raises(CommandError) as raised:
         run_import(path)
-    # then 5 + 10 = 15 are held on line 3's date
-    assert "line 3, column quantity: SELL of 16 exceeds the 15 shares held" in str(raised.value)
+    # then 5 + 10 = 15 are held on line 3's date: 1 short, with an OPENING row to fill in
+    # dated the day before the file's first VTI row (2024-01-02)
+    message = str(raised.value)
+    assert (
+        "line 3, column quantity: sells 16 VTI but the account holds 15 then, 1 short"
+    ) in message
+    assert "2024-01-01,Taxable,OPENING,VTI,1,," in message
     assert Transaction.objects.count() == 1
 
 
@@ -214,10 +221,11 @@ def test_sample_sale_without_its_purchase_is_rejected(accounts):
     # when the Flex file's SAP sale (line 7) meets an account that never held SAP
     with pytest.raises(CommandError) as raised:
         run_import(FILES / "ibkr_flex.csv", "--account", "Taxable")
-    # then
-    assert str(raised.value).splitlines()[1:] == [
-        "line 7, column quantity: SELL of 4 exceeds the 0 shares held"
-    ]
+    # then the sale is named with its shortfall, and the OPENING rows are ready to fill in
+    lines = str(raised.value).splitlines()
+    assert lines[1].startswith("sales exceed the shares Hearth knows the account held (SAP in ")
+    assert lines[2].startswith("line 7, column quantity: sells 4 SAP but the account holds 0")
+    assert "date,account,type,symbol,quantity,amount,memo" in lines
     assert not Security.objects.filter(symbol="MSFT").exists()
 
 
@@ -297,8 +305,8 @@ def test_a_broker_export_needs_an_account(accounts):
     with pytest.raises(CommandError) as raised:
         run_import(FILES / "fidelity.csv")
     assert str(raised.value).splitlines()[1:] == [
-        "the file names no account (OFX and broker exports do not): choose the account to "
-        "import it into"
+        "the file names no account: choose the account to import it into (--account, or the "
+        "upload form), or let Hearth create one (--create-accounts)"
     ]
 
 
@@ -327,7 +335,9 @@ def test_files_over_20_mb_or_not_text_are_refused(cast, accounts):
     binary = transactions_import(household=cast.household_a, content=spreadsheet, filename="x.xlsx")
     # then
     assert big.errors == ["the file is too big (20.0 MB); the limit is 20 MB"]
-    assert binary.errors == ["not a text file (it contains NUL bytes)"]
+    assert binary.errors == [
+        "the file is a spreadsheet or a zip archive; open it and save it as CSV"
+    ]
     assert ImportBatch.objects.filter(status="rejected").count() == 2
     assert Transaction.objects.count() == 0
 

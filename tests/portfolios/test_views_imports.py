@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from portfolios.models import ImportBatch, Transaction
+from portfolios.models import Account, ImportBatch, Transaction
 from tests.portfolios.factories import AccountFactory, SecurityFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +156,60 @@ def test_upload_page_lists_recent_imports_and_loads_the_progress_script(cast, ac
     assert "hearth_errors.csv" in html
     assert "js/imports.js" in html
     assert 'id="import-progress"' in html
+
+
+BROKERS = FILES / "brokers"
+
+
+def upload_broker(client: Client, broker: str, name: str, **fields):
+    content = (BROKERS / broker / name).read_bytes()
+    return client.post(UPLOAD, {"file": SimpleUploadedFile(name, content, "text/csv"), **fields})
+
+
+def test_create_accounts_and_open_missing_choices_preview_what_they_do_then_import(cast):
+    client = browser(cast.member)
+    form = client.get(UPLOAD).content.decode()
+    assert "Create missing accounts" in form and "Open missing positions" in form
+    # when a Fidelity file of an unknown account, selling shares bought before it starts,
+    # is uploaded with both choices
+    preview = upload_broker(
+        client, "fidelity", "History_for_Account_Z12345678.csv", create_accounts="on",
+        open_missing="on",
+    )  # fmt: skip
+    html = preview.content.decode()
+    # then the preview says what will be created and opened, and saves nothing
+    assert "Accounts to be created:</strong> Fidelity …5678 (Taxable brokerage)" in html
+    assert "MSFT in Fidelity …5678: 8 shares held before 2024-03-01, basis unknown" in html
+    assert 'data-count="added">10<' in html
+    assert "basis unknown" in html
+    assert not Account.objects.filter(household=cast.household_a).exists()
+    batch = ImportBatch.objects.get()
+    assert (batch.create_accounts, batch.open_missing) == (True, True)
+    # when confirmed, the same choices apply
+    client.post(f"/portfolio/imports/{batch.pk}/confirm/")
+    account = Account.objects.get(household=cast.household_a)
+    assert account.name == "Fidelity …5678"
+    assert Transaction.objects.filter(account=account).count() == 10
+    batch.refresh_from_db()
+    assert batch.review["openings"] == [
+        "MSFT in Fidelity …5678: 8 shares held before 2024-03-01, basis unknown"
+    ]
+
+
+def test_a_refused_shortfall_offers_the_opening_rows_to_download(cast):
+    client = browser(cast.member)
+    html = upload_broker(
+        client, "fidelity", "History_for_Account_Z12345678.csv", create_accounts="on"
+    ).content.decode()
+    assert 'id="import-opening-csv"' in html
+    assert "2024-02-29,Fidelity …5678,OPENING,MSFT,8," in html
+    assert 'download="opening-positions.csv"' in html
+
+
+def test_the_statement_positions_that_differ_are_shown(cast):
+    client = browser(cast.member)
+    html = upload_broker(
+        client, "vanguard", "OfxDownload.csv", create_accounts="on"
+    ).content.decode()
+    assert 'id="import-reconciliation"' in html
+    assert '<td>Vanguard …1940</td><td>VTI</td><td class="num">125.3699</td>' in html

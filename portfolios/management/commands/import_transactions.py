@@ -1,4 +1,5 @@
-"""manage.py import_transactions --household NAME FILE [--format F] [--account ACC] [--dry-run]"""
+"""manage.py import_transactions --household NAME FILE [--format F] [--account ACC]
+[--create-accounts] [--open-missing] [--dry-run]"""
 
 from pathlib import Path
 
@@ -27,7 +28,20 @@ class Command(BaseCommand):
         parser.add_argument("--household", required=True, help="household name")
         parser.add_argument("--format", choices=FORMATS, help="default: recognised from the file")
         parser.add_argument(
-            "--account", help="account for files that name none (OFX, broker exports)"
+            "--account",
+            help="the account a file of one account goes to (refused when the file names "
+            "another account number); by default rows go to the accounts the file names",
+        )
+        parser.add_argument(
+            "--create-accounts",
+            action="store_true",
+            help="create the accounts the file names that the household lacks",
+        )
+        parser.add_argument(
+            "--open-missing",
+            action="store_true",
+            help="open, at unknown basis, shares the file sells that Hearth does not know of "
+            "(history that starts after they were bought), instead of refusing the file",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and write nothing"
@@ -51,6 +65,8 @@ class Command(BaseCommand):
             format=options["format"],
             account=account,
             dry_run=options["dry_run"],
+            create_accounts=options["create_accounts"],
+            open_missing=options["open_missing"],
         )
         if not result.ok:
             raise CommandError(self._rejection(path, result))
@@ -64,8 +80,21 @@ class Command(BaseCommand):
             f"duplicates {result.duplicates}, skipped {len(result.skipped)}, "
             f"new symbols {len(result.new_symbols)}"
         ]
+        created = "would create" if result.dry_run else "created"
+        if result.accounts_created:
+            lines.append(f"{created} accounts (review them): " + ", ".join(result.accounts_created))
         if result.new_symbols:
             lines.append("new symbols to review: " + ", ".join(result.new_symbols))
+        for opening in result.openings:
+            lines.append(f"opened at unknown basis (enter the cost basis): {opening}")
+        lines.extend(result.notes)
+        if result.reconciliation:
+            lines.append("the statement's positions differ from Hearth's after the import:")
+            lines.extend(
+                f"  {item['symbol']} in {item['account']}: statement {item['statement']}, "
+                f"Hearth {item['hearth']}" + (f" (as of {item['as_of']})" if item["as_of"] else "")
+                for item in result.reconciliation
+            )
         lines.extend(f"skipped {reason}" for reason in result.skipped)
         if result.dry_run:
             lines.append("dry run: nothing was written")
@@ -74,4 +103,11 @@ class Command(BaseCommand):
     @staticmethod
     def _rejection(path: str, result: ImportResult) -> str:
         header = f"{Path(path).name} rejected, nothing imported ({len(result.errors)} problems):"
-        return "\n".join([header, *result.errors])
+        lines = [header, *result.errors]
+        if result.opening_csv:
+            lines += [
+                "",
+                "OPENING rows to fill in and import first (Hearth CSV):",
+                result.opening_csv,
+            ]
+        return "\n".join(lines)

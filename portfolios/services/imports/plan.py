@@ -1,24 +1,38 @@
 """Turn parsed rows into the transactions an import would write, finding every problem.
 
 The parsers (``portfolios.imports``) check what a file can tell on its own. This module
-checks what needs the household: that accounts exist, which rows are already stored,
-which symbols are new, which lots a sale names, and that the ledger still replays with the
-new rows in it. It reads the database and writes nothing; ``plan_write`` does the writing.
+checks what needs the household: which account each row goes to (``accounts``), which
+rows are already stored, which symbols are new, which lots a sale names, what the rows
+mean against the positions held (``completion``: shares held before the file starts,
+split ratios, expiries, basis carried through exchanges), and that the ledger still
+replays with the new rows in it. It reads the database and writes nothing;
+``plan_write`` does the writing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
-from portfolios.calculations.lots import LedgerError, LedgerTxn
+from portfolios.calculations.lots import AccountInfo, LedgerError, LedgerTxn, TaxTreatment
 from portfolios.fields import quantize_money, quantize_quantity
-from portfolios.imports import ParsedRow, RowError
+from portfolios.imports import FileAccount, ParsedRow, RowError, StatementPosition
 from portfolios.models import Account, Household, ImportBatch, Security, Transaction
+from portfolios.services.imports import completion
+from portfolios.services.imports.accounts import (
+    AccountMap,
+    HouseholdAccounts,
+    accounts_create,
+    map_accounts,
+    resolve_row_accounts,
+)
 from portfolios.services.ledger_check import (
     StoredLedger,
     ledger_verify,
@@ -33,6 +47,8 @@ MONEY_LIMIT = Decimal(10) ** 16
 QUANTITY_LIMIT = Decimal(10) ** 18
 PRICE_LIMIT = Decimal(10) ** 16
 BULK_BATCH = 1000
+# A trade dated after tomorrow, household time, is a typo or a file of the future.
+FUTURE_DAYS = 1
 
 NEW, DUPLICATE, ERROR = "new", "duplicate", "error"
 
@@ -49,6 +65,7 @@ class PlannedRow:
     lot_refs: list[tuple[int | PlannedRow, Decimal | None]] = field(default_factory=list)
     provisional_id: int = 0
     transaction: Transaction | None = None  # set by plan_write
+    added_by_import: bool = False  # an OPENING the import made up (--open-missing)
 
 
 @dataclass
@@ -59,6 +76,12 @@ class ImportPlan:
     errors: list[RowError] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # not tied to one line of the file
     new_symbols: list[str] = field(default_factory=list)
+    accounts: AccountMap = field(default_factory=AccountMap)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # dropped while planning
+    opening_csv: str = ""  # OPENING rows to fill in, when sales exceed what is held
+    reconciliation: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    new_symbol_ids: dict[str, int] = field(default_factory=dict)
 
     @property
     def new_rows(self) -> list[PlannedRow]:
@@ -72,22 +95,22 @@ class ImportPlan:
     def earliest(self) -> date | None:
         return min((planned.row.trade_date for planned in self.new_rows), default=None)
 
+    @property
+    def openings(self) -> list[PlannedRow]:
+        return [planned for planned in self.new_rows if planned.added_by_import]
 
-class _Accounts:
-    """Find the household's accounts by name: exactly, else ignoring case if unambiguous."""
+    def accounts_id(self, account: Account) -> int:
+        """Return the account's id, provisional (negative) when it is still to be created."""
+        return self.accounts.account_id(account)
 
-    def __init__(self, household: Household) -> None:
-        self.by_name = {account.name: account for account in household.accounts.all()}
-        self.by_folded: dict[str, list[Account]] = {}
-        for account in self.by_name.values():
-            self.by_folded.setdefault(account.name.casefold(), []).append(account)
 
-    def find(self, name: str) -> Account | None:
-        name = name.strip()
-        if name in self.by_name:
-            return self.by_name[name]
-        matches = self.by_folded.get(name.casefold(), [])
-        return matches[0] if len(matches) == 1 else None
+def household_today(household: Household) -> date:
+    """Return today's date in the household's time zone."""
+    try:
+        zone = ZoneInfo(household.time_zone or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return timezone.now().astimezone(zone).date()
 
 
 def plan_rows(
@@ -98,78 +121,93 @@ def plan_rows(
     account: Account | None = None,
     replacing: Transaction | None = None,
     check_ledger: bool = True,
+    file_accounts: Iterable[FileAccount] = (),
+    positions: Sequence[StatementPosition] = (),
+    create_accounts: bool = False,
+    open_missing: bool = False,
+    format: str = "hearth",
+    today: date | None = None,
+    complete: bool = True,
 ) -> ImportPlan:
     """Return what storing ``rows`` in the household would do.
 
-    1. Resolve each row's account (``account`` when the file names none) and
-       ``to_account``; a row naming an account other than a chosen ``account`` is an error.
-    2. A row whose (account, external id) is stored already is a duplicate; ``replacing``
+    1. Resolve each row's account and ``to_account`` (``accounts``): by name (Hearth CSV)
+       or number (broker files); ``account`` maps a one-account file; ``create_accounts``
+       plans the accounts the file names that the household lacks.
+    2. Refuse trades dated after tomorrow, household time.
+    3. A row whose (account, external id) is stored already is a duplicate; ``replacing``
        (an edit) does not count as a duplicate of itself.
-    3. Find each symbol's security; unknown symbols will be created for review.
-    4. Resolve the lots a SELL names: an id of the account's stored rows, a row of the file
+    4. Find each symbol's security; unknown symbols will be created for review.
+    5. Resolve the lots a SELL names: an id of the account's stored rows, a row of the file
        (its ``id``), or a stored transaction's number.
-    5. Check that numbers fit their columns.
-    6. If all that is clean (and ``check_ledger``: the caller found no other problem),
-       replay the ledger with the new rows (``ledger_verify``).
+    6. Check that numbers fit their columns.
+    7. Complete the rows against the positions held (``completion``): split ratios,
+       expiries, fractions, the basis an exchange carries; sales beyond what is held are
+       refused (naming each, with OPENING rows to fill in) or, with ``open_missing``,
+       covered by OPENING lots of unknown basis.
+    8. If all that is clean (and ``check_ledger``: the caller found no other problem),
+       replay the ledger with the new rows (``ledger_verify``) and compare the result
+       with the statement's ``positions``.
     """
     plan = ImportPlan(rows=[PlannedRow(row=row) for row in rows])
-    accounts = _Accounts(household)
-    _resolve_accounts(plan, accounts, account)
+    accounts = HouseholdAccounts(household)
+    plan.accounts = map_accounts(
+        household=household,
+        accounts=accounts,
+        rows=list(rows),
+        file_accounts=file_accounts,
+        chosen=account,
+        create_accounts=create_accounts,
+        format=format,
+        position_numbers=(
+            [p.account_number for p in positions if p.account_number] if open_missing else ()
+        ),
+    )
+    plan.problems.extend(plan.accounts.problems)
+    if not plan.problems:
+        plan.errors.extend(resolve_row_accounts(plan.rows, accounts, plan.accounts, account))
+    _check_dates(plan, today or household_today(household))
     _mark_duplicates(plan, ledger, replacing)
     _resolve_securities(plan, household)
     _resolve_lots(plan, ledger)
     for planned in plan.new_rows:
         plan.errors.extend(_size_errors(planned.row))
     if check_ledger and not plan.errors and not plan.problems:
+        if replacing is None and complete:
+            completion.complete_rows(
+                plan,
+                household=household,
+                ledger=ledger,
+                open_missing=open_missing,
+                positions=list(positions),
+            )
+        plan.new_symbols = _new_to_household(
+            household, {p.row.symbol for p in plan.new_rows if p.row.symbol}
+        )
+    if check_ledger and not plan.errors and not plan.problems:
         _verify_ledger(plan, household, ledger, replacing)
+        if not plan.errors and not plan.problems and replacing is None:
+            completion.reconcile_positions(plan, ledger=ledger, positions=list(positions))
     error_lines = {error.line for error in plan.errors}
     for planned in plan.rows:
-        if planned.row.line in error_lines:
+        if planned.row.line in error_lines and planned.status == NEW:
             planned.status = ERROR
     return plan
 
 
-def _resolve_accounts(plan: ImportPlan, accounts: _Accounts, chosen: Account | None) -> None:
-    if chosen is None and any(planned.row.account is None for planned in plan.rows):
-        plan.problems.append(
-            "the file names no account (OFX and broker exports do not): choose the account "
-            "to import it into"
-        )
+def _check_dates(plan: ImportPlan, today: date) -> None:
+    latest = today + timedelta(days=FUTURE_DAYS)
     for planned in plan.rows:
-        row = planned.row
-        if row.account is None:
-            planned.account = chosen
-        else:
-            found = accounts.find(row.account)
-            if found is None:
-                plan.errors.append(
-                    RowError(row.line, "account", f"no account '{row.account}' in this household")
+        if planned.row.trade_date > latest:
+            plan.errors.append(
+                RowError(
+                    planned.row.line,
+                    "date",
+                    f"{planned.row.trade_date.isoformat()} is in the future (after "
+                    f"{latest.isoformat()}); check the date, or import the file once the "
+                    "trade has happened",
                 )
-            elif chosen is not None and found != chosen:
-                plan.errors.append(
-                    RowError(
-                        row.line,
-                        "account",
-                        f"'{row.account}' is not the account chosen for this import "
-                        f"('{chosen.name}')",
-                    )
-                )
-            else:
-                planned.account = found
-        if row.to_account is not None:
-            target = accounts.find(row.to_account)
-            if target is None:
-                plan.errors.append(
-                    RowError(
-                        row.line, "to_account", f"no account '{row.to_account}' in this household"
-                    )
-                )
-            elif target == planned.account:
-                plan.errors.append(
-                    RowError(row.line, "to_account", "must be a different account than account")
-                )
-            else:
-                planned.to_account = target
+            )
 
 
 def _mark_duplicates(plan: ImportPlan, ledger: StoredLedger, replacing: Transaction | None) -> None:
@@ -177,7 +215,7 @@ def _mark_duplicates(plan: ImportPlan, ledger: StoredLedger, replacing: Transact
     for planned in plan.rows:
         if planned.account is None:
             continue
-        key = (planned.account.pk, planned.row.external_id)
+        key = (plan.accounts_id(planned.account), planned.row.external_id)
         stored = ledger.external_ids.get(key)
         if stored is not None and (replacing is None or stored != replacing.pk):
             planned.status = DUPLICATE
@@ -209,6 +247,14 @@ def _resolve_securities(plan: ImportPlan, household: Household) -> None:
     for planned in plan.new_rows:
         if planned.row.symbol:
             planned.security = found.get(planned.row.symbol)
+    plan.new_symbols = _new_to_household(household, symbols)
+    plan.new_symbol_ids = {symbol: -(index + 1) for index, symbol in enumerate(plan.new_symbols)}
+
+
+def _new_to_household(household: Household, symbols: set[str]) -> list[str]:
+    """Return the symbols that are new to the household, sorted: unknown ones, and ones
+    only another household holds (so they look unknown); market data nobody holds and the
+    household's own securities are known."""
     held_here = Transaction.objects.filter(security=OuterRef("pk"), account__household=household)
     held_anywhere = Transaction.objects.filter(security=OuterRef("pk"))
     known_here = set(
@@ -216,12 +262,24 @@ def _resolve_securities(plan: ImportPlan, household: Household) -> None:
         .filter(Exists(held_here) | ~Exists(held_anywhere))
         .values_list("symbol", flat=True)
     )
-    plan.new_symbols = sorted(symbols - known_here)
+    return sorted(symbols - known_here)
+
+
+def security_id_of(plan: ImportPlan, planned: PlannedRow) -> int | None:
+    """Return the row's security id, or the provisional one of a symbol still to create."""
+    if planned.security is not None:
+        return planned.security.pk
+    if planned.row.symbol:
+        if planned.row.symbol not in plan.new_symbol_ids:
+            plan.new_symbol_ids[planned.row.symbol] = -(len(plan.new_symbol_ids) + 1)
+            plan.new_symbols = sorted({*plan.new_symbols, planned.row.symbol})
+        return plan.new_symbol_ids[planned.row.symbol]
+    return None
 
 
 def _resolve_lots(plan: ImportPlan, ledger: StoredLedger) -> None:
     in_file = {
-        (planned.account.pk, planned.row.external_id): planned
+        (plan.accounts_id(planned.account), planned.row.external_id): planned
         for planned in plan.new_rows
         if planned.account is not None
     }
@@ -229,7 +287,7 @@ def _resolve_lots(plan: ImportPlan, ledger: StoredLedger) -> None:
         if not planned.row.lots or planned.account is None:
             continue
         for ref, quantity in planned.row.lots:
-            key = (planned.account.pk, ref)
+            key = (plan.accounts_id(planned.account), ref)
             target: int | PlannedRow | None = ledger.external_ids.get(key) or in_file.get(key)
             if target is None and ref.isascii() and ref.isdigit() and int(ref) in ledger.txns:
                 target = int(ref)
@@ -274,6 +332,39 @@ def stored_values(row: ParsedRow) -> dict:
     }
 
 
+def provisional_accounts(plan: ImportPlan) -> dict[int, AccountInfo]:
+    """Return the accounts the import would create, as the lot engine sees them."""
+    infos = {}
+    for pk, account in plan.accounts.provisional.items():
+        treatment = Account.TAX_TREATMENT_BY_TYPE[Account.Type(account.type)]
+        infos[pk] = AccountInfo(pk, account.lot_method, TaxTreatment(str(treatment)))
+    return infos
+
+
+def ledger_of(plan: ImportPlan, ledger: StoredLedger) -> StoredLedger:
+    """Return the stored ledger with the accounts the import would create."""
+    if not plan.accounts.provisional:
+        return ledger
+    return dataclasses.replace(ledger, accounts={**ledger.accounts, **provisional_accounts(plan)})
+
+
+def ledger_refs(
+    plan: ImportPlan, ledger: StoredLedger, replacing: Transaction | None
+) -> dict[str, PlannedRow]:
+    """Give every new row a provisional id and return the rows by the engine's ``ref``
+    ("line N"; OFX can give two rows one line, a sale and its tax)."""
+    new_rows = plan.new_rows
+    for offset, planned in enumerate(new_rows):
+        planned.provisional_id = replacing.pk if replacing is not None else ledger.next_id + offset
+    by_ref: dict[str, PlannedRow] = {}
+    for planned in new_rows:
+        ref = f"line {planned.row.line}"
+        if ref in by_ref:
+            ref = f"{ref} ({planned.row.type}, #{len(by_ref) + 1})"
+        by_ref[ref] = planned
+    return by_ref
+
+
 def _verify_ledger(
     plan: ImportPlan, household: Household, ledger: StoredLedger, replacing: Transaction | None
 ) -> None:
@@ -285,23 +376,13 @@ def _verify_ledger(
             f"{stored_ref(household=household, ref=broken.ref)}: {broken.message}"
         )
         return
-    new_rows = plan.new_rows
-    for offset, planned in enumerate(new_rows):
-        planned.provisional_id = replacing.pk if replacing is not None else ledger.next_id + offset
-    new_symbol_ids = {symbol: -(index + 1) for index, symbol in enumerate(plan.new_symbols)}
-    # "line N" names a row; OFX can give two rows one position (a sale and its tax).
-    by_ref: dict[str, PlannedRow] = {}
-    for planned in new_rows:
-        ref = f"line {planned.row.line}"
-        if ref in by_ref:
-            ref = f"{ref} ({planned.row.type}, #{len(by_ref) + 1})"
-        by_ref[ref] = planned
-    txns = [_ledger_txn(planned, ref, new_symbol_ids) for ref, planned in by_ref.items()]
+    by_ref = ledger_refs(plan, ledger, replacing)
+    txns = [ledger_txn(plan, planned, ref) for ref, planned in by_ref.items()]
     try:
         if replacing is not None:
-            ledger_verify(ledger=ledger, replace={replacing.pk: txns[0]})
+            ledger_verify(ledger=ledger_of(plan, ledger), replace={replacing.pk: txns[0]})
         else:
-            ledger_verify(ledger=ledger, add=txns)
+            ledger_verify(ledger=ledger_of(plan, ledger), add=txns)
     except LedgerError as error:
         planned = by_ref.get(error.ref)
         if planned is None:
@@ -323,32 +404,29 @@ def _ledger_column(planned: PlannedRow, error: LedgerError) -> str | None:
     return None
 
 
-def _ledger_txn(planned: PlannedRow, ref: str, new_symbol_ids: dict[str, int]) -> LedgerTxn:
+def ledger_txn(plan: ImportPlan, planned: PlannedRow, ref: str) -> LedgerTxn:
+    """Return a planned row as the lot engine sees it."""
     row = planned.row
-    security_id = None
-    if planned.security is not None:
-        security_id = planned.security.pk
-    elif row.symbol:
-        security_id = new_symbol_ids[row.symbol]
     values = stored_values(row)
     return LedgerTxn(
         id=planned.provisional_id,
-        account_id=planned.account.pk,
+        account_id=plan.accounts_id(planned.account),
         trade_date=row.trade_date,
         type=row.type,
-        security_id=security_id,
+        security_id=security_id_of(plan, planned),
         quantity=values["quantity"],
         price=values["price"],
         amount=values["amount"],
         fees=values["fees"],
         split_new=values["split_new"],
         split_old=values["split_old"],
-        to_account_id=planned.to_account.pk if planned.to_account else None,
+        to_account_id=plan.accounts_id(planned.to_account) if planned.to_account else None,
         lot_selection=tuple(
             (target if isinstance(target, int) else target.provisional_id, quantity)
             for target, quantity in planned.lot_refs
         ),
         ref=ref,
+        basis_unknown=row.basis_unknown,
     )
 
 
@@ -382,7 +460,7 @@ def planned_transaction(planned: PlannedRow, *, batch: ImportBatch | None = None
         trade_date=row.trade_date,
         type=row.type,
         security=planned.security,
-        currency=row.currency or account.currency,
+        currency=(row.currency or account.currency)[:3],
         income_class=row.income_class or "",
         to_account=planned.to_account,
         lot_selection=lot_selection_text(
@@ -391,6 +469,7 @@ def planned_transaction(planned: PlannedRow, *, batch: ImportBatch | None = None
         external_id=row.external_id,
         import_batch=batch,
         memo=row.memo[:500],
+        basis_unknown=row.basis_unknown,
         **stored_values(row),
     )
 
@@ -398,11 +477,12 @@ def planned_transaction(planned: PlannedRow, *, batch: ImportBatch | None = None
 def plan_write(plan: ImportPlan, *, batch: ImportBatch | None = None) -> list[Transaction]:
     """Store the plan's new rows and return them; call inside ``transaction.atomic``.
 
-    1. Create the new symbols.
+    1. Create the accounts the file names that the household lacks, and the new symbols.
     2. Insert the new rows in file order (``bulk_create``; the unique (account, external
        id) constraint turns a concurrent import of the same rows into an IntegrityError).
     3. Point lot selections that name rows of the same file at their new ids.
     """
+    accounts_create(plan.accounts)
     plan_securities(plan)
     new_rows = plan.new_rows
     for planned in new_rows:
@@ -421,3 +501,19 @@ def plan_write(plan: ImportPlan, *, batch: ImportBatch | None = None) -> list[Tr
     if fixed:
         Transaction.objects.bulk_update(fixed, ["lot_selection"], batch_size=BULK_BATCH)
     return created
+
+
+__all__ = [
+    "DUPLICATE",
+    "ERROR",
+    "NEW",
+    "ImportPlan",
+    "PlannedRow",
+    "household_today",
+    "ledger_txn",
+    "plan_rows",
+    "plan_securities",
+    "plan_write",
+    "planned_transaction",
+    "stored_values",
+]

@@ -12,23 +12,34 @@
 Rows already stored (same account and external id) are duplicates: counted, never written
 again, so re-importing a file or an overlapping one adds only what is new. The unique
 constraint on (account, external_id) backs this if two imports race.
+
+``create_accounts`` creates the accounts a broker file names that the household lacks;
+``open_missing`` opens, at unknown basis, the shares a file sells without Hearth knowing
+them (``completion``). Both are listed for review on the batch (``ImportBatch.review``),
+with the differences between a statement's positions and Hearth's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
 from portfolios.imports import ImportFileError, ParseResult, RowError, parse_file
+from portfolios.imports.values import decimal_text
 from portfolios.models import Account, AuditEvent, Household, ImportBatch
 from portfolios.services.audit import audit_record
 from portfolios.services.imports.plan import ImportPlan, plan_rows, plan_write
 from portfolios.services.ledger_check import stored_ledger
 from portfolios.services.recompute import ledger_mark_changed
+
+logger = logging.getLogger(__name__)
+# A rejected batch keeps this many messages (the count of bad rows is kept in full).
+STORED_ERRORS = 1000
 
 RACE_MESSAGE = (
     "another import stored some of these rows at the same moment; nothing was imported, "
@@ -51,6 +62,7 @@ class PreviewRow:
     fees: Decimal
     external_id: str
     status: str
+    basis_unknown: bool = False
 
 
 @dataclass
@@ -69,6 +81,22 @@ class ImportResult:
     rows_total: int = 0  # data rows in the file: parsed, skipped and unreadable
     earliest: date | None = None
     dry_run: bool = False
+    accounts_created: list[str] = field(default_factory=list)
+    openings: list[str] = field(default_factory=list)
+    reconciliation: list[dict] = field(default_factory=list)
+    opening_csv: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def review(self) -> dict:
+        """Return what the household should look at after this import."""
+        return {
+            "accounts_created": self.accounts_created,
+            "openings": self.openings,
+            "reconciliation": self.reconciliation,
+            "notes": self.notes,
+            "opening_csv": self.opening_csv,
+        }
 
     @property
     def ok(self) -> bool:
@@ -90,12 +118,15 @@ def transactions_import(
     user=None,
     dry_run: bool = False,
     batch: ImportBatch | None = None,
+    create_accounts: bool = False,
+    open_missing: bool = False,
 ) -> ImportResult:
     """Import a transactions file into the household, all or nothing.
 
     ``format`` is one of ``portfolios.imports.FORMATS`` (recognised from the content when
-    None). ``account`` receives the rows of a file that names no account; a file that names
-    accounts must then name only this one. ``dry_run`` checks everything and writes
+    None). ``account`` maps a file of one account (and receives the rows of a file that
+    names none); a file naming another account number is refused. ``create_accounts`` and
+    ``open_missing``: see the module docstring. ``dry_run`` checks everything and writes
     nothing. ``batch`` is a preview batch (``transactions_import_preview``) to confirm.
     """
     digest = hashlib.sha256(content).hexdigest()
@@ -103,6 +134,17 @@ def transactions_import(
         parsed = parse_file(content, filename=filename, format=format)
     except ImportFileError as error:
         result = ImportResult(format=(format or "").lower(), errors=[str(error)], dry_run=dry_run)
+    except (ValueError, ArithmeticError, LookupError, RecursionError, UnicodeError):
+        # A file no parser rule foresaw must still get an answer, never a server error.
+        logger.exception("import of %s failed while reading the file", filename)
+        result = ImportResult(
+            format=(format or "").lower(),
+            errors=[
+                "the file could not be read: it does not look like any export Hearth knows; "
+                "check it is the broker's CSV or OFX download, unchanged"
+            ],
+            dry_run=dry_run,
+        )
     else:
         try:
             with transaction.atomic():
@@ -115,6 +157,8 @@ def transactions_import(
                     digest=digest,
                     dry_run=dry_run,
                     batch=batch,
+                    create_accounts=create_accounts,
+                    open_missing=open_missing,
                 )
         except _BatchNotWaiting:
             return ImportResult(
@@ -133,6 +177,8 @@ def transactions_import(
             filename=filename,
             digest=digest,
             batch=batch,
+            create_accounts=create_accounts,
+            open_missing=open_missing,
         )
     return result
 
@@ -145,6 +191,8 @@ def transactions_import_preview(
     format: str | None = None,
     account: Account | None = None,
     user=None,
+    create_accounts: bool = False,
+    open_missing: bool = False,
 ) -> ImportResult:
     """Check a file as ``transactions_import`` would and keep it for confirmation.
 
@@ -159,6 +207,8 @@ def transactions_import_preview(
         account=account,
         user=user,
         dry_run=True,
+        create_accounts=create_accounts,
+        open_missing=open_missing,
     )
     result.batch = ImportBatch.objects.create(
         household=household,
@@ -169,6 +219,8 @@ def transactions_import_preview(
         format=result.format[:16],
         status=ImportBatch.Status.PREVIEW if result.ok else ImportBatch.Status.REJECTED,
         content=content if result.ok else None,
+        create_accounts=create_accounts,
+        open_missing=open_missing,
         **_batch_counts(result),
     )
     return result
@@ -190,6 +242,8 @@ def transactions_import_confirm(*, batch: ImportBatch, user=None) -> ImportResul
         account=batch.account,
         user=user,
         batch=batch,
+        create_accounts=batch.create_accounts,
+        open_missing=batch.open_missing,
     )
 
 
@@ -203,6 +257,8 @@ def _import_parsed(
     digest: str,
     dry_run: bool,
     batch: ImportBatch | None,
+    create_accounts: bool,
+    open_missing: bool,
 ) -> ImportResult:
     if not dry_run:
         # One import per household at a time: the duplicate check and the ledger replay
@@ -223,6 +279,11 @@ def _import_parsed(
         ledger=stored_ledger(household=household),
         account=account,
         check_ledger=parsed.ok,
+        file_accounts=parsed.accounts,
+        positions=parsed.positions,
+        create_accounts=create_accounts,
+        open_missing=open_missing,
+        format=parsed.format,
     )
     result = _result_of(parsed, plan, dry_run=dry_run)
     if dry_run or not result.ok:
@@ -235,6 +296,8 @@ def _import_parsed(
         filename=filename,
         digest=digest,
         batch=batch,
+        create_accounts=create_accounts,
+        open_missing=open_missing,
     )
     plan_write(plan, batch=batch)
     result.batch = batch
@@ -248,6 +311,8 @@ def _result_of(parsed: ParseResult, plan: ImportPlan, *, dry_run: bool) -> Impor
     errors = [*plan.problems, *(str(error) for error in row_errors)]
     parsed_lines = {row.line for row in parsed.rows}
     unreadable_lines = {error.line for error in parsed.errors} - parsed_lines
+    skipped = [(skip.line, skip.reason) for skip in parsed.skipped] + plan.skipped
+    skipped.sort(key=lambda item: item[0])
     return ImportResult(
         format=parsed.format,
         added=len(plan.new_rows) if not errors else 0,
@@ -255,7 +320,7 @@ def _result_of(parsed: ParseResult, plan: ImportPlan, *, dry_run: bool) -> Impor
         rejected=len({error.line for error in row_errors}),
         errors=errors,
         new_symbols=plan.new_symbols,
-        skipped=[f"line {skip.line}: {skip.reason}" for skip in parsed.skipped],
+        skipped=[f"line {line}: {reason}" for line, reason in skipped],
         rows=[
             PreviewRow(
                 line=planned.row.line,
@@ -269,13 +334,34 @@ def _result_of(parsed: ParseResult, plan: ImportPlan, *, dry_run: bool) -> Impor
                 fees=planned.row.fees,
                 external_id=planned.row.external_id,
                 status=planned.status,
+                basis_unknown=planned.row.basis_unknown,
             )
             for planned in plan.rows
         ],
-        rows_total=len(plan.rows) + len(parsed.skipped) + len(unreadable_lines),
+        rows_total=len(plan.rows) + len(skipped) + len(unreadable_lines),
         earliest=plan.earliest if not errors else None,
         dry_run=dry_run,
+        accounts_created=[
+            f"{account.name} ({account.get_type_display()})" for account in plan.accounts.created
+        ],
+        openings=[
+            f"{planned.row.symbol} in {planned.account.name}: {decimal_text(planned.row.quantity)} "
+            f"shares held before {(planned.row.trade_date + timedelta(days=1)).isoformat()}, "
+            "basis unknown"
+            for planned in plan.openings
+        ],
+        reconciliation=plan.reconciliation if not errors else [],
+        opening_csv=plan.opening_csv,
+        notes=_notes(plan),
     )
+
+
+def _notes(plan: ImportPlan) -> list[str]:
+    notes = list(plan.notes)
+    numbered = plan.accounts.numbered
+    if numbered is not None:
+        notes.append(f"'{numbered.name}' takes the account number the file names")
+    return notes
 
 
 def _batch_counts(result: ImportResult) -> dict:
@@ -284,8 +370,14 @@ def _batch_counts(result: ImportResult) -> dict:
         "rows_added": result.added,
         "rows_duplicate": result.duplicates,
         "rows_rejected": result.rejected,
-        "errors": result.errors,
+        "errors": result.errors[:STORED_ERRORS]
+        + (
+            [f"… and {len(result.errors) - STORED_ERRORS} more problems"]
+            if len(result.errors) > STORED_ERRORS
+            else []
+        ),
         "new_symbols": result.new_symbols,
+        "review": result.review,
     }
 
 
@@ -299,11 +391,15 @@ def _save_batch(
     filename: str,
     digest: str,
     batch: ImportBatch | None,
+    create_accounts: bool = False,
+    open_missing: bool = False,
 ) -> ImportBatch:
     values = {
         "status": status,
         "format": result.format[:16],
         "content": None,
+        "create_accounts": create_accounts,
+        "open_missing": open_missing,
         **_batch_counts(result),
     }
     if batch is not None:
