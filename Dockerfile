@@ -8,6 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 RUN useradd --create-home --uid 1000 hearth
+# pg_dump / pg_restore for `manage.py backup`, `manage.py restore` and the nightly backup.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
 RUN pip install --upgrade pip && pip install .
@@ -15,7 +18,7 @@ COPY . .
 # collectstatic needs a key and hosts only to import settings; real ones come at run time.
 RUN SECRET_KEY=build-only-0123456789abcdef0123456789abcdef ALLOWED_HOSTS=build \
     python manage.py collectstatic --noinput \
-    && mkdir -p /app/var && chown -R hearth /app/var
+    && mkdir -p /app/var/backups && chown -R hearth /app/var
 
 USER hearth
 EXPOSE 8000

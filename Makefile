@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format migrate web worker clean
+.PHONY: install demo test load lint format migrate web worker clean
 
 install: $(STAMP)
 
@@ -40,6 +40,18 @@ worker: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Load test: the heavy household behind gunicorn (as docker-compose.yml), 20 Locust users for
+# 60 s on 127.0.0.1 only; prints p50/p95, the error rate and the largest worker's memory.
+# LOAD_USERS, LOAD_SECONDS and LOAD_DATABASE_URL (default SQLite in var/load/) change it.
+LOAD_STAMP := $(VENV)/.load-installed
+
+$(LOAD_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[load]'
+	touch $(LOAD_STAMP)
+
+load: install $(LOAD_STAMP)
+	$(BIN)/python benchmarks/load/run.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -12,7 +12,15 @@ from portfolios.models import Household
 from reporting.models import WeeklyReportDelivery
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=60, retry_jitter=True, max_retries=3)
+# Idempotent: episodes are unique per rule and subject, so a rerun opens nothing twice.
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    retry_jitter=True,
+    max_retries=3,
+)
 def evaluate_alerts_task(household_id: int | None = None) -> dict:
     """Evaluate the rules of one household, or of every household."""
     households = Household.objects.all()

@@ -56,6 +56,15 @@ SCHEDULE = [
         "40 3 * * *",
         23 * 3600,
     ),
+    # Nightly backup of the whole database into BACKUP_DIR, keeping BACKUP_KEEP copies; one
+    # file per night, so a repeated run writes nothing. https://crontab.guru/#15_4_*_*_*
+    (
+        "Back up the database",
+        "portfolios.tasks.backup_database_task",
+        "SCHEDULE_BACKUP",
+        "15 4 * * *",
+        23 * 3600,
+    ),
     # Keep each household's income projection when its month starts: hourly, so every time
     # zone's midnight is caught within the hour. https://crontab.guru/#5_*_*_*_*
     (

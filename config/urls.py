@@ -16,3 +16,6 @@ urlpatterns = [
     path("", include("portfolios.settings_urls")),
     path("", include("alerts.urls")),
 ]
+
+# A database out of reach answers 503 with the error envelope, other failures Django's 500.
+handler500 = "portfolios.views.errors.server_error"

@@ -9,7 +9,7 @@ from income.services.projections import projection_snapshots_take
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def snapshot_income_projections_task() -> dict:
     """Keep this month's projection of every household whose local month has begun.
 

@@ -43,9 +43,34 @@ def recompute_household_task(household_id: int, from_date: str | None = None) ->
         return {"household": household_id, "error": str(exc)}
 
 
-@shared_task
+# Idempotent: deleting what is already deleted deletes nothing.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def prune_import_previews_task() -> int:
     """Delete unconfirmed import previews older than two days."""
     from portfolios.services.imports.housekeeping import import_previews_prune
 
     return import_previews_prune()
+
+
+@shared_task
+def backup_database_task() -> dict:
+    """Take tonight's database backup into BACKUP_DIR and keep the newest BACKUP_KEEP.
+
+    Not acknowledged late: a dump interrupted by a lost worker is not redone behind the
+    user's back; the next night's run takes a fresh one (and a repeated run in the same
+    night finds the file and writes nothing).
+    """
+    from django.conf import settings
+    from django.utils import timezone
+
+    from portfolios.services.backups import database_backup_nightly
+
+    result = database_backup_nightly(
+        folder=settings.BACKUP_DIR, keep=settings.BACKUP_KEEP, now=timezone.now()
+    )
+    return {
+        "path": str(result.path),
+        "size": result.size,
+        "created": result.created,
+        "pruned": [p.name for p in result.pruned],
+    }

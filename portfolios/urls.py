@@ -13,6 +13,11 @@ urlpatterns = [
         name="position-lots",
     ),
     path("portfolio/allocation/", allocation.allocation_page, name="allocation-page"),
+    path(
+        "portfolio/allocation/settings/",
+        allocation.rebalancing_settings_page,
+        name="rebalancing-settings",
+    ),
     path("portfolio/gains/", ledger.realized_gains_page, name="realized-gains-page"),
     path("portfolio/transactions/", transactions.transaction_list_page, name="transaction-list"),
     path(

@@ -38,9 +38,12 @@ def _recompute_signature(household_id: int, from_date: date):
 
 @shared_task(
     bind=True,
+    # Idempotent (upserts of closes and events), so a run lost with its worker runs again.
+    acks_late=True,
+    reject_on_worker_lost=True,
     autoretry_for=(TransientRefreshError,),
     retry_backoff=60,
-    retry_backoff_max=3600,
+    retry_backoff_max=1800,  # within Redis' visibility timeout even at its 1 h default
     retry_jitter=True,
     max_retries=5,
 )
@@ -85,7 +88,8 @@ def refresh_after_close_task(self, provider_name: str | None = None, session: st
     return summary
 
 
-@shared_task
+# Idempotent: rebuilds derived rows from the ledger.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_valuations_task(household_id: int, from_date: str | None = None) -> dict:
     """Rebuild a household's stored valuation series from ``from_date`` (ISO; None: all)."""
     household = Household.objects.filter(pk=household_id).first()

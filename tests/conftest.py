@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 from portfolios.models import Household, Membership
 from portfolios.services.households import api_token_create, household_create, membership_add
 
+pytest_plugins = ["tests.reliability.report"]
+
 
 @dataclass
 class Cast:

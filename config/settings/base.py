@@ -103,7 +103,11 @@ TEMPLATES = [
 # --- Database: DATABASE_URL, or the embedded SQLite file of the demo -----------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Health checks: a kept connection that died (the database restarted) is replaced
+    # before a request uses it, instead of failing that request.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -318,6 +322,19 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = beat_schedule()
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker reconnects for as long as it takes (Redis restarting).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Redis gives an unacknowledged task to another worker after this many seconds: longer than
+# any task's time limit or retry delay, or a late-acknowledged task would run twice
+# (config/broker.py checks both at worker start).
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 2 * 3600)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+# On a lost broker connection, let running tasks finish rather than cutting them off midway
+# (a weekly report claimed but not yet sent would be lost). Their messages go back to the
+# queue when Redis returns (config.broker.restore_orphaned_messages) and the rerun, every
+# late-acknowledged task being idempotent, changes nothing.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
 # --- Hearth ----------------------------------------------------------------------------------
 PRICE_PROVIDER = env_choice("PRICE_PROVIDER", ["demo", "csv", "yfinance", "stooq"], "demo")
@@ -326,6 +343,9 @@ RISK_FREE_RATE = env_str("RISK_FREE_RATE", "0")
 # A held security without a new close for this many XNYS sessions is reported as stale.
 STALE_PRICE_SESSIONS = env_int("STALE_PRICE_SESSIONS", 5)
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
+# Nightly backups (portfolios.services.backups): the folder, and how many nightly copies stay.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
 # Benchmarks any household may name even while only another household holds them (broad
 # index funds); any other symbol held only by another household answers as unknown.
 PUBLIC_BENCHMARK_SYMBOLS = env_list(

@@ -8,6 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from portfolios.errors import ApplicationError
+from portfolios.views.errors import (
+    DATABASE_ERRORS,
+    RETRY_AFTER_SECONDS,
+    database_unavailable_envelope,
+)
 
 __all__ = ["ApplicationError", "hearth_exception_handler"]
 
@@ -24,6 +29,12 @@ def _as_lists(errors) -> dict:
 
 
 def hearth_exception_handler(exc, context):
+    if isinstance(exc, DATABASE_ERRORS):
+        return Response(
+            database_unavailable_envelope(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+        )
     if isinstance(exc, ApplicationError):
         return Response(
             {"detail": exc.message, "errors": _as_lists(exc.errors)},

@@ -1,4 +1,4 @@
-"""`allocation/`, `rebalance/` and `harvest/`: the household against its policy, in JSON or CSV.
+"""`allocation/`: the household against its policy, in JSON or CSV (proposals: ``rebalancing.py``).
 
 Weights, targets, drifts and bands are fractions (0.6 = 60%); money and quantities are exact
 decimal strings, as in `holdings/`. The ledger is brought up to date before reading.
@@ -10,18 +10,12 @@ from rest_framework import generics, serializers
 from portfolios.api.fields import ExactDecimalField
 from portfolios.api.mixins import HouseholdScopedMixin
 from portfolios.calculations.allocation import GROUPINGS
-from portfolios.selectors.allocation import allocation_list, harvest_list, rebalance_list
+from portfolios.selectors.allocation import allocation_list
 from portfolios.services.ledger import ledger_refresh_if_stale
 
 
 class AllocationFilterSerializer(serializers.Serializer):
     by = serializers.ChoiceField(choices=GROUPINGS, required=False, default="asset_class")
-
-
-class HarvestFilterSerializer(serializers.Serializer):
-    min_loss = serializers.DecimalField(
-        max_digits=20, decimal_places=4, required=False, min_value=0, help_text="money"
-    )
 
 
 class AllocationSerializer(serializers.Serializer):
@@ -51,32 +45,6 @@ class AllocationRowSchema(serializers.Serializer):
     drift = ExactDecimalField(allow_null=True, help_text="weight - target")
     band = ExactDecimalField(allow_null=True)
     status = serializers.CharField(help_text="ok, over, under or untargeted")
-
-
-class TradeSerializer(serializers.Serializer):
-    account = serializers.CharField()
-    action = serializers.CharField(help_text="buy or sell")
-    symbol = serializers.CharField(allow_null=True)
-    asset_class = serializers.CharField()
-    amount = ExactDecimalField()
-    quantity = ExactDecimalField(allow_null=True)
-    lots = serializers.CharField(help_text="sells: lot id (acquired), ';'-separated")
-    estimated_tax = ExactDecimalField()
-    reason = serializers.CharField()
-
-
-class HarvestSerializer(serializers.Serializer):
-    account = serializers.CharField()
-    symbol = serializers.CharField()
-    acquired = serializers.DateField()
-    quantity = ExactDecimalField()
-    cost_basis = ExactDecimalField()
-    market_value = ExactDecimalField()
-    loss = ExactDecimalField(help_text="cost_basis - market_value, positive")
-    term = serializers.CharField(help_text="short or long if sold today")
-    wash_sale_conflicts = serializers.ListField(
-        child=serializers.CharField(), help_text='"account symbol date qty" bought in 30 days'
-    )
 
 
 class _OversightListApi(HouseholdScopedMixin, generics.ListAPIView):
@@ -117,30 +85,3 @@ class AllocationListApi(_OversightListApi):
         if getattr(self, "swagger_fake_view", False):
             return []
         return allocation_list(household=self.household, **self.filters())
-
-
-class RebalanceListApi(_OversightListApi):
-    """Proposed tax-aware trades back to target for asset classes outside their bands."""
-
-    serializer_class = TradeSerializer
-    csv_filename = "rebalance"
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return []
-        self.filters()
-        return rebalance_list(household=self.household)
-
-
-@extend_schema(parameters=[HarvestFilterSerializer])
-class HarvestListApi(_OversightListApi):
-    """Open taxable lots at a loss, largest first, with wash-sale conflicts."""
-
-    serializer_class = HarvestSerializer
-    filter_serializer_class = HarvestFilterSerializer
-    csv_filename = "harvest"
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return []
-        return harvest_list(household=self.household, **self.filters())

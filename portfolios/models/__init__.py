@@ -12,10 +12,12 @@ from portfolios.models.household import (
 from portfolios.models.ledger import ImportBatch, Transaction
 from portfolios.models.lots import LedgerState, LotRelief, TaxLot
 from portfolios.models.market import DividendEvent, FxRate, Price, Security, SplitEvent
+from portfolios.models.rebalancing import AccountTradingRule, RebalancePolicy, Replacement
 from portfolios.models.tokens import ApiToken
 
 __all__ = [
     "Account",
+    "AccountTradingRule",
     "ApiToken",
     "AuditEvent",
     "DividendEvent",
@@ -27,6 +29,8 @@ __all__ = [
     "LotRelief",
     "Membership",
     "Price",
+    "RebalancePolicy",
+    "Replacement",
     "Security",
     "SecurityProfile",
     "Sleeve",

@@ -19,8 +19,12 @@ USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Hearth/1.0 (+https://github.com/)"
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 410, 422})
 
 
-def fetch_url(url: str, *, symbol: str | None = None, timeout: float = TIMEOUT_SECONDS) -> bytes:
-    """Return the body of a GET on url, or raise ProviderError (permanent or transient)."""
+def fetch_url(url: str, *, symbol: str | None = None, timeout: float | None = None) -> bytes:
+    """Return the body of a GET on url, or raise ProviderError (permanent or transient).
+
+    ``timeout`` (default TIMEOUT_SECONDS) bounds the connection and each read.
+    """
+    timeout = timeout or TIMEOUT_SECONDS
     request = urllib.request.Request(
         url, headers={"User-Agent": USER_AGENT, "Accept": "application/json,text/csv,*/*"}
     )

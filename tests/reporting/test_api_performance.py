@@ -1,7 +1,7 @@
 """`performance/` and `performance/series/` through HTTP, against published figures.
 
 Each expected number is derived in a comment or taken from the references in
-shared/reference/README.md, cited in the test's docstring.
+tests/reference/README.md, cited in the test's docstring.
 """
 
 from datetime import date, timedelta

@@ -1,14 +1,13 @@
 """Tests for reporting.calculations: returns, risk, benchmark blends, periods, downsampling.
 
 Every expected figure is worked out by hand in a comment or taken from a published reference
-(/work/shared/reference/README.md), cited in the test's docstring.
+(tests/reference/README.md, copied from the shared reference), cited in the test's docstring.
 """
 
 import csv
 import math
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -33,6 +32,7 @@ from reporting.calculations.performance import (
     xirr,
     xnys_sessions,
 )
+from tests.reference.cases import case_file
 
 SQRT_252 = math.sqrt(252)
 
@@ -318,15 +318,6 @@ def test_modified_dietz_without_capital_is_null():
 # --- pp-demo-portfolio-03, end to end --------------------------------------------------------
 
 
-def _reference_dir() -> Path | None:
-    """Return the shared reference folder, searched upwards from this file."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "reference" / "pp-demo-portfolio-03"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="module")
 def demo03():
     """Return the demo portfolio's prices and the ledger derived from its transactions.
@@ -335,17 +326,14 @@ def demo03():
     BUY -(amount + fees), SELL +(amount - fees), DIVIDEND +amount, TAX_WITHHELD -amount,
     DEPOSIT +amount and an external inflow.
     """
-    folder = _reference_dir()
-    if folder is None:
-        pytest.skip("shared/reference/pp-demo-portfolio-03 not found above this test file")
     prices: dict[str, list[tuple[date, Decimal]]] = {}
-    with (folder / "prices.csv").open(newline="") as handle:
+    with case_file("pp-demo-portfolio-03", "prices.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):
             prices.setdefault(row["symbol"], []).append(
                 (date.fromisoformat(row["date"]), Decimal(row["close"]))
             )
     quantity_changes, cash_changes, flows = [], [], []
-    with (folder / "transactions.csv").open(newline="") as handle:
+    with case_file("pp-demo-portfolio-03", "transactions.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):
             day = date.fromisoformat(row["date"])
             amount = Decimal(row["amount"] or "0")

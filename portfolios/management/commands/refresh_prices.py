@@ -28,8 +28,10 @@ class Command(BaseCommand):
             f"{prices.provider}: {prices.written} closes for {prices.symbols} symbols, "
             f"{result.fx_rates} FX rates, {result.dividends} dividends, {result.splits} splits"
         )
-        for symbol, reason in sorted({**prices.failed, **result.failed}.items()):
-            self.stderr.write(f"{symbol}: {reason}")
+        for line in prices.status_lines():
+            (self.stderr if ": not refreshed: " in line else self.stdout).write(line)
+        for name, reason in sorted(result.failed.items()):
+            self.stderr.write(f"{name}: not refreshed: {reason}")
         if not no_recompute:
             for household_id, from_date in sorted(result.recompute_from.items()):
                 household = Household.objects.get(pk=household_id)
