@@ -1,6 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portfolios.security.admin_login import admin_login
+
+# The admin logs in through allauth's pages: same throttling, same second factor.
+admin.site.login = admin_login
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

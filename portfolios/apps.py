@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PortfoliosConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "portfolios"
+
+    def ready(self) -> None:
+        from portfolios.security import audit_events
+
+        audit_events.connect()

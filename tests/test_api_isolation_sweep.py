@@ -197,3 +197,102 @@ def test_another_households_ids_answer_404_on_writes(secret_household):
             f"{path}?household={cast.household_a.pk}", body, format="json"
         )
         assert response.status_code == 404, (path, response.content[:200])
+
+
+# --- The full matrix: every API URL, ids included, x every kind of caller -----------------
+
+from rest_framework.test import APIClient  # noqa: E402
+
+from tests.conftest import token_client  # noqa: E402
+from tests.security.matrix import (  # noqa: E402
+    add_matrix_objects,
+    api_routes,
+    concrete,
+    expired_and_revoked_tokens,
+)
+from tests.security_report import count  # noqa: E402
+
+API_ROUTES = api_routes()
+SECRETS = (SECRET_ACCOUNT.encode(), SECRET_SYMBOL.encode(), b"Zanzibar")
+
+
+@pytest.fixture
+def matrix(secret_household):
+    cast = secret_household
+    add_matrix_objects(cast)
+    dead = expired_and_revoked_tokens(cast)
+    outsider_token, _ = token_client(cast.outsider, cast.household_b, "write")
+    read_token, read_key = token_client(cast.owner, cast.household_a, "read")
+    _, write_key = token_client(cast.owner, cast.household_a, "write")
+
+    def with_key(key: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return {
+        "cast": cast,
+        "anonymous": APIClient(),
+        "expired token": with_key(dead["expired"]),
+        "revoked token": with_key(dead["revoked"]),
+        "other household's session": client_for(cast.outsider),
+        "other household's token": outsider_token,
+        "read token": read_token,
+        "viewer": client_for(cast.viewer),
+        "write_key": write_key,
+        "read_key": read_key,
+    }
+
+
+def test_every_api_url_is_in_the_matrix(secret_household):
+    """Meta-test: a URL whose ids the matrix cannot fill with household A's objects fails
+    here; add its model to tests/security/matrix.py (SEGMENT_MODELS or PARAM_MODELS)."""
+    add_matrix_objects(secret_household)
+    missing = [r.template for r in API_ROUTES if concrete(r, secret_household.household_a) is None]
+    assert not missing, f"API URLs outside the isolation matrix: {missing}"
+    assert len(API_ROUTES) >= 21
+
+
+def _call(client, method: str, url: str):
+    return getattr(client, method)(url, {}, format="json") if method != "get" else client.get(url)
+
+
+@pytest.mark.parametrize("route", API_ROUTES, ids=lambda r: r.template)
+def test_isolation_matrix(route, matrix):
+    cast = matrix["cast"]
+    path = concrete(route, cast.household_a)
+    assert path is not None
+    url = f"/api/v1/{path}"
+    foreign = url if route.is_detail else f"{url}?household={cast.household_a.pk}"
+    for method in route.methods:
+        # anonymous, expired, revoked, and a write token in the query string: 401
+        for caller in ("anonymous", "expired token", "revoked token"):
+            count("anonymous/revoked/expired attempts")
+            response = _call(matrix[caller], method, url)
+            if response.status_code < 400:
+                count("anonymous/revoked/expired successes")
+            assert response.status_code == 401, (caller, method, url, response.status_code)
+        in_query = _call(APIClient(), method, f"{url}?token={matrix['write_key']}")
+        assert in_query.status_code == 401, (method, url)
+        # another household, by session and by token: A's rows answer 404
+        for caller in ("other household's session", "other household's token"):
+            count("cross-household attempts")
+            response = _call(matrix[caller], method, foreign)
+            if response.status_code < 400 or any(s in response.content for s in SECRETS):
+                count("cross-household successes")
+            # 405: a method the route never allows (PUT where only PATCH is), whatever the id
+            assert response.status_code in (404, 405), (caller, method, foreign)
+        # household A's read token (its owner's) and viewer: read yes, write never
+        for caller in ("read token", "viewer"):
+            response = _call(matrix[caller], method, url)
+            if method == "get" and caller == "viewer" and path in OWNER_ONLY:
+                assert response.status_code == 403, (caller, url)
+            elif method == "get":
+                assert response.status_code == 200, (caller, url, response.content[:200])
+            else:
+                assert response.status_code in (403, 405), (caller, method, url)
+                assert set(response.json()) == {"detail", "errors"}
+        if method == "get":
+            # a read token in the query string works for reading (spreadsheets)
+            sheet = APIClient().get(f"{url}?token={matrix['read_key']}")
+            assert sheet.status_code == 200, url

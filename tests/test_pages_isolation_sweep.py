@@ -163,3 +163,98 @@ def test_the_settings_routes_with_ids_are_all_swept():
     with_ids = {p.name for p in settings_urls.urlpatterns if "<int:pk>" in str(p.pattern)}
     assert len(with_ids) == 9
     assert with_ids <= swept
+
+
+# --- The full matrix: every page, ids included, x every kind of caller ---------------------
+
+from tests.conftest import token_client  # noqa: E402
+from tests.security.matrix import add_matrix_objects, concrete, page_routes  # noqa: E402
+from tests.security_report import count  # noqa: E402
+
+PAGE_ROUTES = page_routes()
+SECRETS = (SECRET_ACCOUNT.encode(), SECRET_SYMBOL.encode(), b"Zanzibar")
+
+
+def test_every_page_is_in_the_matrix(secret_household):
+    """Meta-test: a page whose ids the matrix cannot fill with household A's objects fails
+    here; add its model to tests/security/matrix.py (SEGMENT_MODELS or PARAM_MODELS)."""
+    add_matrix_objects(secret_household)
+    missing = [r.template for r in PAGE_ROUTES if concrete(r, secret_household.household_a) is None]
+    assert not missing, f"pages outside the isolation matrix: {missing}"
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("route", PAGE_ROUTES, ids=lambda r: r.template or "/")
+def test_page_isolation_matrix(route, secret_household):
+    cast = secret_household
+    add_matrix_objects(cast)
+    url = "/" + concrete(route, cast.household_a)
+    if route.is_link:
+        # a one-time link with a made-up secret: refused for everyone, nothing shown
+        for client in (Client(), _logged_in(cast.outsider), _logged_in(cast.viewer)):
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                assert 400 <= response.status_code < 500, (method, url, response.status_code)
+                assert not any(s in response.content for s in SECRETS)
+        return
+    _, read_key = token_client(cast.owner, cast.household_a, "read")
+    _, outsider_key = token_client(cast.outsider, cast.household_b, "write")
+    outsider = _logged_in(cast.outsider)
+    outsider.post("/households/switch/", {"household": cast.household_a.pk})  # refused
+    viewer = _logged_in(cast.viewer)
+    for method in ("get", "post"):
+        # anonymous, and API tokens (which never open a page): sent to the login
+        for label, client in (
+            ("anonymous", Client()),
+            ("A's token in a header", Client(HTTP_AUTHORIZATION=f"Token {read_key}")),
+            ("B's token in a header", Client(HTTP_AUTHORIZATION=f"Token {outsider_key}")),
+        ):
+            count("anonymous/revoked/expired attempts")
+            response = getattr(client, method)(url)
+            if response.status_code == 200:
+                count("anonymous/revoked/expired successes")
+            assert response.status_code in (302, 403, 405), (label, method, url)
+            if response.status_code == 302:
+                assert response["Location"].startswith("/accounts/login/"), (label, url)
+        token_in_query = getattr(Client(), method)(f"{url}?token={read_key}")
+        assert token_in_query.status_code in (302, 403, 405), (method, url)
+        # another household's member: A's objects are 404, lists never show A's rows
+        count("cross-household attempts")
+        response = getattr(outsider, method)(url)
+        leaked = response.status_code == 200 and any(s in response.content for s in SECRETS)
+        if leaked or (route.is_detail and response.status_code < 400):
+            count("cross-household successes")
+        assert not leaked, (method, url)
+        if route.is_detail:  # 405: a POST-only action asked with GET, whatever the id
+            assert response.status_code in (404, 405), (method, url, response.status_code)
+        # A's viewer: reads, and a POST anywhere changes nothing of household A
+        before = _fingerprint(cast.household_a)
+        response = getattr(viewer, method)(url)
+        assert response.status_code < 500, (method, url)
+        if method == "get":
+            assert response.status_code in (200, 302, 403, 405), (url, response.status_code)
+        else:
+            assert _fingerprint(cast.household_a) == before, url
+
+
+def _fingerprint(household) -> tuple:
+    """What a write could change: transactions, imports, alerts, accounts, members."""
+    from alerts.models import AlertEpisode
+    from portfolios.models import Account, ImportBatch, Membership, Transaction
+
+    return (
+        tuple(Transaction.objects.filter(account__household=household).values_list(
+            "pk", "trade_date", "amount", "memo"
+        ).order_by("pk")),
+        tuple(ImportBatch.objects.filter(household=household).values_list("pk", "status")),
+        tuple(AlertEpisode.objects.filter(household=household).values_list(
+            "pk", "acknowledged_at", "resolved_at"
+        )),
+        tuple(Account.objects.filter(household=household).values_list("pk", "name")),
+        tuple(Membership.objects.filter(household=household).values_list("user_id", "role")),
+    )  # fmt: skip

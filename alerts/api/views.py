@@ -1,5 +1,5 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -14,6 +14,11 @@ from alerts.services import alert_acknowledge, alert_rule_create, alert_rule_upd
 from portfolios.api.mixins import HouseholdScopedMixin
 
 
+class AlertFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(required=False, choices=AlertEpisode.Status.values)
+
+
+@extend_schema_view(list=extend_schema(parameters=[AlertFilterSerializer]))
 class AlertViewSet(HouseholdScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Alert episodes; `status=open|acknowledged|resolved`. POST …/acknowledge/ to acknowledge."""
 
@@ -23,13 +28,14 @@ class AlertViewSet(HouseholdScopedMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AlertEpisode.objects.none()
-        status = self.request.query_params.get("status")
-        if status and status not in AlertEpisode.Status.values:
-            raise exceptions.ValidationError(
-                {"status": [f"must be one of {', '.join(AlertEpisode.Status.values)}"]}
-            )
+        status = None
+        if self.action == "list":
+            params = AlertFilterSerializer(data=self.request.query_params)
+            params.is_valid(raise_exception=True)
+            status = params.validated_data.get("status")
         return alert_list(household=self.household, status=status)
 
+    @extend_schema(request=None, responses=AlertEpisodeSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         episode = self.get_object()

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",
     "portfolios",
     "income",
     "alerts",
@@ -66,7 +67,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portfolios.security.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,9 +126,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Login and API throttling count in this cache; if Redis is down it falls back to memory
+# (per process) instead of failing the login.
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "portfolios.security.cache.FailSafeRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -159,14 +168,51 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Files browsers ask for at the site's root (favicon.ico), served by WhiteNoise.
+WHITENOISE_ROOT = BASE_DIR / "public"
 
 # --- Security --------------------------------------------------------------------------------
+# With DEBUG off: HTTPS only (redirect, HSTS, Secure cookies). SECURE_SSL_REDIRECT,
+# SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE=false turn each off for plain HTTP on a
+# trusted loopback or behind a proxy that redirects itself.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+# Submitting a domain to the browsers' HSTS preload list is its owner's decision, not the
+# app's: W021 (preload not set) is silenced; SECURE_HSTS_PRELOAD=true opts in.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content Security Policy: our own scripts only. Plotly sets inline styles; the
+# household switcher and two filters submit on change with one inline handler, allowed by
+# its hash ('unsafe-hashes'), not by 'unsafe-inline'.
+# (tests/security/test_headers_and_logs.py fails for any other inline script or handler.)
+_INLINE_HANDLERS = [
+    "'sha256-osjxnKEPL/pQJbFk1dKsF7PYFmTyMWGmVSiL9inhxJY='",  # this.form.submit()
+    "'sha256-MguIPR6qNR8D3B+eAlK+bIRTZe8t3wkOY4B/56Me9FU='",  # window.print()
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-hashes'", *_INLINE_HANDLERS],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none, use the
 # socket's address). Client addresses in the audit trail and login throttling use it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -182,6 +228,13 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Hearth"
+MFA_FORMS = {"authenticate": "portfolios.security.login.AuditedAuthenticateForm"}
+# Failed logins count per client IP and per (IP, username) (see portfolios.security.login),
+# so nobody can lock a member out from elsewhere; the admin logs in through the same pages.
+ACCOUNT_RATE_LIMITS = {
+    "login": env_str("LOGIN_RATE_LIMIT", "30/m/ip"),
+    "login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "20/m/ip,5/5m/key"),
+}
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_URL = env_str("EMAIL_URL", "console:")
@@ -220,11 +273,15 @@ REST_FRAMEWORK = {
         "portfolios.api.renderers.CSVRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portfolios.security.throttles.TokenRateThrottle",
+        "portfolios.security.throttles.UserRateThrottle",
+    ],
     "DEFAULT_PAGINATION_CLASS": "portfolios.api.pagination.HearthPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "portfolios.api.exceptions.hearth_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portfolios.api.schema.HearthAutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -291,12 +348,32 @@ IMPORT_MAX_BYTES = 20 * 1024 * 1024
 # Nightly backups (portfolios.services.backups): the folder, and how many nightly copies stay.
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
 BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
+# Benchmarks any household may name even while only another household holds them (broad
+# index funds); any other symbol held only by another household answers as unknown.
+PUBLIC_BENCHMARK_SYMBOLS = env_list(
+    "PUBLIC_BENCHMARK_SYMBOLS",
+    ["VTI", "VOO", "SPY", "IVV", "VT", "VXUS", "VEA", "VWO", "BND", "AGG", "BNDX", "QQQ", "IWM"],
+)
+# Requests per token and per user (DRF rate: N/sec, N/min, N/hour or N/day).
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # ?token= secrets never reach a log line (gunicorn's access log: gunicorn.conf.py).
+    "filters": {"redact_secrets": {"()": "portfolios.security.logs.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines go through the same redacting handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -5,13 +5,14 @@ from rest_framework import serializers
 from income.selectors.projections import PROJECTION_MONTHS
 from income.selectors.received import GROUPS
 from portfolios.api.fields import ExactDecimalField
+from portfolios.api.query import BoundedDateField
 
 
 class DateRangeSerializer(serializers.Serializer):
     """`start` and `end` (ISO dates, both included); `end` may not precede `start`."""
 
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = BoundedDateField(required=False)
+    end = BoundedDateField(required=False)
 
     def validate(self, attrs: dict) -> dict:
         start, end = attrs.get("start"), attrs.get("end")

@@ -50,16 +50,30 @@ class HouseholdSessionAuthentication(authentication.SessionAuthentication):
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The header, or (read tokens, safe methods) the query string: either one."""
+
     target_class = "portfolios.api.authentication.TokenAuthentication"
-    name = "tokenAuth"
+    name = ["tokenAuth", "tokenQuery"]
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": 'Send "Token <key>"; read tokens may also use ?token=<key>.',
-        }
+        return [
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": 'Send "Token <key>".',
+            },
+            {
+                "type": "apiKey",
+                "in": "query",
+                "name": TOKEN_QUERY_PARAM,
+                "description": "A read-scope token, for spreadsheets that cannot send headers "
+                "(GET only); never logged.",
+            },
+        ]
+
+    def get_security_requirement(self, auto_schema):
+        return [{"tokenAuth": []}, {"tokenQuery": []}]
 
 
 class HouseholdSessionScheme(OpenApiAuthenticationExtension):

@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,7 +12,21 @@ def decimal_string(value: Decimal) -> str:
     return "0" if normalized == 0 else format(normalized, "f")
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+# How the schema describes every such value: a string holding a plain decimal.
+DECIMAL_STRING_SCHEMA = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+    "example": "1234.5",
+}
+
+
+@extend_schema_field(DECIMAL_STRING_SCHEMA)
+class DecimalTextField(serializers.CharField):
+    """A decimal already written as text by the view ("0.2557677597", "426.82")."""
+
+
+@extend_schema_field(DECIMAL_STRING_SCHEMA)
 class ExactDecimalField(serializers.Field):
     """A read-only Decimal written as ``decimal_string`` ("2305.5")."""
 

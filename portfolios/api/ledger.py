@@ -16,6 +16,7 @@ from portfolios.api.csv_stream import CHUNK_ROWS, csv_streaming_response
 from portfolios.api.exceptions import ApplicationError
 from portfolios.api.fields import ExactDecimalField, decimal_string
 from portfolios.api.mixins import HouseholdScopedMixin
+from portfolios.api.query import BoundedDateField, RefField
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household
 from portfolios.selectors.accounts import account_get
@@ -28,7 +29,12 @@ def account_param(*, household: Household, ref: str) -> Account:
     try:
         return account_get(household=household, ref=ref)
     except Account.DoesNotExist:
-        if ref.isdigit() and Account.objects.filter(pk=int(ref)).exists():
+        if (
+            ref.isascii()
+            and ref.isdigit()
+            and len(ref) <= 18
+            and Account.objects.filter(pk=int(ref)).exists()
+        ):
             raise NotFound("No such account.") from None
         raise serializers.ValidationError(
             {"account": [f"no account {ref!r} in this household"]}
@@ -36,13 +42,13 @@ def account_param(*, household: Household, ref: str) -> Account:
 
 
 class LedgerFilterSerializer(serializers.Serializer):
-    account = serializers.CharField(required=False, help_text="account id or name")
+    account = RefField(required=False, help_text="account id or name")
     symbol = serializers.CharField(required=False, max_length=32)
 
 
 class HoldingFilterSerializer(LedgerFilterSerializer):
     consolidated = serializers.BooleanField(required=False, default=False)
-    as_of = serializers.DateField(required=False, help_text="YYYY-MM-DD, default today")
+    as_of = BoundedDateField(required=False, help_text="YYYY-MM-DD, default today")
 
 
 class RealizedGainFilterSerializer(LedgerFilterSerializer):

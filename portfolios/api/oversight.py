@@ -33,6 +33,20 @@ class AllocationSerializer(serializers.Serializer):
         return {by: data.pop("group"), **data}
 
 
+class AllocationRowSchema(serializers.Serializer):
+    """A row as sent: the group under the name `by` gives (for the schema only)."""
+
+    asset_class = serializers.CharField(required=False, help_text="with by=asset_class")
+    sleeve = serializers.CharField(required=False, help_text="with by=sleeve")
+    account = serializers.CharField(required=False, help_text="with by=account")
+    value = ExactDecimalField()
+    weight = ExactDecimalField(help_text="fraction of the household's total, cash included")
+    target = ExactDecimalField(allow_null=True)
+    drift = ExactDecimalField(allow_null=True, help_text="weight - target")
+    band = ExactDecimalField(allow_null=True)
+    status = serializers.CharField(help_text="ok, over, under or untargeted")
+
+
 class _OversightListApi(HouseholdScopedMixin, generics.ListAPIView):
     filter_backends = []
     filter_serializer_class: type[serializers.Serializer] | None = None
@@ -48,7 +62,7 @@ class _OversightListApi(HouseholdScopedMixin, generics.ListAPIView):
         return values
 
 
-@extend_schema(parameters=[AllocationFilterSerializer])
+@extend_schema(parameters=[AllocationFilterSerializer], responses=AllocationRowSchema(many=True))
 class AllocationListApi(_OversightListApi):
     """Weight, target, drift and band per asset class (default), sleeve or account."""
 

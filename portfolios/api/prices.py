@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
 from portfolios.api.mixins import HouseholdScopedMixin
+from portfolios.api.query import BoundedDateField
 from portfolios.models import Price
 from portfolios.selectors.prices import price_list
 
@@ -15,8 +17,8 @@ class PriceSerializer(serializers.ModelSerializer):
 
 class PriceFilterSerializer(serializers.Serializer):
     symbol = serializers.CharField(required=False, max_length=32)
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = BoundedDateField(required=False)
+    end = BoundedDateField(required=False)
 
     def validate(self, attrs):
         if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
@@ -24,6 +26,7 @@ class PriceFilterSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema(parameters=[PriceFilterSerializer])
 class PriceListApi(HouseholdScopedMixin, generics.ListAPIView):
     """Daily closes: `symbol`, `start`, `end` (ISO dates)."""
 

@@ -1,11 +1,28 @@
-"""CSV for spreadsheets: one header row, stable snake_case columns, plain numbers, ISO dates."""
+"""CSV for spreadsheets: one header row, stable snake_case columns, plain numbers, ISO dates.
+
+Spreadsheets are the main client, so no cell may run as a formula (OWASP, "CSV Injection"):
+a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or
+their full-width forms) gets a leading ``'``. Numbers stay numbers: a number, or a text that
+is exactly a plain decimal such as "-12.5" (how the API writes money), is left as it is.
+"""
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 from rest_framework.renderers import BaseRenderer
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def neutralise(text: str) -> str:
+    """Return a text cell that no spreadsheet evaluates: formula-like text gets a ``'``."""
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _cell(value) -> str:
@@ -15,11 +32,13 @@ def _cell(value) -> str:
         return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, int | float):
+        return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return ";".join(_cell(item) for item in value)
-    return str(value)
+        return neutralise(";".join(_cell(item) for item in value))
+    return neutralise(str(value))
 
 
 def _flatten(row: dict, prefix: str = "") -> dict:

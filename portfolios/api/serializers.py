@@ -1,14 +1,19 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from portfolios.api.fields import ExactDecimalField
+from portfolios.api.fields import DECIMAL_STRING_SCHEMA, ExactDecimalField
 from portfolios.models import Account
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    owner = serializers.CharField(source="owner.username", default=None, read_only=True)
+    owner = serializers.CharField(
+        source="owner.username", default=None, read_only=True, allow_null=True
+    )
     number = serializers.CharField(source="masked_number", read_only=True)
     tax_treatment = serializers.CharField(read_only=True)
-    default_sleeve = serializers.CharField(source="default_sleeve.name", default=None)
+    default_sleeve = serializers.CharField(
+        source="default_sleeve.name", default=None, allow_null=True
+    )
     cash_balance = serializers.SerializerMethodField()
 
     class Meta:
@@ -28,6 +33,7 @@ class AccountSerializer(serializers.ModelSerializer):
             "cash_balance",
         ]
 
+    @extend_schema_field(DECIMAL_STRING_SCHEMA)
     def get_cash_balance(self, account: Account) -> str:
         balances = self.context.get("cash_balances", {})
         return format(balances.get(account.pk, 0), "f")

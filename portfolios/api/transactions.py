@@ -4,7 +4,7 @@ Rows are listed newest first (trade date, then id, both descending). Writes take
 CSV columns (DESIGN §3) and go through the same checks as an imported row.
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from portfolios.api.csv_stream import CHUNK_ROWS, csv_streaming_response
 from portfolios.api.fields import ExactDecimalField, decimal_string
 from portfolios.api.mixins import HouseholdScopedMixin
+from portfolios.api.query import BoundedDateField, RefField
 from portfolios.models import Account, Transaction
 from portfolios.selectors.accounts import account_get
 from portfolios.selectors.transactions import transaction_list
@@ -28,7 +29,7 @@ class TransactionOutputSerializer(serializers.Serializer):
     account = serializers.CharField(source="account.name")
     account_id = serializers.IntegerField()
     type = serializers.CharField()
-    symbol = serializers.CharField(source="security.symbol", default=None)
+    symbol = serializers.CharField(source="security.symbol", default=None, allow_null=True)
     security_id = serializers.IntegerField(allow_null=True)
     quantity = ExactDecimalField(allow_null=True)
     price = ExactDecimalField(allow_null=True)
@@ -37,7 +38,7 @@ class TransactionOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     fx_rate = ExactDecimalField(allow_null=True)
     ratio = serializers.SerializerMethodField()
-    to_account = serializers.CharField(source="to_account.name", default=None)
+    to_account = serializers.CharField(source="to_account.name", default=None, allow_null=True)
     lots = serializers.CharField(source="lot_selection")
     income_class = serializers.CharField()
     external_id = serializers.CharField()
@@ -117,7 +118,7 @@ class TransactionInputSerializer(serializers.Serializer):
     income_class = _text()
     id = _text(help_text="the row's own id, unique in the account (default: content hash)")
     external_id = _text(help_text="same as id")
-    memo = _text()
+    memo = _text(trim_whitespace=False, help_text="free text, kept exactly as sent")
 
     def validate(self, attrs: dict) -> dict:
         external_id = attrs.pop("external_id", None)
@@ -127,17 +128,17 @@ class TransactionInputSerializer(serializers.Serializer):
 
 
 class TransactionFilterSerializer(serializers.Serializer):
-    account = serializers.CharField(required=False, help_text="account id or name")
-    symbol = serializers.CharField(required=False)
-    type = serializers.CharField(required=False)
-    start = serializers.DateField(required=False, help_text="first trade date, inclusive")
-    end = serializers.DateField(required=False, help_text="last trade date, inclusive")
+    account = RefField(required=False, help_text="account id or name")
+    symbol = serializers.CharField(required=False, max_length=32)
+    type = serializers.ChoiceField(required=False, choices=Transaction.Type.values)
+    start = BoundedDateField(required=False, help_text="first trade date, inclusive")
+    end = BoundedDateField(required=False, help_text="last trade date, inclusive")
 
-    def validate_type(self, value: str) -> str:
-        upper = value.strip().upper()
-        if upper not in Transaction.Type.values:
-            raise ValidationError(f"must be one of {', '.join(Transaction.Type.values)}")
-        return upper
+    def to_internal_value(self, data):
+        if "type" in data and isinstance(data.get("type"), str):
+            data = data.copy()
+            data["type"] = data["type"].strip().upper()
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict) -> dict:
         start, end = attrs.get("start"), attrs.get("end")
@@ -146,7 +147,7 @@ class TransactionFilterSerializer(serializers.Serializer):
         return attrs
 
 
-@extend_schema(parameters=[TransactionFilterSerializer])
+@extend_schema_view(list=extend_schema(parameters=[TransactionFilterSerializer]))
 class TransactionViewSet(
     HouseholdScopedMixin,
     mixins.ListModelMixin,
@@ -196,7 +197,10 @@ class TransactionViewSet(
         payload = TransactionInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         txn = transaction_create(
-            household=self.household, fields=payload.validated_data, user=request.user
+            household=self.household,
+            fields=payload.validated_data,
+            user=request.user,
+            request=request,
         )
         txn = transaction_list(household=self.household).get(pk=txn.pk)
         return Response(TransactionOutputSerializer(txn).data, status=status.HTTP_201_CREATED)
@@ -206,10 +210,12 @@ class TransactionViewSet(
         txn = self.get_object()
         payload = TransactionInputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        transaction_update(txn=txn, fields=payload.validated_data)
+        transaction_update(
+            txn=txn, fields=payload.validated_data, user=request.user, request=request
+        )
         txn = transaction_list(household=self.household).get(pk=txn.pk)
         return Response(TransactionOutputSerializer(txn).data)
 
     def destroy(self, request, *args, **kwargs):
-        transaction_delete(txn=self.get_object())
+        transaction_delete(txn=self.get_object(), user=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -84,7 +84,8 @@ class TransactionForm(forms.Form):
     income_class = forms.ChoiceField(
         required=False, choices=[("", "—"), *Transaction.IncomeClass.choices]
     )
-    memo = forms.CharField(required=False, max_length=500)
+    # Free text is kept as typed (a leading tab or space is part of it).
+    memo = forms.CharField(required=False, max_length=500, strip=False)
 
     def __init__(self, *args, household: Household, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -184,6 +184,16 @@ class ColumnIndex:
                 return ""
         return ""
 
+    def get_raw(self, record: CsvRecord, *names: str) -> str:
+        """Return the cell exactly as written (free text: a leading tab or space is part of
+        it), or "" when it is blank."""
+        for name in names:
+            position = self._positions.get(header_key(name))
+            if position is not None and position < len(record.cells):
+                cell = record.cells[position]
+                return cell if cell.strip() else ""
+        return ""
+
     def extra_cells(self, record: CsvRecord) -> int:
         """Return how many non-empty cells the record has beyond the header's width."""
         return sum(1 for cell in record.cells[self.width :] if cell.strip())

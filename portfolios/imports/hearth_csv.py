@@ -152,6 +152,13 @@ class _RecordReader:
             self.fail(column, f"is longer than {limit} characters")
         return value
 
+    def free_text(self, column: str, limit: int) -> str:
+        """Free text as written: nothing stripped, so "\t=1+1" stays what it was."""
+        value = self.columns.get_raw(self.record, column)
+        if len(value) > limit:
+            self.fail(column, f"is longer than {limit} characters")
+        return value
+
     def iso_date(self, column: str) -> date | None:
         value = self.required_text(column)
         if value is None:
@@ -287,7 +294,7 @@ def _parse_record(
     lots = reader.lots("lots")
     income_class = reader.income_class("income_class")
     external_id = reader.bounded_text("id", MAX_EXTERNAL_ID_LENGTH)
-    memo = reader.bounded_text("memo", MAX_MEMO_LENGTH)
+    memo = reader.free_text("memo", MAX_MEMO_LENGTH)
 
     if type_ is not None:
         amount = _apply_type_rules(

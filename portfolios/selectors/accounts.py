@@ -14,10 +14,16 @@ def account_list(*, household: Household) -> QuerySet[Account]:
     return Account.objects.filter(household=household).select_related("owner", "default_sleeve")
 
 
+# A primary key is a 64-bit integer: anything longer cannot name a row (and would overflow).
+MAX_ID_DIGITS = 18
+
+
 def account_get(*, household: Household, ref: str | int) -> Account:
     """Return one account of the household by id or name; Account.DoesNotExist otherwise."""
     accounts = Account.objects.filter(household=household)
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+    if isinstance(ref, str) and ref.isascii() and ref.isdigit() and len(ref) > MAX_ID_DIGITS:
+        raise Account.DoesNotExist(f"no account {ref!r} in this household")
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
         found = accounts.filter(Q(pk=int(ref)) | Q(name=str(ref))).order_by("pk").first()
         if found is None:
             raise Account.DoesNotExist(f"no account {ref!r} in this household")

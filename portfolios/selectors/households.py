@@ -4,6 +4,19 @@ from django.db.models import QuerySet
 
 from portfolios.models import Household, Membership
 
+MAX_PK = 2**63 - 1
+
+
+def _pk(value: int | str | None) -> int | None:
+    """Return value as a primary key, or None when it cannot be one (text, '¹', 10**30)."""
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        return None
+    return number if 0 < number <= MAX_PK else None
+
 
 def memberships_of_user(*, user) -> QuerySet[Membership]:
     """Return the user's memberships with their households, by household name."""
@@ -18,11 +31,9 @@ def membership_current(*, user, household_id: int | str | None) -> Membership | 
     A household the user does not belong to is never returned.
     """
     memberships = memberships_of_user(user=user)
-    if household_id not in (None, ""):
-        try:
-            chosen = memberships.filter(household_id=int(household_id)).first()
-        except (TypeError, ValueError):
-            chosen = None
+    pk = _pk(household_id)
+    if pk is not None:
+        chosen = memberships.filter(household_id=pk).first()
         if chosen is not None:
             return chosen
     return memberships.first()
@@ -30,9 +41,8 @@ def membership_current(*, user, household_id: int | str | None) -> Membership | 
 
 def membership_for_household(*, user, household_id: int | str) -> Membership | None:
     """Return the user's membership of exactly this household, or None."""
-    try:
-        pk = int(household_id)
-    except (TypeError, ValueError):
+    pk = _pk(household_id)
+    if pk is None:
         return None
     return memberships_of_user(user=user).filter(household_id=pk).first()
 

@@ -179,7 +179,7 @@ def lot_selection_targets(
     household_rows = Transaction.objects.filter(account__household=household)
     purchases = set(
         household_rows.filter(
-            pk__in=[int(lot_id) for lot_id in lot_ids if lot_id.isdigit()],
+            pk__in=[int(lot_id) for lot_id in lot_ids if lot_id.isascii() and lot_id.isdigit()],
             type__in=[Transaction.Type.BUY, Transaction.Type.REINVEST],
         ).values_list("pk", flat=True)
     )
@@ -191,7 +191,7 @@ def lot_selection_targets(
     for account_id, lot_id in wanted:
         found = by_external_id.get(lot_id, [])
         same_account = [pk for account, pk in found if account == account_id]
-        if lot_id.isdigit() and int(lot_id) in purchases:
+        if lot_id.isascii() and lot_id.isdigit() and int(lot_id) in purchases:
             wanted[(account_id, lot_id)] = int(lot_id)
         elif same_account:
             wanted[(account_id, lot_id)] = same_account[0]

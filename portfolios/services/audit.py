@@ -6,6 +6,7 @@ transaction, so a write and its record commit or roll back together.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -26,9 +27,18 @@ def client_ip(request) -> str | None:
     if proxies:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [p for p in forwarded if p]
-        if len(forwarded) >= proxies:
+        if len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR") or ""
+    return remote if _is_ip(remote) else None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def audit_record(

@@ -5,8 +5,11 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from portfolios.models import Account, ApiToken, Household, Membership, Sleeve
+from portfolios.models import Account, ApiToken, AuditEvent, Household, Membership, Sleeve
+from portfolios.services.audit import audit_record
 
 DEFAULT_SLEEVES = (("core", 70), ("income", 20), ("growth", 10))
 
@@ -28,6 +31,13 @@ def household_create(
     Membership.objects.create(household=household, user=user, role=Membership.Role.OWNER)
     for sleeve_name, weight in DEFAULT_SLEEVES:
         Sleeve.objects.create(household=household, name=sleeve_name, target_weight=weight)
+    audit_record(
+        action="household.create",
+        household=household,
+        user=user,
+        target=household,
+        changes={"owner": user.get_username(), "password_set": bool(password)},
+    )
     return household
 
 
@@ -35,9 +45,22 @@ def household_create(
 def membership_add(*, household: Household, username: str, role: str) -> Membership:
     """Add an existing or new user to the household in role."""
     user, _ = get_user_model().objects.get_or_create(username=username)
+    before = Membership.objects.filter(household=household, user=user).values_list(
+        "role", flat=True
+    )
+    old_role = before.first()
     membership, _ = Membership.objects.update_or_create(
         household=household, user=user, defaults={"role": role}
     )
+    if old_role != role:
+        audit_record(
+            action="member.add" if old_role is None else "member.role",
+            household=household,
+            user=None,
+            username="",
+            target=f"{user.get_username()} as {role}",
+            changes={"role": [old_role, role]},
+        )
     return membership
 
 
@@ -85,7 +108,10 @@ def api_token_create(
     scope: str = ApiToken.Scope.READ,
     expires_at: datetime | None = None,
 ) -> IssuedToken:
-    """Issue a token; the raw key is returned once and only its digest is kept."""
+    """Issue a token; the raw key is returned once and only its digest is kept.
+
+    Callers record the issue in the audit trail (the settings page, the API, the command).
+    """
     raw_key, prefix, digest = ApiToken.generate(scope)
     token = ApiToken.objects.create(
         user=user,
@@ -97,3 +123,28 @@ def api_token_create(
         expires_at=expires_at,
     )
     return IssuedToken(token=token, raw_key=raw_key)
+
+
+@transaction.atomic
+def api_tokens_revoke(*, tokens: QuerySet[ApiToken], reason: str, request=None) -> int:
+    """Revoke the live tokens among ``tokens``, each with an audit event; return how many."""
+    live = list(tokens.filter(revoked_at=None).select_related("user", "household"))
+    if not live:
+        return 0
+    ApiToken.objects.filter(pk__in=[token.pk for token in live]).update(revoked_at=timezone.now())
+    for token in live:
+        audit_record(
+            action="token.revoke",
+            household=token.household,
+            user=_actor(request) or token.user,
+            request=request,
+            target=token,
+            outcome=AuditEvent.Outcome.OK,
+            changes={"reason": reason, "owner": token.user.get_username()},
+        )
+    return len(live)
+
+
+def _actor(request):
+    user = getattr(request, "user", None)
+    return user if getattr(user, "is_authenticated", False) else None

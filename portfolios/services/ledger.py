@@ -476,7 +476,7 @@ def _described(household: Household, exc: LedgerError) -> str:
     """Return the error's message with the transaction named by its external id, date,
     type, symbol and account instead of the engine's bare "transaction <id>"."""
     pk = exc.ref.removeprefix("transaction ")
-    if pk.isdigit():
+    if pk.isascii() and pk.isdigit():
         ref = transaction_ref_by_id(household=household, pk=int(pk))
         if ref is not None:
             return f"{ref}: {exc.message}"

@@ -13,6 +13,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.tokens import default_token_generator
@@ -239,6 +240,9 @@ def invite_user(uidb64: str, token: str):
     except (TypeError, ValueError, OverflowError, get_user_model().DoesNotExist):
         return None
     if not default_token_generator.check_token(person, token):
+        return None
+    if is_mfa_enabled(person):
+        # the link logs in: never for someone whose login needs a second factor
         return None
     return person
 

@@ -21,6 +21,7 @@ from portfolios.calculations.lots import LedgerError
 from portfolios.imports import ParsedRow, RowError, parse_hearth_csv
 from portfolios.models import Account, Household, Transaction
 from portfolios.selectors.ledger_inputs import parse_selection
+from portfolios.services.audit import audit_record, field_changes, model_values
 from portfolios.services.imports.plan import (
     DUPLICATE,
     ImportPlan,
@@ -83,12 +84,12 @@ def transaction_fields(txn: Transaction) -> dict[str, str]:
         selection = parse_selection(txn.lot_selection)
         opening = dict(
             Transaction.objects.filter(
-                pk__in=[int(ref) for ref, _ in selection if ref.isdigit()],
+                pk__in=[int(ref) for ref, _ in selection if ref.isascii() and ref.isdigit()],
                 account_id=txn.account_id,
             ).values_list("pk", "external_id")
         )
         lots = ";".join(
-            (opening.get(int(ref), ref) if ref.isdigit() else ref)
+            (opening.get(int(ref), ref) if ref.isascii() and ref.isdigit() else ref)
             + ("" if quantity is None else f":{_plain(quantity)}")
             for ref, quantity in selection
         )
@@ -117,12 +118,13 @@ def transaction_fields(txn: Transaction) -> dict[str, str]:
 
 @transaction.atomic
 def transaction_create(
-    *, household: Household, fields: Mapping[str, object], user=None
+    *, household: Household, fields: Mapping[str, object], user=None, request=None
 ) -> Transaction:
     """Create one transaction from Hearth CSV fields; raise ApplicationError naming fields.
 
     Without an ``id`` the row's content hash is its external id, as in a file, so posting
-    the same row twice is refused as a duplicate the second time.
+    the same row twice is refused as a duplicate the second time. Trade dates after
+    tomorrow (household time) are refused by the import plan's date check.
     """
     Household.objects.select_for_update().filter(pk=household.pk).first()
     row = _parse_fields(_with_account_names(household, fields))
@@ -136,11 +138,21 @@ def transaction_create(
     except IntegrityError:
         raise _duplicate_error(plan) from None
     ledger_mark_changed(household=household, from_date=row.trade_date)
+    audit_record(
+        action="transaction.create",
+        household=household,
+        user=user,
+        request=request,
+        target=created,
+        changes=model_values(created, _UPDATED_FIELDS),
+    )
     return created
 
 
 @transaction.atomic
-def transaction_update(*, txn: Transaction, fields: Mapping[str, object]) -> Transaction:
+def transaction_update(
+    *, txn: Transaction, fields: Mapping[str, object], user=None, request=None
+) -> Transaction:
     """Change a transaction; ``fields`` holds only what changes (Hearth CSV names).
 
     Changing a BUY/SELL/REINVEST's quantity or price without giving an amount recomputes
@@ -167,6 +179,7 @@ def transaction_update(*, txn: Transaction, fields: Mapping[str, object]) -> Tra
     plan_securities(plan)
     updated = planned_transaction(plan.rows[0], batch=txn.import_batch)
     old_date = txn.trade_date
+    before = model_values(txn, _UPDATED_FIELDS)
     for name in _UPDATED_FIELDS:
         setattr(txn, name, getattr(updated, name))
     try:
@@ -175,13 +188,21 @@ def transaction_update(*, txn: Transaction, fields: Mapping[str, object]) -> Tra
     except IntegrityError:
         raise _duplicate_error(plan) from None
     ledger_mark_changed(household=household, from_date=min(old_date, txn.trade_date))
+    audit_record(
+        action="transaction.update",
+        household=household,
+        user=user,
+        request=request,
+        target=txn,
+        changes=field_changes(before, model_values(txn, _UPDATED_FIELDS)),
+    )
     return txn
 
 
 @transaction.atomic
-def transaction_delete(*, txn: Transaction) -> date:
+def transaction_delete(*, txn: Transaction, user=None, request=None) -> date:
     """Delete a transaction unless the ledger needs it (e.g. a later sale of its shares);
-    return its trade date."""
+    return its trade date. The audit event keeps every stored value (the tombstone)."""
     household = txn.account.household
     Household.objects.select_for_update().filter(pk=household.pk).first()
     try:
@@ -192,8 +213,18 @@ def transaction_delete(*, txn: Transaction) -> date:
             f"It cannot be deleted: without it, {stored} fails: {error.message}."
         ) from None
     trade_date = txn.trade_date
+    tombstone = {"id": txn.pk, **model_values(txn)}
+    target = f"transaction {txn.pk}: {txn}"
     txn.delete()
     ledger_mark_changed(household=household, from_date=trade_date)
+    audit_record(
+        action="transaction.delete",
+        household=household,
+        user=user,
+        request=request,
+        target=target,
+        changes=tombstone,
+    )
     return trade_date
 
 
@@ -221,7 +252,7 @@ def _with_account_names(household: Household, fields: Mapping[str, object]) -> d
     accounts = None
     for column in ("account", "to_account"):
         value = str(resolved.get(column) or "").strip()
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             continue
         if accounts is None:
             accounts = {a.name: a for a in Account.objects.filter(household=household)}

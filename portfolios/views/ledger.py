@@ -114,7 +114,7 @@ def _account_or_404(household: Household, ref: str) -> Account:
 
 
 def _year_param(value: str | None, *, default: int | None) -> int:
-    if value and value.isdigit() and 1900 <= int(value) <= 2200:
+    if value and value.isascii() and value.isdigit() and 1900 <= int(value) <= 2200:
         return int(value)
     return default or timezone.localdate().year
 

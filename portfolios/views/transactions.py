@@ -68,7 +68,7 @@ def transaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            transaction_update(txn=txn, fields=changes)
+            transaction_update(txn=txn, fields=changes, user=request.user, request=request)
         except ApplicationError as error:
             for field, problems in error.errors.items():
                 for problem in problems:
@@ -91,7 +91,7 @@ def transaction_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     txn = _transaction_or_404(membership, pk)
     if request.method == "POST":
         try:
-            transaction_delete(txn=txn)
+            transaction_delete(txn=txn, user=request.user, request=request)
         except ApplicationError as error:
             messages.error(request, error.message)
         else:

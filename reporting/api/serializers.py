@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 from rest_framework import serializers
 
+from portfolios.api.fields import DecimalTextField
+from portfolios.api.query import BoundedDateField
 from portfolios.fields import CENT
 from reporting.calculations.performance import PERIOD_CODES
 
@@ -39,7 +42,7 @@ SERIES_FIELDS = ("date", "value", "net_flows", "cumulative_twr", "benchmark_cumu
 
 def ratio_text(value: float | None) -> str | None:
     """Return a ratio as a decimal string with 10 places (0.2557677597), None as None."""
-    if value is None:
+    if value is None or not math.isfinite(float(value)):
         return None
     return format(Decimal(repr(float(value))).quantize(RATIO_STEP, rounding=ROUND_HALF_UP), "f")
 
@@ -52,12 +55,26 @@ def money_text(value: Decimal) -> str:
 class PerformanceInputSerializer(serializers.Serializer):
     """Query parameters of `performance/` and `performance/series/`."""
 
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
-    period = serializers.CharField(required=False, allow_blank=True, max_length=3)
-    account = serializers.CharField(required=False, allow_blank=True, max_length=120)
-    sleeve = serializers.CharField(required=False, allow_blank=True, max_length=60)
-    benchmark = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    start = BoundedDateField(required=False)
+    end = BoundedDateField(required=False)
+    period = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=3,
+        help_text=f"{', '.join(PERIOD_CODES)} (any case), ending at end",
+    )
+    account = serializers.CharField(
+        required=False, allow_blank=True, max_length=120, help_text="Account id or name"
+    )
+    sleeve = serializers.CharField(
+        required=False, allow_blank=True, max_length=60, help_text="Sleeve id or name"
+    )
+    benchmark = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Ticker (VTI), blend (VTI:60,BND:40) or saved name",
+    )
 
     def validate_period(self, value: str) -> str:
         code = value.strip().upper()
@@ -77,32 +94,32 @@ class PerformanceInputSerializer(serializers.Serializer):
 class PerformanceOutputSerializer(serializers.Serializer):
     """One object (one CSV row); ratios as decimal fractions, money to the cent."""
 
-    twr = serializers.CharField(allow_null=True, help_text="Cumulative true time-weighted")
-    twr_annualized = serializers.CharField(allow_null=True, help_text="Null under 365 days")
-    irr = serializers.CharField(allow_null=True, help_text="XIRR, actual/365")
-    modified_dietz = serializers.CharField(allow_null=True)
-    volatility = serializers.CharField(allow_null=True, help_text="Annualized, XNYS days")
-    sharpe = serializers.CharField(allow_null=True)
-    sortino = serializers.CharField(allow_null=True)
-    max_drawdown = serializers.CharField(allow_null=True, help_text="Positive fraction")
-    var_95 = serializers.CharField(allow_null=True, help_text="One-day historical 95% VaR")
-    start_value = serializers.CharField()
-    end_value = serializers.CharField()
-    net_flows = serializers.CharField()
-    benchmark_twr = serializers.CharField(allow_null=True, required=False)
-    benchmark_volatility = serializers.CharField(allow_null=True, required=False)
-    benchmark_max_drawdown = serializers.CharField(allow_null=True, required=False)
-    excess_return = serializers.CharField(allow_null=True, required=False)
-    beta = serializers.CharField(allow_null=True, required=False)
-    tracking_error = serializers.CharField(allow_null=True, required=False)
+    twr = DecimalTextField(allow_null=True, help_text="Cumulative true time-weighted")
+    twr_annualized = DecimalTextField(allow_null=True, help_text="Null under 365 days")
+    irr = DecimalTextField(allow_null=True, help_text="XIRR, actual/365")
+    modified_dietz = DecimalTextField(allow_null=True)
+    volatility = DecimalTextField(allow_null=True, help_text="Annualized, XNYS days")
+    sharpe = DecimalTextField(allow_null=True)
+    sortino = DecimalTextField(allow_null=True)
+    max_drawdown = DecimalTextField(allow_null=True, help_text="Positive fraction")
+    var_95 = DecimalTextField(allow_null=True, help_text="One-day historical 95% VaR")
+    start_value = DecimalTextField()
+    end_value = DecimalTextField()
+    net_flows = DecimalTextField()
+    benchmark_twr = DecimalTextField(allow_null=True, required=False)
+    benchmark_volatility = DecimalTextField(allow_null=True, required=False)
+    benchmark_max_drawdown = DecimalTextField(allow_null=True, required=False)
+    excess_return = DecimalTextField(allow_null=True, required=False)
+    beta = DecimalTextField(allow_null=True, required=False)
+    tracking_error = DecimalTextField(allow_null=True, required=False)
 
 
 class SeriesRowSerializer(serializers.Serializer):
     date = serializers.DateField()
-    value = serializers.CharField()
-    net_flows = serializers.CharField()
-    cumulative_twr = serializers.CharField()
-    benchmark_cumulative = serializers.CharField(allow_null=True)
+    value = DecimalTextField()
+    net_flows = DecimalTextField()
+    cumulative_twr = DecimalTextField()
+    benchmark_cumulative = DecimalTextField(allow_null=True)
 
 
 def summary_payload(summary, *, with_benchmark: bool) -> dict:

@@ -1,7 +1,6 @@
 """`performance/` and `performance/series/`: read the stored daily series, never compute one."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,16 +19,7 @@ from reporting.api.serializers import (
 from reporting.models import ValuationSeries
 from reporting.selectors.performance import performance_series, performance_summary
 
-PARAMETERS = [
-    OpenApiParameter("start", OpenApiTypes.DATE, description="Base day (value at its close)"),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (default: latest)"),
-    OpenApiParameter("period", str, description="1M, 3M, YTD, 1Y, 3Y, 5Y or MAX, ending at end"),
-    OpenApiParameter("account", str, description="Account id or name"),
-    OpenApiParameter("sleeve", str, description="Sleeve id or name"),
-    OpenApiParameter(
-        "benchmark", str, description="Ticker (VTI), blend (VTI:60,BND:40) or saved name"
-    ),
-]
+PARAMETERS = [PerformanceInputSerializer]
 
 
 def _query(request) -> dict:

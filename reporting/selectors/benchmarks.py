@@ -12,9 +12,11 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from portfolios.api.exceptions import ApplicationError
-from portfolios.models import Household, Security
+from portfolios.models import Household, Security, Transaction
 from reporting.calculations.benchmarks import blend_benchmark_index
 from reporting.models import Benchmark
 from reporting.services.valuation_inputs import price_book
@@ -30,6 +32,7 @@ class ResolvedBenchmark:
     name: str
     weights: dict[str, Decimal]
     rebalance: str = Benchmark.Rebalance.MONTHLY
+    household_id: int | None = None  # whose view of the stored securities it reads
 
 
 def _error(message: str) -> ApplicationError:
@@ -51,6 +54,8 @@ def parse_blend(spec: str) -> dict[str, Decimal]:
             raw[symbol] = Decimal(weight.strip()) if weight.strip() else None
         except InvalidOperation:
             raise _error(f"weight of {symbol} is not a number: {weight!r}") from None
+        if raw[symbol] is not None and not raw[symbol].is_finite():
+            raise _error(f"weight of {symbol} is not a number: {weight!r}")
     if all(weight is None for weight in raw.values()):
         share = Decimal(1) / len(raw)
         return dict.fromkeys(raw, share)
@@ -74,13 +79,28 @@ def benchmark_resolve(*, household: Household, spec: str) -> ResolvedBenchmark:
         weights = {
             str(item["symbol"]).upper(): Decimal(str(item["weight"])) for item in stored.components
         }
-        return ResolvedBenchmark(stored.name, weights, stored.rebalance)
-    return ResolvedBenchmark(spec.upper(), parse_blend(spec))
+        return ResolvedBenchmark(stored.name, weights, stored.rebalance, household_id=household.pk)
+    return ResolvedBenchmark(spec.upper(), parse_blend(spec), household_id=household.pk)
 
 
 def benchmark_list(*, household: Household) -> list[Benchmark]:
     """Return the household's stored benchmarks, the default first."""
     return list(Benchmark.objects.filter(household=household))
+
+
+def _visible_to(securities: QuerySet[Security], *, household_id: int) -> QuerySet[Security]:
+    """Return the securities a household may use as a benchmark: its own (held now or
+    before), the instance's public benchmark symbols, and market data nobody holds.
+
+    A security only another household holds is left out, so asking for it answers exactly
+    as for a symbol nobody knows: no household learns what another one holds.
+    """
+    public = [symbol.upper() for symbol in settings.PUBLIC_BENCHMARK_SYMBOLS]
+    held_here = Transaction.objects.filter(
+        security=OuterRef("pk"), account__household_id=household_id
+    )
+    held_anywhere = Transaction.objects.filter(security=OuterRef("pk"))
+    return securities.filter(Q(symbol__in=public) | Exists(held_here) | ~Exists(held_anywhere))
 
 
 def benchmark_index(*, benchmark: ResolvedBenchmark, start: date, end: date) -> pd.Series:
@@ -90,10 +110,11 @@ def benchmark_index(*, benchmark: ResolvedBenchmark, start: date, end: date) -> 
     any close up to ``end`` is a 400 naming the benchmark.
     """
     securities = {}
-    for security_id, symbol in (
-        Security.objects.filter(symbol__in=list(benchmark.weights))
-        .order_by("symbol", "exchange")
-        .values_list("pk", "symbol")
+    candidates = Security.objects.filter(symbol__in=list(benchmark.weights))
+    if benchmark.household_id is not None:
+        candidates = _visible_to(candidates, household_id=benchmark.household_id)
+    for security_id, symbol in candidates.order_by("symbol", "exchange").values_list(
+        "pk", "symbol"
     ):
         securities.setdefault(symbol, security_id)
     unknown = sorted(set(benchmark.weights) - set(securities))

@@ -123,9 +123,9 @@ def scope_resolve(
         else:
             sleeves = Sleeve.objects.filter(household=household)
             ref = str(sleeve)
-            found = (sleeves.filter(pk=int(ref)).first() if ref.isdigit() else None) or (
-                sleeves.filter(name__iexact=ref).first()
-            )
+            found = (
+                sleeves.filter(pk=int(ref)).first() if ref.isascii() and ref.isdigit() else None
+            ) or (sleeves.filter(name__iexact=ref).first())
         if found is None:
             raise _unknown("sleeve", sleeve)
         return Scope.SLEEVE, str(found.pk)

@@ -37,6 +37,7 @@ def test_household_reads_and_patches_with_a_write_token(cast, writer):
 
 
 def test_household_patch_names_every_bad_field(cast, writer):
+    AuditEvent.objects.all().delete()  # the cast's own creation is audited: start empty
     response = writer.patch(
         "/api/v1/household/",
         {
@@ -89,7 +90,9 @@ def test_accounts_post_and_patch(cast, writer):
     )
     assert changed.status_code == 200
     assert (changed.json()["lot_method"], changed.json()["owner"]) == ("hifo", None)
-    assert [e.action for e in AuditEvent.objects.order_by("id")] == [
+    assert [
+        e.action for e in AuditEvent.objects.filter(action__startswith="account.").order_by("id")
+    ] == [
         "account.create",
         "account.update",
     ]
@@ -232,6 +235,7 @@ def test_targets_put_keeps_a_sleeve_an_account_uses(cast, writer):
 
 
 def test_audit_lists_for_owners_filtered(secret_household, writer):
+    AuditEvent.objects.all().delete()  # the cast's own creation is audited: start empty
     writer.patch("/api/v1/household/", {"min_trade_amount": "250"}, format="json")
     writer.post("/api/v1/accounts/", {"name": "Cash", "type": "cash"}, format="json")
     owner = client_for(secret_household.owner)

@@ -148,6 +148,8 @@ class Stack:
             BACKUP_DIR=str(self.folder / "backups"),
             PRICE_PROVIDER="demo",
             LOG_LEVEL="INFO",
+            # production settings over plain HTTP on the loopback (the documented switch)
+            SECURE_SSL_REDIRECT="false",
         )
         env.pop("REDIS_URL", None)
         if self.redis_url:

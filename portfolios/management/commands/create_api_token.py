@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from portfolios.models import ApiToken
+from portfolios.services.audit import audit_record
 from portfolios.services.households import api_token_create
 
 
@@ -47,6 +48,17 @@ class Command(BaseCommand):
             name=options["name"],
             scope=options["scope"],
             expires_at=expires_at,
+        )
+        audit_record(
+            action="token.create",
+            household=membership.household,
+            user=user,
+            target=issued.token,
+            changes={
+                "scope": [None, options["scope"]],
+                "expires_at": [None, expires_at.isoformat() if expires_at else "never"],
+                "by": [None, "create_api_token command"],
+            },
         )
         self.stdout.write(
             f"{options['scope']} token {issued.token.prefix} for {user.username} "

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from portfolios.calculations.lots import AccountInfo, LedgerError, LedgerTxn, TaxTreatment
@@ -167,7 +168,7 @@ def plan_rows(
         plan.errors.extend(resolve_row_accounts(plan.rows, accounts, plan.accounts, account))
     _check_dates(plan, today or household_today(household))
     _mark_duplicates(plan, ledger, replacing)
-    _resolve_securities(plan)
+    _resolve_securities(plan, household)
     _resolve_lots(plan, ledger)
     for planned in plan.new_rows:
         plan.errors.extend(_size_errors(planned.row))
@@ -180,8 +181,8 @@ def plan_rows(
                 open_missing=open_missing,
                 positions=list(positions),
             )
-        plan.new_symbols = sorted(
-            {p.row.symbol for p in plan.new_rows if p.security is None and p.row.symbol}
+        plan.new_symbols = _new_to_household(
+            household, {p.row.symbol for p in plan.new_rows if p.row.symbol}
         )
     if check_ledger and not plan.errors and not plan.problems:
         _verify_ledger(plan, household, ledger, replacing)
@@ -232,7 +233,13 @@ def _mark_duplicates(plan: ImportPlan, ledger: StoredLedger, replacing: Transact
         first_line[key] = planned.row.line
 
 
-def _resolve_securities(plan: ImportPlan) -> None:
+def _resolve_securities(plan: ImportPlan, household: Household) -> None:
+    """Find each row's security; "new symbols" are the ones new to this household.
+
+    A symbol only another household holds is new here too, as if unknown (it is stored
+    once, but which symbols exist must not tell one household what another holds); market
+    data that no household holds is known to all.
+    """
     symbols = {planned.row.symbol for planned in plan.new_rows if planned.row.symbol}
     found: dict[str, Security] = {}
     for security in Security.objects.filter(symbol__in=symbols).order_by("symbol", "exchange"):
@@ -240,8 +247,22 @@ def _resolve_securities(plan: ImportPlan) -> None:
     for planned in plan.new_rows:
         if planned.row.symbol:
             planned.security = found.get(planned.row.symbol)
-    plan.new_symbols = sorted(symbols - found.keys())
+    plan.new_symbols = _new_to_household(household, symbols)
     plan.new_symbol_ids = {symbol: -(index + 1) for index, symbol in enumerate(plan.new_symbols)}
+
+
+def _new_to_household(household: Household, symbols: set[str]) -> list[str]:
+    """Return the symbols that are new to the household, sorted: unknown ones, and ones
+    only another household holds (so they look unknown); market data nobody holds and the
+    household's own securities are known."""
+    held_here = Transaction.objects.filter(security=OuterRef("pk"), account__household=household)
+    held_anywhere = Transaction.objects.filter(security=OuterRef("pk"))
+    known_here = set(
+        Security.objects.filter(symbol__in=symbols)
+        .filter(Exists(held_here) | ~Exists(held_anywhere))
+        .values_list("symbol", flat=True)
+    )
+    return sorted(symbols - known_here)
 
 
 def security_id_of(plan: ImportPlan, planned: PlannedRow) -> int | None:
@@ -268,7 +289,7 @@ def _resolve_lots(plan: ImportPlan, ledger: StoredLedger) -> None:
         for ref, quantity in planned.row.lots:
             key = (plan.accounts_id(planned.account), ref)
             target: int | PlannedRow | None = ledger.external_ids.get(key) or in_file.get(key)
-            if target is None and ref.isdigit() and int(ref) in ledger.txns:
+            if target is None and ref.isascii() and ref.isdigit() and int(ref) in ledger.txns:
                 target = int(ref)
             if target is None:
                 plan.errors.append(

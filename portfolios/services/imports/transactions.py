@@ -31,7 +31,8 @@ from django.db import IntegrityError, transaction
 
 from portfolios.imports import ImportFileError, ParseResult, RowError, parse_file
 from portfolios.imports.values import decimal_text
-from portfolios.models import Account, Household, ImportBatch
+from portfolios.models import Account, AuditEvent, Household, ImportBatch
+from portfolios.services.audit import audit_record
 from portfolios.services.imports.plan import ImportPlan, plan_rows, plan_write
 from portfolios.services.ledger_check import stored_ledger
 from portfolios.services.recompute import ledger_mark_changed
@@ -405,15 +406,32 @@ def _save_batch(
         for name, value in values.items():
             setattr(batch, name, value)
         batch.save(update_fields=[*values, "updated_at"])
-        return batch
-    return ImportBatch.objects.create(
+    else:
+        batch = ImportBatch.objects.create(
+            household=household,
+            account=account,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            file_name=filename[:255],
+            sha256=digest,
+            **values,
+        )
+    audit_record(
+        action="import",
         household=household,
-        account=account,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
-        file_name=filename[:255],
-        sha256=digest,
-        **values,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        target=batch,
+        outcome=(
+            AuditEvent.Outcome.OK
+            if status == ImportBatch.Status.IMPORTED
+            else AuditEvent.Outcome.FAILED
+        ),
+        changes={
+            "file": filename[:255],
+            "sha256": digest,
+            **{k: v for k, v in values.items() if k not in ("content", "errors")},
+        },
     )
+    return batch
 
 
 def _batch_imported(**kwargs) -> ImportBatch:
