@@ -9,14 +9,14 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 
+from alerts.services.recompute import household_recompute
 from portfolios.api.renderers import neutralise
 from portfolios.models import Transaction
-from portfolios.services.recompute import household_recompute
 from tests.conftest import token_client
 from tests.portfolios.factories import AccountFactory
 from tests.portfolios.ledger_builders import close
 from tests.security_report import count
-from tests.test_api_isolation_sweep import ROUTES
+from tests.test_api_isolation_sweep import ROUTES, body_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.api]
 
@@ -67,7 +67,7 @@ def test_no_csv_route_writes_a_formula_cell(formula_household):
     for route in ROUTES:
         response = client.get(f"/api/v1/{route}?format=csv")
         assert response.status_code in (200, 400), route
-        for row in csv.reader(io.StringIO(response.content.decode())):
+        for row in csv.reader(io.StringIO(body_of(response).decode())):
             for cell in row:
                 count("CSV cells checked for formulas")
                 if cell.startswith("'") and cell[1:].startswith(DANGEROUS):
@@ -83,7 +83,7 @@ def test_no_csv_route_writes_a_formula_cell(formula_household):
 
 def test_each_formula_comes_back_quoted_and_numbers_stay_numbers(formula_household):
     client, _ = token_client(formula_household.owner, formula_household.household_a)
-    text = client.get("/api/v1/transactions/?format=csv").content.decode()
+    text = body_of(client.get("/api/v1/transactions/?format=csv")).decode()
     table = list(csv.DictReader(io.StringIO(text)))
     memos = {row["external_id"]: row["memo"] for row in table}
     for index, memo in enumerate(FORMULAS):

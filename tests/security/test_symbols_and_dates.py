@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from alerts.services.recompute import household_recompute
 from portfolios.models import Transaction
-from portfolios.services.recompute import household_recompute
 from tests.conftest import SECRET_SYMBOL, client_for, token_client
 from tests.portfolios.factories import AccountFactory, SecurityFactory
 from tests.portfolios.ledger_builders import buy, close, deposit
