@@ -29,12 +29,17 @@ class EvaluationResult:
 
 
 def alerts_evaluate(
-    *, household: Household, facts: HouseholdFacts | None = None, now: datetime | None = None
+    *,
+    household: Household,
+    facts: HouseholdFacts | None = None,
+    now: datetime | None = None,
+    derived_fresh: bool = False,
 ) -> EvaluationResult:
     """Evaluate every enabled rule of the household; safe to run twice or at once.
 
     1. Bring the ledger, valuations and projection up to date if they lag the household's
-       transactions (``household_refresh_if_stale``), then read the facts.
+       transactions (``household_refresh_if_stale``; skipped when ``derived_fresh``: the
+       recompute chain has just rebuilt them), then read the facts.
     2. For each finding, keep the rule's unresolved episode for that subject in step with
        the facts (message, value, link), or open a new one; the partial unique constraint
        makes a second unresolved episode impossible, so a concurrent run only updates.
@@ -49,7 +54,8 @@ def alerts_evaluate(
         rules = alert_rules_create_defaults(household=household)
     if facts is None:
         today = local_date(now, household.time_zone)
-        household_refresh_if_stale(household=household, today=today)
+        if not derived_fresh:
+            household_refresh_if_stale(household=household, today=today)
         facts = household_facts(household=household, today=today)
     result = EvaluationResult()
     unchanged: list[int] = []

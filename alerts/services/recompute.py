@@ -55,7 +55,7 @@ def household_recompute(
     with _household_lock(household.pk):
         summary = derived_rebuild(household=household, from_date=from_date, full=full)
         started = time.perf_counter()
-        evaluated = alerts_evaluate(household=household)
+        evaluated = alerts_evaluate(household=household, derived_fresh=True)
         summary["alerts"] = {"opened": len(evaluated.opened), "resolved": evaluated.resolved}
         summary["seconds"]["alerts"] = _since(started)
     return summary
