@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts.calculations import Finding, HouseholdFacts, RuleSpec, evaluate_rule
-from alerts.models import AlertEpisode, AlertRule
+from alerts.models import AlertEpisode, AlertEvaluationState, AlertRule
 from alerts.selectors.facts import household_facts
 from alerts.services.delivery import alert_digests_send, alert_notifications_queue
 from alerts.services.freshness import household_refresh_if_stale
@@ -136,3 +136,10 @@ def alert_acknowledge(*, episode: AlertEpisode, user) -> bool:
         pk=episode.pk, acknowledged_at__isnull=True, resolved_at__isnull=True
     ).update(acknowledged_at=now, acknowledged_by=user, updated_at=now)
     return claimed == 1
+
+
+def alert_evaluation_record(*, household: Household, fingerprint: str, now: datetime) -> None:
+    """Remember the inputs the household's rules were just evaluated on."""
+    AlertEvaluationState.objects.update_or_create(
+        household=household, defaults={"inputs_fingerprint": fingerprint, "evaluated_at": now}
+    )

@@ -15,10 +15,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from celery import current_app
 from django.utils import timezone
 
 import alerts.services.derived as chain
+from alerts.models import AlertRule
 from alerts.services.recompute import household_recompute, pending_recompute_run
 from alerts.tasks import recompute_household_task
 from portfolios.models import LotRelief, PendingRecompute, TaxLot
@@ -171,10 +173,30 @@ def test_nothing_changed_costs_almost_nothing(cast, taxable, vti):
     household_recompute(household=cast.household_a, full=True)
     # when the command runs again without a pending mark
     summary = pending_recompute_run(household_id=cast.household_a.pk, when_none_pending=True)
-    # then the ledger replays nothing, and the valuation only extends to today
+    # then the ledger replays nothing, the series already reaching today stands, and the
+    # rules, whose inputs did not move, are not evaluated again
     assert summary["ledger"]["replayed"] == 0
     assert summary["ledger"]["changed_from"] is None
-    assert summary["valuations"]["incremental"] is True
+    assert summary["valuations"] == {"skipped": "current"}
+    assert summary["alerts"] == {"skipped": "nothing the rules read has changed"}
+
+
+def test_the_rules_run_again_when_a_rule_or_the_day_changes(cast, taxable, vti):
+    household = cast.household_a
+    buy(taxable, "2024-01-03", vti, 10, 1000)
+    household_recompute(household=household, full=True)
+    # a rule changed since: its inputs moved, so the rules run
+    rule = AlertRule.objects.filter(household=household).first()
+    rule.enabled = not rule.enabled
+    rule.save()
+    summary = pending_recompute_run(household_id=household.pk, when_none_pending=True)
+    assert "opened" in summary["alerts"]
+    # nothing since: skipped; the next day (stale prices count sessions): run again
+    summary = pending_recompute_run(household_id=household.pk, when_none_pending=True)
+    assert "skipped" in summary["alerts"]
+    with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
+        summary = pending_recompute_run(household_id=household.pk, when_none_pending=True)
+    assert "opened" in summary["alerts"]
 
 
 @pytest.fixture
