@@ -42,8 +42,9 @@ def derived_rebuild(
 
     started = time.perf_counter()
     start = _valuation_start(household, from_date, ledger, full)
-    today = _household_today(household)
-    if start == today and (household_series_end(household=household) or date.min) >= today:
+    unmarked = not full and from_date is None and ledger.changed_from is None
+    series_end = household_series_end(household=household) if unmarked else None
+    if unmarked and series_end is not None and series_end >= start:
         # Nothing marked, no lot changed, and the stored series already reaches today.
         summary["valuations"] = {"skipped": "current"}
     else:
