@@ -59,6 +59,11 @@ def alerts_evaluate(
         facts = household_facts(household=household, today=today)
     result = EvaluationResult()
     unchanged: list[int] = []
+    # Every unresolved episode in one read, not one query per finding.
+    open_episodes = {
+        (episode.rule_id, episode.subject): episode
+        for episode in AlertEpisode.objects.filter(household=household, resolved_at__isnull=True)
+    }
     for rule in rules:
         if not rule.enabled:
             result.resolved += _resolve_unseen(rule, seen=set(), now=now)
@@ -69,7 +74,12 @@ def alerts_evaluate(
             if finding.subject in seen:
                 continue
             seen.add(finding.subject)
-            episode, created, changed = _episode_upsert(rule=rule, finding=finding, now=now)
+            episode, created, changed = _episode_upsert(
+                rule=rule,
+                finding=finding,
+                now=now,
+                current=open_episodes.get((rule.pk, finding.subject)),
+            )
             if created:
                 result.opened.append(episode)
             else:
@@ -94,15 +104,12 @@ def _resolve_unseen(rule: AlertRule, *, seen: set[str], now: datetime) -> int:
 
 
 def _episode_upsert(
-    *, rule: AlertRule, finding: Finding, now: datetime
+    *, rule: AlertRule, finding: Finding, now: datetime, current: AlertEpisode | None
 ) -> tuple[AlertEpisode, bool, bool]:
     """Return (episode, created, changed): the rule's unresolved episode for the finding's
-    subject brought up to date, or a new one."""
+    subject (``current``, read before) brought up to date, or a new one."""
     message = finding.message[:500]
     value = None if finding.value is None else round(finding.value, 6)
-    current = AlertEpisode.objects.filter(
-        rule=rule, subject=finding.subject, resolved_at__isnull=True
-    ).first()
     if current is None:
         try:
             with transaction.atomic():
