@@ -19,6 +19,7 @@ from django.conf import settings
 from portfolios.api.exceptions import ApplicationError
 from portfolios.models import Account, Household, Sleeve
 from portfolios.selectors.accounts import account_get
+from portfolios.selectors.as_of import household_today
 from reporting.calculations.daily_series import MONEY_SCALE, DailySeries
 from reporting.calculations.performance import (
     PERIOD_CODES,
@@ -143,13 +144,18 @@ def period_window(
     start: date | None = None,
     end: date | None = None,
     period: str | None = None,
+    as_of: date | None = None,
 ) -> Window:
     """Return the window of a period: a code (1M..MAX) ending at ``end``, or start/end.
 
-    Without dates the window is the scope's whole history. ``end`` after the last stored
+    Without dates the window is the scope's whole history up to ``as_of`` (the household's
+    valuation as-of, ``portfolios.selectors.as_of.household_today``: the day the holdings
+    are valued at), or to the last stored day without one. ``end`` after the last stored
     day is clamped to it; a ``start`` before the history counts from a value of 0.
     """
     series = stored.series
+    if end is None and as_of is not None and as_of >= stored.first_date:
+        end = as_of
     end = min(end or series.end, series.end)
     if period:
         code = period.upper()
@@ -275,7 +281,9 @@ def performance_summary(
     stored = _stored_or_empty(household, scope, key)
     if stored is None:
         return EMPTY
-    window = period_window(stored, start=start, end=end, period=period)
+    window = period_window(
+        stored, start=start, end=end, period=period, as_of=household_today(household)
+    )
     return summary_of(stored, window, resolved)
 
 
@@ -333,7 +341,9 @@ def performance_series(
     stored = _stored_or_empty(household, scope, key)
     if stored is None:
         return []
-    window = period_window(stored, start=start, end=end, period=period)
+    window = period_window(
+        stored, start=start, end=end, period=period, as_of=household_today(household)
+    )
     return series_rows(stored, window, resolved)
 
 
