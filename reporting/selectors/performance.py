@@ -8,6 +8,7 @@ floats that the API rounds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -195,6 +196,7 @@ def summary_of(
     benchmark: ResolvedBenchmark | None = None,
     *,
     with_risk: bool = True,
+    fetched: Mapping[str, pd.Series] | None = None,
 ) -> PerformanceSummary:
     """Return the figures of one stored series over a window (DESIGN §7)."""
     series = stored.series
@@ -227,7 +229,9 @@ def summary_of(
         "net_flows": net_flows,
     }
     if benchmark is not None:
-        bench = benchmark_index(benchmark=benchmark, start=window.start, end=window.end)
+        bench = benchmark_index(
+            benchmark=benchmark, start=window.start, end=window.end, fetched=fetched
+        )
         bench_risk = risk_metrics(bench, float(settings.RISK_FREE_RATE))
         bench_twr = float(bench.iloc[-1] / bench.iloc[0] - 1.0)
         paired = benchmark_metrics(trading_day_returns(levels), trading_day_returns(bench))
@@ -269,22 +273,35 @@ def performance_summary(
     end: date | None = None,
     account: Account | str | int | None = None,
     sleeve: Sleeve | str | int | None = None,
-    benchmark: str | None = None,
+    benchmark: str | ResolvedBenchmark | None = None,
     period: str | None = None,
+    fetched: Mapping[str, pd.Series] | None = None,
 ) -> PerformanceSummary:
     """Return DESIGN §5's figures for the household, an account or a sleeve over a period.
 
-    Before the household's first valuation every ratio is None and every amount 0.
+    Without ``end`` the period ends at the household's valuation as-of (the day its holdings
+    are valued at), so ``end_value`` is the holdings' market value plus cash. ``benchmark``
+    is a spec or one resolved already, ``fetched`` the closes fetched for it
+    (``reporting.services.benchmarks.benchmark_choose``). Before the household's first
+    valuation every ratio is None and every amount 0.
     """
     scope, key = scope_resolve(household=household, account=account, sleeve=sleeve)
-    resolved = benchmark_resolve(household=household, spec=benchmark) if benchmark else None
+    resolved = _resolved(household, benchmark)
     stored = _stored_or_empty(household, scope, key)
     if stored is None:
         return EMPTY
     window = period_window(
         stored, start=start, end=end, period=period, as_of=household_today(household)
     )
-    return summary_of(stored, window, resolved)
+    return summary_of(stored, window, resolved, fetched=fetched)
+
+
+def _resolved(
+    household: Household, benchmark: str | ResolvedBenchmark | None
+) -> ResolvedBenchmark | None:
+    if isinstance(benchmark, ResolvedBenchmark) or not benchmark:
+        return benchmark or None
+    return benchmark_resolve(household=household, spec=benchmark)
 
 
 @dataclass(frozen=True)
@@ -297,7 +314,10 @@ class SeriesRow:
 
 
 def series_rows(
-    stored: StoredSeries, window: Window, benchmark: ResolvedBenchmark | None = None
+    stored: StoredSeries,
+    window: Window,
+    benchmark: ResolvedBenchmark | None = None,
+    fetched: Mapping[str, pd.Series] | None = None,
 ) -> list[SeriesRow]:
     """Return one row per day of the window: value, net flows, cumulative TWR (and bench)."""
     series = stored.series
@@ -310,7 +330,9 @@ def series_rows(
     bench = None
     if benchmark is not None:
         day0 = series.start + timedelta(days=first)
-        bench_index = benchmark_index(benchmark=benchmark, start=day0, end=window.end)
+        bench_index = benchmark_index(
+            benchmark=benchmark, start=day0, end=window.end, fetched=fetched
+        )
         bench = bench_index.to_numpy() / bench_index.iloc[0] - 1.0
     day0 = series.start + timedelta(days=first)
     return [
@@ -332,19 +354,21 @@ def performance_series(
     end: date | None = None,
     account: Account | str | int | None = None,
     sleeve: Sleeve | str | int | None = None,
-    benchmark: str | None = None,
+    benchmark: str | ResolvedBenchmark | None = None,
     period: str | None = None,
+    fetched: Mapping[str, pd.Series] | None = None,
 ) -> list[SeriesRow]:
-    """Return the daily rows of `performance/series/` (none before the first valuation)."""
+    """Return the daily rows of `performance/series/` (none before the first valuation),
+    ending by default at the household's valuation as-of (as ``performance_summary``)."""
     scope, key = scope_resolve(household=household, account=account, sleeve=sleeve)
-    resolved = benchmark_resolve(household=household, spec=benchmark) if benchmark else None
+    resolved = _resolved(household, benchmark)
     stored = _stored_or_empty(household, scope, key)
     if stored is None:
         return []
     window = period_window(
         stored, start=start, end=end, period=period, as_of=household_today(household)
     )
-    return series_rows(stored, window, resolved)
+    return series_rows(stored, window, resolved, fetched)
 
 
 def gain_breakdown(stored: StoredSeries, window: Window) -> GainBreakdown:
