@@ -308,3 +308,37 @@ def test_yields_and_past_days_value_as_the_holdings(household):
         assert end_value == report.total, day
         index = (date.fromisoformat(day) - stored.series.start).days
         assert D(int(stored.series.money["value"][index])) / 10000 == report.total, day
+
+
+@time_machine.travel("2026-11-30 13:00:00+00:00", tick=False)  # Monday 08:00 in New York
+def test_weekly_email_values_the_week_as_the_pages_value_that_day(household):
+    """The e-mail of the week ending Sun 2026-11-29 says the value the holdings show on that
+    day and the performance API ends at.
+
+    Latest closes on or before 11-29: VTI 252.50 and JEPI 58.58 (09-15: 250.00 and 58.00
+    × 1.01), BND 71.235 (11-24). JEPI 309 × 58.58 = 18,101.22; VTI 40 × 252.50 = 10,100.00
+    and 7.5 × 252.50 = 1,893.75; BND 2,350.76. Invested 32,445.73 + cash 16,905.20 =
+    49,350.93.
+    """
+    from django.contrib.auth import get_user_model
+    from django.core import mail
+
+    from alerts.services.weekly_reports import income_reports_send
+    from portfolios.models import Membership
+
+    owner = get_user_model().objects.get(username="olivia")
+    owner.email = "olivia@example.com"
+    owner.save(update_fields=["email"])
+    Membership.objects.filter(user=owner).update(weekly_report=True)
+    _recompute(household)
+    week_value = D("49350.93")
+    assert holdings_report(household=household, as_of=date(2026, 11, 29)).total == week_value
+    performance = _api(household).get("/api/v1/performance/?end=2026-11-29").json()
+    assert D(performance["end_value"]) == week_value
+    # when
+    run = income_reports_send(week_ending=date(2026, 11, 29))
+    # then
+    assert run.sent == 1
+    weekly = [m for m in mail.outbox if "week ending Nov 29" in m.subject]
+    assert len(weekly) == 1
+    assert "Value on Nov 29: $49,350.93" in weekly[0].body

@@ -73,8 +73,8 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
         currency=household.base_currency,
         total_value=total,
         positions=positions,
-        asset_classes=_allocation(household, "asset_class"),
-        sleeves=_allocation(household, "sleeve"),
+        asset_classes=_allocation(household, "asset_class", today),
+        sleeves=_allocation(household, "sleeve", today),
         account_values=account_values,
         harvest=_harvest(household, today),
         sessions_without_price={
@@ -94,10 +94,10 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
     )
 
 
-def _allocation(household: Household, by: str) -> list[AllocationFact]:
+def _allocation(household: Household, by: str, today: date) -> list[AllocationFact]:
     return [
         AllocationFact(row.group, row.weight, row.target, row.band)
-        for row in allocation_list(household=household, by=by)
+        for row in allocation_list(household=household, by=by, as_of=today)
         if row.target is not None and row.band is not None
     ]
 
