@@ -52,6 +52,7 @@ from income.selectors.overview import holding_yields
 from portfolios.models import Account, Security
 from portfolios.selectors.ledger import holdings_report
 from portfolios.services.households import household_create
+from reporting.selectors.performance import value_as_of
 from reporting.selectors.series import series_get
 from tests.conftest import client_for
 from tests.portfolios.factories import AccountFactory, SecurityFactory
@@ -205,6 +206,12 @@ def _assert_one_truth(household, figures) -> None:
     assert D(performance["end_value"]) == HOUSEHOLD_VALUE
     assert performance["benchmark_twr"] is not None
 
+    # the stored series at the as-of (what the dashboard's charts and "worth now" read)
+    assert value_as_of(household=household) == HOUSEHOLD_VALUE
+    assert {
+        name: value_as_of(household=household, account=name) for name in ACCOUNT_VALUES
+    } == ACCOUNT_VALUES
+
     # the dashboard: the household value as the page shows it
     dashboard = figures["dashboard"]
     assert dashboard.status_code == 200
@@ -342,3 +349,24 @@ def test_weekly_email_values_the_week_as_the_pages_value_that_day(household):
     weekly = [m for m in mail.outbox if "week ending Nov 29" in m.subject]
     assert len(weekly) == 1
     assert "Value on Nov 29: $49,350.93" in weekly[0].body
+
+
+@time_machine.travel(BEFORE_UTC_MIDNIGHT_IN_NEW_YORK, tick=False)
+def test_a_deposit_dated_tomorrow_waits_for_its_day_everywhere(household):
+    """A bank that dates by UTC sent Thursday's 1,000.00 deposit at 23:40 Wednesday in New
+    York: not yet in the cash of `accounts/`, the holdings or the value now (51,126.00), and
+    in all of them once the household's Thursday starts (52,126.00)."""
+    savings = Account.objects.get(household=household, name="Savings")
+    deposit(savings, "2026-12-03", "1000.00")
+    _recompute(household)
+    _assert_one_truth(household, _figures(household))
+    with time_machine.travel(AFTER_MIDNIGHT_IN_NEW_YORK, tick=False):
+        _recompute(household)
+        api = _api(household)
+        cash = sum(
+            (D(row["cash_balance"]) for row in api.get("/api/v1/accounts/").json()["results"]),
+            D(0),
+        )
+        assert cash == CASH + 1000
+        assert D(api.get("/api/v1/performance/").json()["end_value"]) == D("52126.00")
+        assert value_as_of(household=household) == D("52126.00")

@@ -393,3 +393,17 @@ def gain_breakdown(stored: StoredSeries, window: Window) -> GainBreakdown:
         taxes=_money(change("taxes")),
         end_value=_money(money["value"][last]),
     )
+
+
+def value_as_of(*, household: Household, account=None, sleeve=None) -> Decimal | None:
+    """Return the stored value of the household (or an account, or a sleeve) at its
+    valuation as-of: the last stored day on or before the household's today, the day the
+    holdings are valued at, so it equals their market values plus cash to the cent. None
+    before the first valuation. For the dashboard's "worth now", read this (not the
+    series' last day, which a transaction dated after today would move)."""
+    scope, key = scope_resolve(household=household, account=account, sleeve=sleeve)
+    stored = _stored_or_empty(household, scope, key)
+    if stored is None:
+        return None
+    window = period_window(stored, as_of=household_today(household))
+    return _money(stored.series.money["value"][window.last])
