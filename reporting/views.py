@@ -123,14 +123,22 @@ def performance_page(request: HttpRequest) -> HttpResponse:
         chosen = benchmark_choose(household=household, spec=benchmark_spec, start=window.start)
         resolved = chosen.resolved
         context["error"] = chosen.error or None  # the default benchmark could not be used
-        summary = summary_of(stored, window, resolved, fetched=chosen.fetched)
-        bench_levels = (
-            benchmark_index(
-                benchmark=resolved, start=window.start, end=window.end, fetched=chosen.fetched
+        try:
+            summary = summary_of(stored, window, resolved, fetched=chosen.fetched)
+            bench_levels = (
+                benchmark_index(
+                    benchmark=resolved, start=window.start, end=window.end, fetched=chosen.fetched
+                )
+                if resolved
+                else None
             )
-            if resolved
-            else None
-        )
+        except ApplicationError as error:
+            if chosen.explicit:
+                raise
+            # The default has no closes over this period: the figures without it.
+            context["error"] = f"default benchmark {resolved.name}: {error.message}"
+            resolved, bench_levels = None, None
+            summary = summary_of(stored, window)
     except ApplicationError as error:
         context["error"] = error.message
         period, resolved, bench_levels = DEFAULT_PERIOD, None, None

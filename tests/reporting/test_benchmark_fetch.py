@@ -191,3 +191,26 @@ def test_a_symbol_only_another_household_holds_is_fetched_for_this_answer_only(
     assert D(response.json()["benchmark_twr"]) == pytest.approx(expected, abs=D("1e-9"))
     assert Price.objects.filter(security=private).count() == 2
     assert Security.objects.filter(symbol="QQQX").count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_default_without_closes_in_the_period_keeps_the_period(cast, valued, settings):
+    """LATE's only close is 06-29: over February and March the default cannot compare, so
+    the page shows that period's figures without it and says why."""
+    settings.PRICE_PROVIDER = "demo"
+    Price.objects.create(security=SecurityFactory(symbol="LATE"), date=date(2026, 6, 29), close=1)
+    valued.default_benchmark = "LATE"
+    valued.save(update_fields=["default_benchmark"])
+    client = Client()
+    client.force_login(cast.owner)
+    page = client.get("/performance/?start=2026-02-02&end=2026-03-31")
+    assert page.status_code == 200
+    assert (page.context["window"].start, page.context["window"].end) == (
+        date(2026, 2, 2),
+        date(2026, 3, 31),
+    )
+    assert page.context["summary"].benchmark_twr is None
+    assert "default benchmark LATE" in page.context["error"]
+    # the API: the figures of the period, without the benchmark fields
+    body = client_for(cast.owner).get("/api/v1/performance/?start=2026-02-02&end=2026-03-31")
+    assert body.status_code == 200 and "benchmark_twr" not in body.json()
