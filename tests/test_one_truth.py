@@ -166,6 +166,7 @@ def _figures(household) -> dict:
     assert performance.status_code == 200
     lots = api.get("/api/v1/lots/?symbol=JEPI").json()["results"]
     alerts = api.get("/api/v1/alerts/?status=open").json()["results"]
+    harvest = api.get("/api/v1/harvest/?min_loss=0&min_loss_pct=0").json()["results"]
     dashboard = pages.get("/")
     holdings_page = pages.get("/portfolio/holdings/")
     return {
@@ -175,6 +176,7 @@ def _figures(household) -> dict:
         "performance": performance.json(),
         "lots": lots,
         "alerts": alerts,
+        "harvest": harvest,
         "dashboard": dashboard,
         "holdings_page": holdings_page,
     }
@@ -228,6 +230,10 @@ def _assert_one_truth(household, figures) -> None:
     harvest = [a for a in figures["alerts"] if a["rule"] == "harvestable_loss"]
     assert [(a["subject"], D(a["value"])) for a in harvest] == [("Joint:JEPI", -JEPI_GAIN)]
     assert "$731.87 loss (3 lots below cost)" in harvest[0]["message"]
+    # harvest/: the same loss and the lots' value (all three lots are below cost)
+    candidates = {(row["account"], row["symbol"]): row for row in figures["harvest"]}
+    jepi = candidates[("Joint", "JEPI")]
+    assert (D(jepi["loss"]), D(jepi["market_value"])) == (-JEPI_GAIN, JEPI_VALUE)
     # the value alerts say what the pages say
     levels = {a["subject"]: D(a["value"]) for a in figures["alerts"] if a["rule"] == "value_level"}
     assert levels == {

@@ -8,22 +8,23 @@ day is the performance end value and the dashboard's net worth) — takes its da
 
 On that day each security is valued at its latest stored close on or before it, carried
 forward; before its first close, at its first close (DESIGN §7, ``ledger.closes_on``).
-A position's value is quantity × that close rounded once to the cent, half up
-(``position_value``); the household's value is the sum of its positions plus cash.
+A position's value is quantity × that close rounded once to the cent, half up, and its lots
+share it by cumulative rounding (``portfolios.calculations.position_values``); the
+household's value is the sum of its positions plus cash.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
-from portfolios.fields import quantize_cents
+from portfolios.calculations.position_values import lot_values, position_value
 from portfolios.models import Household
 
 FALLBACK_ZONE = ZoneInfo("UTC")
+__all__ = ["household_today", "household_zone", "lot_values", "position_value"]
 
 
 def household_zone(household: Household) -> ZoneInfo:
@@ -37,8 +38,3 @@ def household_zone(household: Household) -> ZoneInfo:
 def household_today(household: Household, *, now: datetime | None = None) -> date:
     """Return today's date in the household's time zone (at ``now``, default the clock)."""
     return (now or timezone.now()).astimezone(household_zone(household)).date()
-
-
-def position_value(quantity: Decimal, close: Decimal | None) -> Decimal | None:
-    """Return a position's market value: quantity × close to the cent (half up)."""
-    return quantize_cents(quantity * close) if close is not None else None

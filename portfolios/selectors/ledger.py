@@ -28,7 +28,7 @@ from portfolios.calculations.lot_rules import term
 from portfolios.calculations.lots import build_ledger
 from portfolios.models import Account, Household, LotRelief, Price, Security, TaxLot, Transaction
 from portfolios.selectors.accounts import account_cash_balances
-from portfolios.selectors.as_of import household_today, position_value
+from portfolios.selectors.as_of import household_today, lot_values, position_value
 from portfolios.selectors.ledger_inputs import (
     ledger_inputs,
     ledger_txns,
@@ -205,19 +205,21 @@ def open_lots_list(
         lots = lots.filter(security=security)
     lots = list(lots.order_by("account__name", "security__symbol", "acquired", "lot_key"))
     prices = closes_on(security_ids={lot.security_id for lot in lots}, as_of=today)
+    # Each position's lots, by acquisition and key, share its value (``lot_values``).
+    by_position: dict[tuple[int, int], list[TaxLot]] = defaultdict(list)
+    for lot in lots:
+        by_position[(lot.account_id, lot.security_id)].append(lot)
+    shares: dict[int, Decimal] = {}
+    for (_, security_id), held in by_position.items():
+        price = prices.get(security_id)
+        if price is not None:
+            held.sort(key=lambda x: (x.acquired, x.lot_key))  # Python's order, not a collation
+            for lot, value in zip(held, lot_values((x.quantity for x in held), price), strict=True):
+                shares[lot.pk] = value
     result = []
-    # Per position: (quantity of its lots so far, their rounded value).
-    running: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
     for lot in lots:
         price = prices.get(lot.security_id)
-        value = None
-        if price is not None:
-            key = (lot.account_id, lot.security_id)
-            quantity_before, value_before = running.get(key, (ZERO, ZERO))
-            quantity_after = quantity_before + lot.quantity
-            value_after = position_value(quantity_after, price)
-            running[key] = (quantity_after, value_after)
-            value = value_after - value_before
+        value = shares.get(lot.pk)
         result.append(
             OpenLot(
                 lot=lot,

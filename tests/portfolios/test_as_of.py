@@ -79,3 +79,14 @@ def test_daily_valuation_can_value_each_position_to_the_cent():
     )
     assert plain["market_value"].tolist() == [91.125, 91.125]
     assert rounded["market_value"].tolist() == [91.14, 91.14]
+
+
+def test_lots_share_their_positions_value_by_cumulative_rounding():
+    """Three lots of 1 share at 10.125: the position is 3 × 10.125 = 30.375 → 30.38;
+    the lots 10.13 (1 × 10.125 → 10.13), 20.25 − 10.13 = 10.12, 30.38 − 20.25 = 10.13,
+    not 10.13 three times (30.39, a cent off the position)."""
+    from portfolios.calculations.position_values import lot_values
+
+    assert lot_values([D(1), D(1), D(1)], D("10.125")) == [D("10.13"), D("10.12"), D("10.13")]
+    assert sum(lot_values([D(101), D(103), D(105)], D("55.125"))) == D("17033.63")
+    assert lot_values([], D(1)) == []
