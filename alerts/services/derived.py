@@ -15,13 +15,12 @@ import dataclasses
 import json
 import time
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import timezone
 
 from income.services.projections import projections_rebuild, projections_refresh_if_stale
 from portfolios.models import Household
+from portfolios.selectors.as_of import household_today
 from portfolios.services.ledger import LedgerRebuildResult, ledger_rebuild
 from reporting.selectors.series import household_series_end
 from reporting.services.valuations import valuations_rebuild
@@ -76,11 +75,7 @@ def _valuation_start(
         return from_date
     if ledger.changed_from is not None:
         return ledger.changed_from
-    return _household_today(household)
-
-
-def _household_today(household: Household) -> date:
-    return timezone.localdate(timezone=ZoneInfo(household.time_zone or "UTC"))
+    return household_today(household)
 
 
 def _since(started: float) -> float:

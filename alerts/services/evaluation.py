@@ -13,8 +13,8 @@ from alerts.selectors.facts import household_facts
 from alerts.services.delivery import alert_digests_send, alert_notifications_queue
 from alerts.services.freshness import household_refresh_if_stale
 from alerts.services.rules import alert_rules_create_defaults
-from income.calculations import local_date
 from portfolios.models import Household
+from portfolios.selectors.as_of import household_today
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def alerts_evaluate(
     if not rules:
         rules = alert_rules_create_defaults(household=household)
     if facts is None:
-        today = local_date(now, household.time_zone)
+        today = household_today(household, now=now)
         if not derived_fresh:
             household_refresh_if_stale(household=household, today=today)
         facts = household_facts(household=household, today=today)

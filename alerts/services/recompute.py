@@ -28,8 +28,8 @@ from django.utils import timezone
 from alerts.selectors.evaluation_inputs import evaluation_fingerprint, evaluation_is_current
 from alerts.services.derived import derived_rebuild
 from alerts.services.evaluation import alert_evaluation_record, alerts_evaluate
-from income.calculations import local_date
 from portfolios.models import Household
+from portfolios.selectors.as_of import household_today
 from portfolios.services.ledger import LedgerRebuildError
 from portfolios.services.recompute import (
     recompute_pending_clear,
@@ -62,7 +62,7 @@ def household_recompute(
         # The rules see nothing new when none of their inputs moved (nothing changed, the
         # same day): the episodes stand as they are.
         fingerprint = evaluation_fingerprint(
-            household=household, today=local_date(now, household.time_zone)
+            household=household, today=household_today(household, now=now)
         )
         if not full and evaluation_is_current(household=household, fingerprint=fingerprint):
             summary["alerts"] = {"skipped": "nothing the rules read has changed"}

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.utils import timezone
-
 from portfolios.calculations.rebalancing import (
     HarvestCandidate,
     HarvestThresholds,
@@ -27,6 +25,7 @@ from portfolios.calculations.rebalancing import (
     propose,
 )
 from portfolios.models import Account, Household, RebalancePolicy, Replacement
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.rebalancing_inputs import rebalance_inputs, symbol_identities
 
 __all__ = [
@@ -153,7 +152,7 @@ def rebalance_trigger(
     each cycle (every 3, 6 or 12 months from the start month), whatever the drift; a
     proposal on demand is always there.
     """
-    today = today or timezone.localdate()
+    today = today or household_today(household)
     policy = policy or rebalance_policy_get(household=household)
     if policy.trigger == RebalancePolicy.Trigger.CALENDAR:
         step = CALENDAR_MONTHS[policy.frequency]

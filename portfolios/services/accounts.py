@@ -18,10 +18,11 @@ from portfolios.errors import ApplicationError
 from portfolios.models import Account, Household, Sleeve, TaxLot, Transaction
 from portfolios.models.household import LotMethod
 from portfolios.selectors.accounts import account_cash_balances
+from portfolios.selectors.as_of import household_today
 from portfolios.services import setting_values as values
 from portfolios.services.audit import audit_record, field_changes, model_values
 from portfolios.services.households import account_create
-from portfolios.services.policy import household_today, queue_recompute
+from portfolios.services.policy import queue_recompute
 
 # The API's `accounts/` writable columns; currency only when the account is created.
 ACCOUNT_FIELDS = (

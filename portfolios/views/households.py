@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from portfolios.middleware import SESSION_KEY
 from portfolios.models import Account
 from portfolios.selectors.accounts import account_cash_balances, account_get, account_list
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.households import membership_for_household
 from portfolios.selectors.ledger import holdings_report
 from portfolios.services.ledger import ledger_refresh_if_stale
@@ -104,7 +105,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         account = account_get(household=membership.household, ref=pk)
     except Account.DoesNotExist:
         raise Http404("No such account.") from None
-    balances = account_cash_balances(household=membership.household)
+    balances = account_cash_balances(
+        household=membership.household, as_of=household_today(membership.household)
+    )
     transactions = account.transactions.select_related("security").order_by("-trade_date", "-id")[
         :200
     ]

@@ -16,15 +16,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from portfolios.calculations.lots import AccountInfo, LedgerError, LedgerTxn, TaxTreatment
 from portfolios.fields import quantize_money, quantize_quantity
 from portfolios.imports import FileAccount, ParsedRow, RowError, StatementPosition
 from portfolios.models import Account, Household, ImportBatch, Security, Transaction
+from portfolios.selectors.as_of import household_today
 from portfolios.services.imports import completion
 from portfolios.services.imports.accounts import (
     AccountMap,
@@ -102,15 +101,6 @@ class ImportPlan:
     def accounts_id(self, account: Account) -> int:
         """Return the account's id, provisional (negative) when it is still to be created."""
         return self.accounts.account_id(account)
-
-
-def household_today(household: Household) -> date:
-    """Return today's date in the household's time zone."""
-    try:
-        zone = ZoneInfo(household.time_zone or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return timezone.now().astimezone(zone).date()
 
 
 def plan_rows(
