@@ -313,3 +313,20 @@ def test_audit_page_is_filterable(cast):
     only = owner.get("/settings/audit/?action=member").content.decode()
     rows = only.split('id="audit-table"')[1]
     assert "Member invited" in rows and "Account created" not in rows
+
+
+def test_rebalancing_settings_are_reached_from_the_settings_index_and_nav(cast):
+    viewer = browser(cast.viewer)
+    # given the settings index: a tile and a nav entry lead to the rebalancing settings
+    index = viewer.get("/settings/").content.decode()
+    nav = index.split('class="settings-nav"')[1].split("</nav>")[0]
+    tiles = index.split('class="tiles"')[1]
+    assert '<a href="/portfolio/allocation/settings/" >Rebalancing</a>' in nav
+    assert '<a class="tile" href="/portfolio/allocation/settings/"><strong>Rebalancing' in tiles
+    # and every settings section carries the same nav entry
+    accounts = viewer.get("/settings/accounts/").content.decode()
+    assert 'href="/portfolio/allocation/settings/"' in accounts.split('class="settings-nav"')[1]
+    # when the rebalancing settings open, they sit in the settings layout, marked current
+    page = viewer.get("/portfolio/allocation/settings/").content.decode()
+    assert '<a href="/portfolio/allocation/settings/" aria-current="page">Rebalancing</a>' in page
+    assert "<h1>Rebalancing settings</h1>" in page

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from portfolios.calculations.rebalancing.lots import cents, lots_text, take_shares
-from portfolios.calculations.rebalancing.types import ZERO, HouseholdState, LotState, WashEvent
+from portfolios.calculations.rebalancing.types import (
+    ZERO,
+    HouseholdState,
+    LotState,
+    UnknownBasis,
+    WashEvent,
+)
 
 CAUTION = (
     "The household decides what is substantially identical: Hearth only knows the identity "
@@ -95,7 +101,8 @@ def harvest_candidates(
 ) -> list[HarvestCandidate]:
     """Return the positions whose loss lots clear both thresholds, largest loss first.
 
-    1. Per (taxable account, security): the lots worth less than their basis today.
+    1. Per (taxable account, security): the lots worth less than their basis today. A lot
+       of unknown basis is never one: its loss, if any, is not known.
     2. Loss = Σ (basis − value); tax saved = Σ loss × the household's short- or long-term rate.
     3. Wash-sale conflicts: identical shares bought in the last 30 days in any account (not
        the candidate's own lots) and dividend reinvestments due in the next 30 days.
@@ -116,6 +123,8 @@ def harvest_candidates(
         account = accounts.get(lot.account_id)
         security = state.securities.get(lot.security_id)
         if account is None or security is None or not account.taxable:
+            continue
+        if not lot.basis_known:
             continue
         if lot.quantity * security.price < lot.cost_basis:
             positions[(lot.account_id, lot.security_id)].append(lot)
@@ -163,6 +172,24 @@ def harvest_candidates(
         )
     found.sort(key=lambda c: (-c.loss, c.account, c.symbol))
     return found
+
+
+def unknown_basis_positions(state: HouseholdState) -> list[UnknownBasis]:
+    """Return the shares of unknown basis per taxable position: never harvest candidates,
+    since whether they stand at a loss is not known until the household enters the basis."""
+    accounts = {a.id: a for a in state.accounts}
+    shares: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for lot in state.lots:
+        account = accounts.get(lot.account_id)
+        if account is None or not account.taxable or lot.basis_known:
+            continue
+        if lot.security_id in state.securities:
+            shares[(lot.account_id, lot.security_id)] += lot.quantity
+    found = [
+        UnknownBasis(accounts[a].name, state.securities[s].symbol, quantity)
+        for (a, s), quantity in shares.items()
+    ]
+    return sorted(found, key=lambda item: (item.account, item.symbol))
 
 
 def _replacement(
