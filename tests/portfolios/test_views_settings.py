@@ -330,3 +330,36 @@ def test_rebalancing_settings_are_reached_from_the_settings_index_and_nav(cast):
     page = viewer.get("/portfolio/allocation/settings/").content.decode()
     assert '<a href="/portfolio/allocation/settings/" aria-current="page">Rebalancing</a>' in page
     assert "<h1>Rebalancing settings</h1>" in page
+
+
+def test_the_audit_log_names_an_accounts_owner_and_sleeve(cast):
+    owner = browser(cast.owner)
+    # given an account made on the page for Carol, in the income sleeve
+    owner.post(
+        "/settings/accounts/",
+        {"name": "Carol Roth", "type": "roth_ira", "owner": "carol",
+         "default_sleeve": "income", "lot_method": "fifo", "currency": "USD"},
+    )  # fmt: skip
+    account = Account.objects.get(name="Carol Roth")
+    # when it moves to Alice and the growth sleeve
+    owner.post(
+        f"/settings/accounts/{account.pk}/",
+        {"name": "Carol Roth", "type": "roth_ira", "owner": "alice",
+         "default_sleeve": "growth", "lot_method": "fifo", "currency": "USD"},
+    )  # fmt: skip
+    # then the audit trail records both by name, never by id
+    stored = {e.action: e.changes for e in AuditEvent.objects.filter(action__startswith="acc")}
+    assert (stored["account.create"]["owner"], stored["account.create"]["default_sleeve"]) == (
+        [None, "carol"],
+        [None, "income"],
+    )
+    assert stored["account.update"] == {
+        "owner": ["carol", "alice"],
+        "default_sleeve": ["income", "growth"],
+    }
+    # and the audit API and page say so
+    (update,) = owner.get("/api/v1/audit/?action=account.update").json()["results"]
+    assert update["changes"] == ["owner: carol → alice", "default_sleeve: income → growth"]
+    page = owner.get("/settings/audit/?action=account.update").content.decode()
+    assert "<li>owner: carol → alice</li>" in page
+    assert "<li>default sleeve: income → growth</li>" in page
