@@ -211,3 +211,38 @@ def test_a_file_of_carriage_return_line_ends_is_still_read_line_by_line():
     text = HEADER.rstrip("\n") + "\r2024-01-02,A,BUY,VTI,NaN,1,\r2024-01-03,A,BUY,VTI,1,1,\r"
     # then the bad row is line 2, the good row after it is read as a row of its own
     assert errors_of(text) == ["line 2, column quantity: must be a number, got 'NaN'"]
+
+
+SAMPLES = Path(__file__).with_name("import_files")
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        # an SGML (v1) file: 9 header lines and a blank one, then a declaration (line 11)
+        (
+            '<!DOCTYPE OFX [<!ENTITY org "Example">]>\n',
+            "line 11: not a safe OFX file: it declares the entity 'org' (<!ENTITY>).",
+        ),
+        # an entity declared on the line after <OFX> (line 12), where no XML parser looks
+        (None, "line 12: not a safe OFX file: it declares an entity (<!ENTITY>)."),
+    ],
+)
+def test_ofx_entity_declarations_are_refused_wherever_they_are(declaration, message):
+    v1 = (SAMPLES / "sample.ofx").read_text()
+    head, body = v1.split("<OFX>", 1)
+    if declaration is None:
+        text = head + "<OFX>\n" + '<!ENTITY x "y">' + body
+    else:
+        text = head + declaration + "<OFX>" + body
+    with pytest.raises(ImportFileError) as refused:
+        parse_file(text.encode(), filename="x.ofx")
+    assert str(refused.value).startswith(message)
+
+
+def test_a_plain_doctype_declares_nothing_and_the_ofx_is_read():
+    v2 = (SAMPLES / "sample_v2.qfx").read_text()
+    head, body = v2.split("<OFX>", 1)
+    plain = parse_file(v2.encode(), filename="x.qfx")
+    declared = parse_file((head + "<!DOCTYPE OFX>\n<OFX>" + body).encode(), filename="x.qfx")
+    assert len(declared.rows) == len(plain.rows) > 0
