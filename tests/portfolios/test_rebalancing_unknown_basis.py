@@ -22,6 +22,7 @@ from portfolios.calculations.rebalancing import (
     Rates,
     SecurityState,
     harvest_candidates,
+    location_hints,
 )
 from portfolios.models import Account, LotRelief, Sleeve, Target
 from tests.conftest import client_for
@@ -241,3 +242,40 @@ def test_harvest_skips_a_lot_of_unknown_basis_whatever_basis_it_carries():
     )
     # then it is no candidate
     assert harvest_candidates(state) == []
+
+
+@pytest.mark.parametrize(("basis_known", "tax_to_move"), [(True, D(200)), (False, None)])
+def test_a_location_swap_that_sells_unknown_basis_says_its_tax_is_unknown(basis_known, tax_to_move):
+    # given Taxable: 100 BND at 100 (4% yield, taxed as ordinary income) on one long-term
+    # lot costing 9,000; the IRA: 100 VTI at 100 (no yield)
+    taxable = AccountState(id=1, name="Taxable", treatment="taxable", cash=D(0))
+    ira = AccountState(id=2, name="IRA", treatment="tax_deferred", cash=D(0))
+    bnd = SecurityState(
+        id=1, symbol="BND", asset_class="bonds", price=D(100), identity="1",
+        income_yield=D("0.04"), ordinary_income=True,
+    )  # fmt: skip
+    vti = SecurityState(id=2, symbol="VTI", asset_class="us_equity", price=D(100), identity="2")
+    lots = (
+        LotState("b1", 1, 1, D(100), D(9000), date(2020, 1, 2), "long", basis_known=basis_known),
+        LotState("v1", 2, 2, D(100), D(8000), date(2020, 1, 2), "long"),
+    )
+    state = HouseholdState(
+        today=date(2025, 6, 2),
+        accounts=(taxable, ira),
+        securities={1: bnd, 2: vti},
+        positions={(1, 1): D(10000), (2, 2): D(10000)},
+        lots=lots,
+        policy=Policy(targets={}, rates=Rates(D("0.27"), D("0.2"), D("0.27"), D("0.2"))),
+    )
+    # when the hints are asked for
+    (hint,) = location_hints(state)
+    # then BND moves to the IRA and VTI to Taxable: now 0.04 × 27% + 7% growth × (27 − 20)%
+    # = 0.0157 a dollar, swapped 2% × 7% + 0 = 0.0014: 10,000 × 0.0143 = 143 a year
+    assert (hint.from_account, hint.symbol, hint.amount, hint.annual_tax_saved) == (
+        "Taxable",
+        "BND",
+        D(10000),
+        D(143),
+    )
+    # selling the BND lot: (10,000 − 9,000) × 20% = 200, or unknown with an unknown basis
+    assert hint.tax_to_move == tax_to_move
