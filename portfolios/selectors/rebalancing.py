@@ -20,9 +20,11 @@ from portfolios.calculations.rebalancing import (
     Mode,
     Proposal,
     Request,
+    UnknownBasis,
     harvest_candidates,
     location_hints,
     propose,
+    unknown_basis_positions,
 )
 from portfolios.models import Account, Household, RebalancePolicy, Replacement
 from portfolios.selectors.as_of import household_today
@@ -196,6 +198,7 @@ class RebalancingOverview:
     harvest: list[HarvestCandidate]
     hints: list[LocationHint]
     policy: RebalancePolicy
+    unknown_basis: list[UnknownBasis]  # taxable shares never offered for harvesting
 
 
 def rebalancing_overview(
@@ -229,4 +232,5 @@ def rebalancing_overview(
         harvest=_harvest(household, state, policy),
         hints=location_hints(state),
         policy=policy,
+        unknown_basis=unknown_basis_positions(state),
     )

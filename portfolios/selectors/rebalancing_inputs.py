@@ -207,6 +207,7 @@ def _lots(
             "opening_transaction_id",
             "opening_transaction__account_id",
             "opening_transaction__external_id",
+            "basis_unknown",
         )
     )
     lots = []
@@ -221,6 +222,7 @@ def _lots(
         txn,
         txn_account,
         ext,
+        basis_unknown,
     ) in rows:
         if (account_id, security_id) not in positions:
             continue
@@ -235,6 +237,7 @@ def _lots(
                 term=term(start, today),
                 opening_transaction_id=txn,
                 key=key,
+                basis_known=not basis_unknown,
             )
         )
     return lots

@@ -15,7 +15,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from portfolios.calculations.position_values import lot_values
 from portfolios.calculations.rebalancing.lots import cents, lots_text, take_shares
-from portfolios.calculations.rebalancing.types import ZERO, HouseholdState, LotState, WashEvent
+from portfolios.calculations.rebalancing.types import (
+    ZERO,
+    HouseholdState,
+    LotState,
+    UnknownBasis,
+    WashEvent,
+)
 
 CAUTION = (
     "The household decides what is substantially identical: Hearth only knows the identity "
@@ -127,7 +133,9 @@ def harvest_candidates(
         lots.sort(key=lambda lot: (lot.acquired, lot.uid))
         price = state.securities[key[1]].price
         valued = zip(lots, lot_values((lot.quantity for lot in lots), price), strict=True)
-        losing = [(lot, value) for lot, value in valued if value < lot.cost_basis]
+        losing = [
+            (lot, value) for lot, value in valued if lot.basis_known and value < lot.cost_basis
+        ]
         if losing:
             positions[key] = losing
     found = []
@@ -174,6 +182,24 @@ def harvest_candidates(
         )
     found.sort(key=lambda c: (-c.loss, c.account, c.symbol))
     return found
+
+
+def unknown_basis_positions(state: HouseholdState) -> list[UnknownBasis]:
+    """Return the shares of unknown basis per taxable position: never harvest candidates,
+    since whether they stand at a loss is not known until the household enters the basis."""
+    accounts = {a.id: a for a in state.accounts}
+    shares: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for lot in state.lots:
+        account = accounts.get(lot.account_id)
+        if account is None or not account.taxable or lot.basis_known:
+            continue
+        if lot.security_id in state.securities:
+            shares[(lot.account_id, lot.security_id)] += lot.quantity
+    found = [
+        UnknownBasis(accounts[a].name, state.securities[s].symbol, quantity)
+        for (a, s), quantity in shares.items()
+    ]
+    return sorted(found, key=lambda item: (item.account, item.symbol))
 
 
 def _replacement(

@@ -156,7 +156,7 @@ def plan_rows(
     plan.problems.extend(plan.accounts.problems)
     if not plan.problems:
         plan.errors.extend(resolve_row_accounts(plan.rows, accounts, plan.accounts, account))
-    _check_dates(plan, today or household_today(household))
+    _check_dates(plan, today or household_today(household), format=format)
     _mark_duplicates(plan, ledger, replacing)
     _resolve_securities(plan, household)
     _resolve_lots(plan, ledger)
@@ -185,17 +185,24 @@ def plan_rows(
     return plan
 
 
-def _check_dates(plan: ImportPlan, today: date) -> None:
+def _check_dates(plan: ImportPlan, today: date, *, format: str) -> None:
+    """Refuse rows dated after tomorrow in the household's time zone, naming the line (and,
+    in an OFX file, whose transactions are told apart by id, the FITID and memo)."""
     latest = today + timedelta(days=FUTURE_DAYS)
     for planned in plan.rows:
-        if planned.row.trade_date > latest:
+        row = planned.row
+        if row.trade_date > latest:
+            where = ""
+            if format == "ofx" and row.external_id:
+                memo = f", '{row.memo[:40]}'" if row.memo else ""
+                where = f" (FITID {row.external_id[:40]}{memo})"
             plan.errors.append(
                 RowError(
-                    planned.row.line,
+                    row.line,
                     "date",
-                    f"{planned.row.trade_date.isoformat()} is in the future (after "
+                    f"{row.trade_date.isoformat()} is in the future (after "
                     f"{latest.isoformat()}); check the date, or import the file once the "
-                    "trade has happened",
+                    f"trade has happened{where}",
                 )
             )
 
