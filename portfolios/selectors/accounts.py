@@ -39,33 +39,39 @@ def security_list(*, household: Household) -> QuerySet[Security]:
 def account_cash_balances(*, household: Household) -> dict[int, Decimal]:
     """Return each account's cash balance from its transactions (DESIGN §2 cash effects).
 
-    One grouped query per direction instead of a query per account.
+    Two grouped queries (by account and type, then transfers in), each returning a row per
+    account and kind rather than per security: the sums happen in the database.
     """
     balances: dict[int, Decimal] = defaultdict(lambda: Decimal(0))
     for account in Account.objects.filter(household=household).values_list("pk", flat=True):
         balances[account] = Decimal(0)
     grouped = (
         Transaction.objects.filter(account__household=household)
-        .values("account_id", "type", "security_id")
-        .annotate(amount=Sum("amount"), fees=Sum("fees"))
+        .values("account_id", "type")
+        .annotate(
+            total=Sum("amount"),
+            cash_moved=Sum("amount", filter=Q(security__isnull=True)),
+            total_fees=Sum("fees"),
+        )
+        .order_by()
     )
     for row in grouped:
         account_id, kind = row["account_id"], row["type"]
-        if kind == Transaction.Type.TRANSFER:
-            moved = row["amount"] if row["security_id"] is None else Decimal(0)
-            balances[account_id] -= moved + row["fees"]
+        if kind == Transaction.Type.TRANSFER:  # only a transfer of cash moves cash
+            balances[account_id] -= (row["cash_moved"] or Decimal(0)) + row["total_fees"]
             continue
         sign = CASH_SIGN.get(kind)
         if sign is None:
-            balances[account_id] -= row["fees"]
+            balances[account_id] -= row["total_fees"]
             continue
-        balances[account_id] += sign * row["amount"] - row["fees"]
+        balances[account_id] += sign * row["total"] - row["total_fees"]
     transfers_in = (
         Transaction.objects.filter(
             to_account__household=household, type=Transaction.Type.TRANSFER, security__isnull=True
         )
         .values("to_account_id")
         .annotate(amount=Sum("amount"))
+        .order_by()
     )
     for row in transfers_in:
         balances[row["to_account_id"]] += row["amount"]

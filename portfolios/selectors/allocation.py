@@ -19,7 +19,7 @@ from portfolios.calculations.allocation import (
     sleeve_targets,
 )
 from portfolios.models import Account, Household, Sleeve, Target
-from portfolios.selectors.ledger import holdings_report
+from portfolios.selectors.ledger import HoldingsReport, holdings_report
 
 ZERO = Decimal(0)
 
@@ -30,15 +30,21 @@ class _Snapshot:
     total: Decimal
 
 
-def allocation_list(*, household: Household, by: str = "asset_class") -> list[AllocationRow]:
-    """Return the household's allocation today grouped ``by`` asset class, sleeve or account."""
-    snapshot = _snapshot(household)
+def allocation_list(
+    *, household: Household, by: str = "asset_class", report: HoldingsReport | None = None
+) -> list[AllocationRow]:
+    """Return the household's allocation today grouped ``by`` asset class, sleeve or account.
+
+    ``report`` is today's ``holdings_report`` of the household when the caller has read it
+    already (a page showing several groupings reads it once).
+    """
+    snapshot = _snapshot(household, report)
     return allocation_rows(snapshot.items, by=by, targets=_targets(household, by))
 
 
-def _snapshot(household: Household) -> _Snapshot:
+def _snapshot(household: Household, report: HoldingsReport | None = None) -> _Snapshot:
     """Return every holding's value and every account's cash today."""
-    report = holdings_report(household=household)
+    report = report or holdings_report(household=household)
     accounts = Account.objects.filter(household=household).select_related("default_sleeve")
     by_id = {a.pk: a for a in accounts}
     balances = report.cash_by_account
