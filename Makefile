@@ -38,8 +38,12 @@ web: install
 worker: install
 	$(BIN)/celery -A config worker --beat --pool=solo --loglevel=INFO
 
+# Two processes (pytest-xdist; the CI machine has two cores), tests shared out as they finish
+# (worksteal: by position, since schemathesis gives all its cases one node id, which the
+# scope-based modes would run once); PYTEST_WORKERS=0 runs the suite in this one process.
+PYTEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The heavy household end to end on PostgreSQL (benchmarks/household.py): one table of
 # every step's time and peak memory beside its target. Drops and recreates the database.

@@ -106,6 +106,23 @@ def _fresh_cache():
     yield
 
 
+def pytest_sessionfinish(session):
+    """In a pytest-xdist worker: hand this process's security figures to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        from tests.security_report import FIGURES
+
+        workeroutput["security"] = dict(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """In the pytest-xdist controller: add a finished worker's security figures."""
+    from tests.security_report import FIGURES
+
+    FIGURES.update(getattr(node, "workeroutput", {}).get("security", {}))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """End the run with the security figures the break-in tests gathered."""
     from tests.security_report import lines

@@ -5,6 +5,7 @@ import logging
 from datetime import date
 
 from alerts.services.derived import derived_rebuild
+from alerts.services.locks import household_lock
 from income.services.projections import projections_refresh_if_stale
 from portfolios.models import Household, LedgerState, Transaction
 from portfolios.services.ledger import LedgerRebuildError
@@ -51,17 +52,22 @@ def household_refresh_if_stale(*, household: Household, today: date) -> bool:
     rows are read as they are.
     """
     if household_derived_stale(household=household):
-        dirty_from = (
-            LedgerState.objects.filter(household=household)
-            .values_list("dirty_from", flat=True)
-            .first()
-        )
-        try:
-            derived_rebuild(household=household, from_date=dirty_from)
-        except LedgerRebuildError:
-            logger.warning(
-                "household %s: ledger not rebuilt, alerts read stored rows", household.pk
-            )
-        projections_refresh_if_stale(household=household, today=today)
-        return True
+        # Under the recompute chain's lock: never beside a running chain of the household;
+        # after waiting for one, checked again (it may have brought everything up to date).
+        with household_lock(household.pk):
+            if household_derived_stale(household=household):
+                dirty_from = (
+                    LedgerState.objects.filter(household=household)
+                    .values_list("dirty_from", flat=True)
+                    .first()
+                )
+                try:
+                    derived_rebuild(household=household, from_date=dirty_from)
+                except LedgerRebuildError:
+                    logger.warning(
+                        "household %s: ledger not rebuilt, alerts read stored rows",
+                        household.pk,
+                    )
+                projections_refresh_if_stale(household=household, today=today)
+                return True
     return projections_refresh_if_stale(household=household, today=today)

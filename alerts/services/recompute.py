@@ -16,18 +16,16 @@ chain twice, or again after a worker died half-way, gives the rows of one clean 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Iterator
 from datetime import date
 
-from django.db import connection
 from django.utils import timezone
 
 from alerts.selectors.evaluation_inputs import evaluation_fingerprint, evaluation_is_current
 from alerts.services.derived import derived_rebuild
 from alerts.services.evaluation import alert_evaluation_record, alerts_evaluate
+from alerts.services.locks import household_lock
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today
 from portfolios.services.ledger import LedgerRebuildError
@@ -38,8 +36,6 @@ from portfolios.services.recompute import (
 )
 
 logger = logging.getLogger(__name__)
-# pg_advisory_lock key space: (this constant, household id).
-LOCK_NAMESPACE = 1_300_013
 
 
 def household_recompute(
@@ -55,7 +51,7 @@ def household_recompute(
     rebuilds every step from the start. Raises ``LedgerRebuildError`` when a transaction
     cannot be replayed; the later steps then do not run (they would read the old lots).
     """
-    with _household_lock(household.pk):
+    with household_lock(household.pk):
         summary = derived_rebuild(household=household, from_date=from_date, full=full)
         started = time.perf_counter()
         now = timezone.now()
@@ -92,6 +88,17 @@ def pending_recompute_run(
     household = Household.objects.filter(pk=household_id).first()
     if household is None:
         return {"household": household_id, "skipped": "no such household"}
+    # The pending row is read, recomputed and cleared under the household's lock: a run
+    # that waited for another must not act on what it read before that one cleared the row
+    # (it would clear a newer mark made with the same version, its changes never recomputed).
+    with household_lock(household_id):
+        return _pending_run_locked(
+            household=household, full=full, when_none_pending=when_none_pending
+        )
+
+
+def _pending_run_locked(*, household: Household, full: bool, when_none_pending: bool) -> dict:
+    household_id = household.pk
     pending = recompute_pending_get(household_id=household_id)
     if pending is None and not (full or when_none_pending):
         return {"household": household_id, "skipped": "nothing pending"}
@@ -110,22 +117,6 @@ def pending_recompute_run(
             household_id=household_id, version=pending.version
         )
     return summary
-
-
-@contextlib.contextmanager
-def _household_lock(household_id: int) -> Iterator[None]:
-    """Run one chain per household at a time across workers (a PostgreSQL session advisory
-    lock, released with the connection if the worker dies). SQLite serialises writers."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, household_id])
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, household_id])
 
 
 def _since(started: float) -> float:

@@ -25,7 +25,6 @@ import sys
 import threading
 import time
 import urllib.request
-from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -102,20 +101,13 @@ def prepare(env: dict[str, str]) -> None:
 
 
 def load_data() -> None:
-    """Load ``var/load/heavy`` into the configured database, in this process.
-
-    Accounts, dividends and transactions go through the same commands a household uses.
-    The 3.5 million closes go through ``prices_bulk_load`` (PostgreSQL COPY, SQLite batched
-    upserts), the loader behind the price imports: ``manage.py import_prices`` refuses files
-    over the 20 MB upload limit until it streams (issue 13).
+    """Load ``var/load/heavy`` into the configured database, in this process, as generated,
+    through the commands a household uses (the price import streams a file of any size).
     """
     import django
 
     django.setup()
     from django.core.management import call_command
-
-    from portfolios.services.market_data import security_get_or_create
-    from portfolios.services.price_loading import prices_bulk_load
 
     def step(name, *args):
         started = time.monotonic()
@@ -127,52 +119,13 @@ def load_data() -> None:
     with (DATA_DIR / "accounts.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):
             args = ["--household", HOUSEHOLD, "--name", row["name"], "--type", row["type"]]
-            # A whole position moved in kind out of a specific-identification account needs
-            # no lot selection (DESIGN §3); until issue 13 lands the import asks for one, so
-            # the one such account (Sam Brokerage) is loaded as FIFO. Load is the same.
-            method = "fifo" if row.get("lot_method") == "specific" else row.get("lot_method")
-            if method:
-                args += ["--lot-method", method]
+            if row.get("lot_method"):
+                args += ["--lot-method", row["lot_method"]]
             call_command("create_account", *args)
-    started = time.monotonic()
-    ids: dict[str, int] = {}
-
-    def closes():
-        with (DATA_DIR / "prices.csv").open(newline="") as handle:
-            for row in csv.DictReader(handle):
-                symbol = row["symbol"]
-                if symbol not in ids:
-                    ids[symbol] = security_get_or_create(symbol=symbol)[0].pk
-                yield ids[symbol], date.fromisoformat(row["date"]), row["close"]
-
-    count = prices_bulk_load(rows=closes(), source="file")
-    print(f"  prices: {count:,} closes in {time.monotonic() - started:.0f} s", flush=True)
-    step("import_dividends", str(_one_distribution_per_ex_date()))
+    step("import_prices", str(DATA_DIR / "prices.csv"))
+    step("import_dividends", str(DATA_DIR / "dividends.csv"))
     step("import_transactions", "--household", HOUSEHOLD, str(DATA_DIR / "transactions.csv"))
     step("recompute", "--household", HOUSEHOLD)
-
-
-def _one_distribution_per_ex_date() -> Path:
-    """Return the dividends file with only the first distribution of a fund per ex-date.
-
-    A fund may pay a dividend and a capital-gain distribution on one ex-date (DESIGN §3);
-    ``import_dividends`` refuses the second until issue 13 lands. Four of 47,096 rows.
-    """
-    target = LOAD_DIR / "dividends-one-per-ex-date.csv"
-    seen: set[tuple[str, str]] = set()
-    with (
-        (DATA_DIR / "dividends.csv").open(newline="") as source,
-        target.open("w", newline="") as out,
-    ):
-        reader = csv.DictReader(source)
-        writer = csv.DictWriter(out, fieldnames=reader.fieldnames)
-        writer.writeheader()
-        for row in reader:
-            key = (row["symbol"], row["ex_date"])
-            if key not in seen:
-                seen.add(key)
-                writer.writerow(row)
-    return target
 
 
 def _free_port() -> int:

@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 from portfolios.api.renderers import CSVRenderer, _cell
 
@@ -25,6 +25,18 @@ def csv_streaming_response(
     order), encoded as they are read."""
     response = StreamingHttpResponse(
         _lines(columns, rows), content_type=f"{CSVRenderer.media_type}; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="{filename}.csv"'
+    return response
+
+
+def csv_response(
+    *, columns: Sequence[str], rows: Iterable[Sequence], filename: str
+) -> HttpResponse:
+    """Return the same CSV as ``csv_streaming_response`` in one body, for a few thousand rows
+    built in memory anyway (no serializer: the cells are written directly)."""
+    response = HttpResponse(
+        b"".join(_lines(columns, rows)), content_type=f"{CSVRenderer.media_type}; charset=utf-8"
     )
     response["Content-Disposition"] = f'inline; filename="{filename}.csv"'
     return response

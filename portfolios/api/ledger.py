@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 
-from portfolios.api.csv_stream import CHUNK_ROWS, csv_streaming_response
+from portfolios.api.csv_stream import CHUNK_ROWS, csv_response, csv_streaming_response
 from portfolios.api.exceptions import ApplicationError
 from portfolios.api.fields import ExactDecimalField, decimal_string
 from portfolios.api.mixins import HouseholdScopedMixin
@@ -179,6 +179,16 @@ class LotListApi(_LedgerListApi):
             return []
         return open_lots_list(household=self.household, **self.filters())
 
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format != "csv":
+            return super().list(request, *args, **kwargs)
+        # Thousands of lots: their cells written directly, as the serializer would write them.
+        return csv_response(
+            columns=list(LotSerializer().fields),
+            rows=(_lot_cells(row) for row in self.get_queryset()),
+            filename=self.csv_filename,
+        )
+
 
 @extend_schema(parameters=[RealizedGainFilterSerializer])
 class RealizedGainListApi(_LedgerListApi):
@@ -203,6 +213,32 @@ class RealizedGainListApi(_LedgerListApi):
             rows=_gain_rows(rows),
             filename=self.csv_filename,
         )
+
+
+def _optional_decimal(value):
+    return None if value is None else decimal_string(value)
+
+
+def _lot_cells(row) -> tuple:
+    """Return an ``OpenLot``'s CSV cells in ``LotSerializer``'s columns and forms."""
+    lot = row.lot
+    opened_by = lot.opening_transaction.external_id
+    return (
+        str(lot.account.name),
+        str(lot.security.symbol),
+        lot.acquired,
+        lot.holding_period_start,
+        decimal_string(lot.quantity),
+        None if lot.basis_unknown else decimal_string(lot.cost_basis),
+        decimal_string(lot.wash_sale_adjustment),
+        _optional_decimal(row.market_value),
+        _optional_decimal(row.unrealized_gain),
+        str(row.term),
+        None if opened_by is None else str(opened_by),
+        lot.account_id,
+        lot.security_id,
+        bool(lot.basis_unknown),
+    )
 
 
 # RealizedGainSerializer's columns as query fields; taxable_gain is computed (index 9).

@@ -42,7 +42,8 @@ def account_cash_balances(*, household: Household, as_of: date | None = None) ->
     of every transaction, or of those dated on or before ``as_of`` (the cash the holdings
     of that day stand beside: pass the household's as-of for "now").
 
-    One grouped query per direction instead of a query per account.
+    Two grouped queries (by account and type, then transfers in), each returning a row per
+    account and kind rather than per security: the sums happen in the database.
     """
     balances: dict[int, Decimal] = defaultdict(lambda: Decimal(0))
     for account in Account.objects.filter(household=household).values_list("pk", flat=True):
@@ -50,20 +51,24 @@ def account_cash_balances(*, household: Household, as_of: date | None = None) ->
     dated = {} if as_of is None else {"trade_date__lte": as_of}
     grouped = (
         Transaction.objects.filter(account__household=household, **dated)
-        .values("account_id", "type", "security_id")
-        .annotate(amount=Sum("amount"), fees=Sum("fees"))
+        .values("account_id", "type")
+        .annotate(
+            total=Sum("amount"),
+            cash_moved=Sum("amount", filter=Q(security__isnull=True)),
+            total_fees=Sum("fees"),
+        )
+        .order_by()
     )
     for row in grouped:
         account_id, kind = row["account_id"], row["type"]
-        if kind == Transaction.Type.TRANSFER:
-            moved = row["amount"] if row["security_id"] is None else Decimal(0)
-            balances[account_id] -= moved + row["fees"]
+        if kind == Transaction.Type.TRANSFER:  # only a transfer of cash moves cash
+            balances[account_id] -= (row["cash_moved"] or Decimal(0)) + row["total_fees"]
             continue
         sign = CASH_SIGN.get(kind)
         if sign is None:
-            balances[account_id] -= row["fees"]
+            balances[account_id] -= row["total_fees"]
             continue
-        balances[account_id] += sign * row["amount"] - row["fees"]
+        balances[account_id] += sign * row["total"] - row["total_fees"]
     transfers_in = (
         Transaction.objects.filter(
             to_account__household=household,
@@ -73,6 +78,7 @@ def account_cash_balances(*, household: Household, as_of: date | None = None) ->
         )
         .values("to_account_id")
         .annotate(amount=Sum("amount"))
+        .order_by()
     )
     for row in transfers_in:
         balances[row["to_account_id"]] += row["amount"]

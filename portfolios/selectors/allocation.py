@@ -21,7 +21,7 @@ from portfolios.calculations.allocation import (
     sleeve_targets,
 )
 from portfolios.models import Account, Household, Sleeve, Target
-from portfolios.selectors.ledger import holdings_report
+from portfolios.selectors.ledger import HoldingsReport, holdings_report
 
 ZERO = Decimal(0)
 
@@ -33,17 +33,27 @@ class _Snapshot:
 
 
 def allocation_list(
-    *, household: Household, by: str = "asset_class", as_of: date | None = None
+    *,
+    household: Household,
+    by: str = "asset_class",
+    as_of: date | None = None,
+    report: HoldingsReport | None = None,
 ) -> list[AllocationRow]:
     """Return the household's allocation on ``as_of`` (default: its today) grouped ``by``
-    asset class, sleeve or account."""
-    snapshot = _snapshot(household, as_of)
+    asset class, sleeve or account.
+
+    ``report`` is that day's ``holdings_report`` of the household when the caller has read
+    it already (a page showing several groupings reads it once).
+    """
+    snapshot = _snapshot(household, as_of, report)
     return allocation_rows(snapshot.items, by=by, targets=_targets(household, by))
 
 
-def _snapshot(household: Household, as_of: date | None = None) -> _Snapshot:
+def _snapshot(
+    household: Household, as_of: date | None = None, report: HoldingsReport | None = None
+) -> _Snapshot:
     """Return every holding's value and every account's cash on ``as_of`` (default today)."""
-    report = holdings_report(household=household, as_of=as_of)
+    report = report or holdings_report(household=household, as_of=as_of)
     accounts = Account.objects.filter(household=household).select_related("default_sleeve")
     by_id = {a.pk: a for a in accounts}
     balances = report.cash_by_account

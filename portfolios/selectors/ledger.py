@@ -180,6 +180,18 @@ def holdings_report(
     )
 
 
+# Of the related rows, the columns the lot pages, the API and the alert facts read.
+OPEN_LOT_RELATED_FIELDS = (
+    "account__name",
+    "account__type",
+    "account__household",
+    "security__symbol",
+    "security__name",
+    "opening_transaction__external_id",
+    "opening_transaction__account",
+)
+
+
 def open_lots_list(
     *,
     household: Household,
@@ -194,8 +206,12 @@ def open_lots_list(
     The lots of one position share its value by cumulative rounding (module docstring).
     """
     today = today or household_today(household)
-    lots = TaxLot.objects.filter(household=household, quantity__gt=0).select_related(
-        "account", "security", "opening_transaction"
+    lots = (
+        TaxLot.objects.filter(household=household, quantity__gt=0)
+        .select_related("account", "security", "opening_transaction")
+        # The columns the lot pages, the API and the alert facts read: thousands of lots
+        # build four model instances each, so only these are loaded (others load on access).
+        .only(*(f.name for f in TaxLot._meta.concrete_fields), *OPEN_LOT_RELATED_FIELDS)
     )
     if account is not None:
         lots = lots.filter(account=account)

@@ -28,6 +28,7 @@ from portfolios.calculations.rebalancing import (
 )
 from portfolios.models import Account, Household, RebalancePolicy, Replacement
 from portfolios.selectors.as_of import household_today
+from portfolios.selectors.ledger import HoldingsReport
 from portfolios.selectors.rebalancing_inputs import rebalance_inputs, symbol_identities
 
 __all__ = [
@@ -209,10 +210,12 @@ def rebalancing_overview(
     new_money: Decimal | None = None,
     new_money_account: Account | None = None,
     withdrawal: Decimal | None = None,
+    report: HoldingsReport | None = None,
 ) -> RebalancingOverview:
     """Return the rebalancing proposal, its trigger, the new-money and withdrawal proposals
-    asked for, harvesting candidates and location hints, from one read of the household."""
-    state = rebalance_inputs(household=household, today=today)
+    asked for, harvesting candidates and location hints, from one read of the household
+    (``report``: the household's unfiltered ``holdings_report`` of today, if already read)."""
+    state = rebalance_inputs(household=household, today=today, report=report)
     policy = rebalance_policy_get(household=household)
     proposal = propose(state, Request(mode=Mode.REBALANCE, to_target=to_target))
     added = None

@@ -37,7 +37,7 @@ from portfolios.models import (
     Transaction,
 )
 from portfolios.selectors.as_of import household_today
-from portfolios.selectors.ledger import holdings_report
+from portfolios.selectors.ledger import HoldingsReport, holdings_report
 from portfolios.selectors.ledger_inputs import ledger_inputs
 from portfolios.selectors.securities import security_profiles
 
@@ -52,7 +52,9 @@ NEW_MONEY_TYPES = {Account.Type.TAXABLE, Account.Type.TRUST}
 PERIOD_DAYS = {"monthly": 30, "quarterly": 91, "semiannual": 182, "annual": 365}
 
 
-def rebalance_inputs(*, household: Household, today: date | None = None) -> HouseholdState:
+def rebalance_inputs(
+    *, household: Household, today: date | None = None, report: HoldingsReport | None = None
+) -> HouseholdState:
     """Return everything the optimiser needs about the household today.
 
     1. Holdings and each account's cash from the holdings report, valued at the latest close.
@@ -65,7 +67,8 @@ def rebalance_inputs(*, household: Household, today: date | None = None) -> Hous
        reinvestments expected in the next 30.
     """
     today = today or household_today(household)
-    report = holdings_report(household=household, as_of=today)
+    if report is None or report.as_of != today:  # the caller's report, when it is today's
+        report = holdings_report(household=household, as_of=today)
     inputs = ledger_inputs(household=household)
     accounts = _accounts(household, report.cash_by_account)
     names = {a.id: a.name for a in accounts}

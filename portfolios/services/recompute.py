@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import DateField, F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -53,16 +53,27 @@ def recompute_mark_pending(*, household: Household, from_date: date) -> None:
     recompute from ``from_date``; enqueue the task once that transaction commits."""
     now = timezone.now()
     with transaction.atomic():
-        _, created = PendingRecompute.objects.get_or_create(
-            household=household, defaults={"from_date": from_date, "marked_at": now}
-        )
-        if not created:
-            PendingRecompute.objects.filter(pk=household.pk).update(
+        # Update first, create when there is no row: a row a finishing run deletes between
+        # a read and the update (get_or_create then update) would lose the mark. A row
+        # created concurrently by another mark makes the insert fail: update that one.
+        for attempt in range(3):
+            updated = PendingRecompute.objects.filter(pk=household.pk).update(
                 from_date=Least(F("from_date"), Value(from_date, output_field=DateField())),
                 version=F("version") + 1,
                 marked_at=now,
                 failed_version=None,
             )
+            if updated:
+                break
+            try:
+                with transaction.atomic():
+                    PendingRecompute.objects.create(
+                        household=household, from_date=from_date, marked_at=now
+                    )
+                break
+            except IntegrityError:
+                if attempt == 2:  # not a concurrent mark (the household is gone): raise
+                    raise
     household_id = household.pk
     transaction.on_commit(lambda: recompute_enqueue(household_id=household_id))
 

@@ -495,3 +495,32 @@ def test_imported_file_with_a_wash_sale_and_specific_lots_reads_back_through_the
     assert [(lot["acquired"], lot["opened_by"]) for lot in lots if lot["symbol"] == "ABC"] == [
         ("2024-01-10", "a1")
     ]
+
+
+def test_lots_csv_is_the_serializers_rows_cell_for_cell(cast, joint, xyz, owner_api):
+    # given a lot with a gain (10 XYZ for 1,000, close 120), one with a loss in an account
+    # whose name looks like a formula (5 XYZ for 750), and one with no close at all
+    odd = AccountFactory(household=cast.household_a, name="=Trading", owner=cast.owner)
+    unpriced = SecurityFactory(symbol="NOPX")
+    buy(joint, "2024-01-02", xyz, 10, 1000)
+    buy(odd, "2024-03-01", xyz, 5, 750)
+    buy(odd, "2024-03-04", unpriced, 2, 50)
+    close(xyz, "2024-01-02", 120)
+    recompute()
+    # when the CSV is read, and the JSON rows are written by the CSV renderer
+    from portfolios.api.ledger import LotSerializer
+    from portfolios.api.renderers import CSVRenderer
+    from portfolios.selectors.ledger import open_lots_list
+
+    body = owner_api.get("/api/v1/lots/?format=csv").content
+    rendered = CSVRenderer().render(
+        LotSerializer(open_lots_list(household=cast.household_a), many=True).data
+    )
+    # then both are the same bytes: gain 1,200 - 1,000 = 200, loss 600 - 750 = -150, the
+    # formula-like name neutralised, the unpriced lot's value and gain empty
+    assert body == rendered
+    rows = body.decode().splitlines()
+    assert len(rows) == 4
+    assert rows[1].startswith("'=Trading,NOPX,2024-03-04,2024-03-04,2,50,0,,,")
+    assert rows[2].startswith("'=Trading,XYZ,2024-03-01,2024-03-01,5,750,0,600,-150,")
+    assert rows[3].startswith("Joint,XYZ,2024-01-02,2024-01-02,10,1000,0,1200,200,")

@@ -13,7 +13,7 @@ plugins so each can change on its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import pytest
 
@@ -90,6 +90,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if report.passed and not hasattr(report, "wasxfail"):
             tally.faults_survived += 1
     return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker: hand this process's figures to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["reliability"] = asdict(session.config.stash[_TALLY])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """In the pytest-xdist controller: add a finished worker's figures to the session's."""
+    figures = getattr(node, "workeroutput", {}).get("reliability")
+    if figures:
+        tally = node.config.stash[_TALLY]
+        for figure in fields(ReliabilityTally):
+            setattr(tally, figure.name, getattr(tally, figure.name) + figures[figure.name])
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

@@ -194,9 +194,17 @@ class Stack:
         return Probe(process)
 
     def start_worker(
-        self, name: str, *, concurrency: int = 2, pool: str = "prefork", **overrides: str
+        self,
+        name: str,
+        *,
+        concurrency: int = 2,
+        pool: str = "prefork",
+        wait: bool = True,
+        **overrides: str,
     ) -> subprocess.Popen:
-        """Start a Celery worker process (as docker-compose runs it); return it."""
+        """Start a Celery worker process (as docker-compose runs it); return it once it is
+        ready (``wait=False``: at once; ``wait_ready`` then waits, so workers of several
+        stacks start side by side)."""
         log = (self.folder / f"worker-{name}.log").open("ab")
         process = subprocess.Popen(
             [
@@ -220,13 +228,18 @@ class Stack:
             stderr=subprocess.STDOUT,
         )
         self.workers.append(process)
+        if wait:
+            self.wait_ready(name, process)
+        return process
+
+    def wait_ready(self, name: str, process: subprocess.Popen) -> None:
         wait_for(
-            lambda: b"ready." in self.worker_log(name).encode() or process.poll() is not None,
+            lambda: "ready." in self.worker_log(name) or process.poll() is not None,
             timeout=60,
+            interval=0.1,
             what=f"worker {name} to be ready",
         )
         assert process.poll() is None, self.worker_log(name)[-3000:]
-        return process
 
     def task_counts(self) -> tuple[int, int]:
         """Return (tasks received, tasks finished), by task id, over this stack's worker logs.

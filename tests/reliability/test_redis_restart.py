@@ -31,8 +31,10 @@ def test_workers_reconnect_after_a_redis_restart_and_nothing_is_lost_or_doubled(
     # given the seeded household twice, each with a worker of two processes
     clean = make_stack("clean", redis_url=own_redis.url.replace("/0", "/1"))
     faulty = make_stack("faulty", redis_url=own_redis.url.replace("/0", "/2"))
-    clean.start_worker("clean")
-    faulty.start_worker("faulty")
+    clean_worker = clean.start_worker("clean", wait=False)  # both start side by side
+    faulty_worker = faulty.start_worker("faulty", wait=False)
+    clean.wait_ready("clean", clean_worker)
+    faulty.wait_ready("faulty", faulty_worker)
     expected, found = [], []
     for phase in PHASES:
         # the clean one runs the phase's burst undisturbed
@@ -43,7 +45,7 @@ def test_workers_reconnect_after_a_redis_restart_and_nothing_is_lost_or_doubled(
         received = faulty.task_counts()[0]
         faulty.send(phase)
         wait_for(lambda r=received: faulty.task_counts()[0] > r, timeout=30, what="a job")
-        own_redis.restart(down_seconds=2)
+        own_redis.restart(down_seconds=0.5)
         found.append(faulty.wait_until_idle(timeout=90))
     # then the worker noticed each time, reconnected and went on
     assert faulty.worker_log("faulty").count("Connection to broker lost") == 2
