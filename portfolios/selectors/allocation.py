@@ -6,11 +6,14 @@ cash; the math lives in ``portfolios/calculations/allocation.py``.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
 from portfolios.calculations.allocation import (
     CASH,
+    UNASSIGNED,
     AllocationRow,
     TargetSpec,
     ValuedItem,
@@ -19,7 +22,7 @@ from portfolios.calculations.allocation import (
     sleeve_targets,
 )
 from portfolios.models import Account, Household, Sleeve, Target
-from portfolios.selectors.ledger import holdings_report
+from portfolios.selectors.ledger import HoldingsReport, holdings_report
 
 ZERO = Decimal(0)
 
@@ -36,15 +39,23 @@ def allocation_list(*, household: Household, by: str = "asset_class") -> list[Al
     return allocation_rows(snapshot.items, by=by, targets=_targets(household, by))
 
 
-def _snapshot(household: Household) -> _Snapshot:
-    """Return every holding's value and every account's cash today."""
-    report = holdings_report(household=household)
+def _snapshot(
+    household: Household,
+    account_ids: Collection[int] | None = None,
+    report: HoldingsReport | None = None,
+) -> _Snapshot:
+    """Return every holding's value and every account's cash today (of some accounts only)."""
+    report = report or holdings_report(household=household)
     accounts = Account.objects.filter(household=household).select_related("default_sleeve")
     by_id = {a.pk: a for a in accounts}
     balances = report.cash_by_account
+    if account_ids is not None:
+        balances = {pk: cash for pk, cash in balances.items() if pk in account_ids}
     items: list[ValuedItem] = []
     for holding in report.holdings:
         if holding.market_value is None or holding.account_id is None:
+            continue
+        if account_ids is not None and holding.account_id not in account_ids:
             continue
         items.append(
             ValuedItem(holding.account, holding.sleeve, holding.asset_class, holding.market_value)
@@ -98,3 +109,70 @@ def allocation_preview(
         targets=sleeve_targets(sleeves, default_band=household.default_band),
     )
     return by_asset_class, by_sleeve
+
+
+@dataclass(frozen=True)
+class SleeveAllocation:
+    """A sleeve's share of the whole against its target, and its asset classes' shares of
+    the sleeve against the sleeve's targets (drifts in points of the sleeve)."""
+
+    row: AllocationRow
+    classes: list[AllocationRow]
+
+    @property
+    def out_of_band(self) -> list[AllocationRow]:
+        return [row for row in self.classes if row.status in ("over", "under")]
+
+
+@dataclass(frozen=True)
+class AllocationTree:
+    """Household → sleeve → asset class, each against its target (the core-satellite view)."""
+
+    total: Decimal
+    sleeves: list[SleeveAllocation]
+
+
+def allocation_tree(
+    *,
+    household: Household,
+    account_ids: Collection[int] | None = None,
+    report: HoldingsReport | None = None,
+) -> AllocationTree:
+    """Return the core-satellite picture today, of all accounts or of ``account_ids`` only.
+
+    1. Sleeves: each sleeve's share of the total against its target weight and the
+       household's band (``allocation_rows`` by sleeve); accounts without a sleeve make
+       an untargeted "unassigned" sleeve.
+    2. Asset classes: within each sleeve, each class's share of the sleeve against the
+       sleeve's targets (Target.target_weight is % of the sleeve), with the targets' bands.
+    3. Of some accounts only, sleeves they do not hold are left out rather than shown as
+       under target: the targets are the household's.
+
+    ``report`` is today's ``holdings_report`` when the caller already has it.
+    """
+    snapshot = _snapshot(household, account_ids, report)
+    sleeve_rows = allocation_rows(
+        snapshot.items, by="sleeve", targets=_targets(household, "sleeve")
+    )
+    specs: dict[str, list[TargetSpec]] = defaultdict(list)
+    for target in Target.objects.filter(sleeve__household=household).select_related("sleeve"):
+        specs[target.sleeve.name].append(
+            TargetSpec(
+                sleeve=target.sleeve.name,
+                sleeve_weight=Decimal(100),  # shares of the sleeve, not of the household
+                asset_class=target.asset_class,
+                weight=target.target_weight,
+                band=target.band,
+                band_kind=target.band_kind,
+            )
+        )
+    sleeves = []
+    for row in sleeve_rows:
+        if account_ids is not None and row.value == 0:
+            continue
+        items = [item for item in snapshot.items if (item.sleeve or UNASSIGNED) == row.group]
+        targets = asset_class_targets(specs.get(row.group, []), default_band=household.default_band)
+        sleeves.append(
+            SleeveAllocation(row, allocation_rows(items, by="asset_class", targets=targets))
+        )
+    return AllocationTree(snapshot.total, sleeves)

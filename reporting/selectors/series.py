@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from portfolios.models import Household
-from reporting.calculations.daily_series import DailySeries, decode_series
+from reporting.calculations.daily_series import DailySeries, combine_series, decode_series
 from reporting.models import ValuationSeries
 
 Scope = ValuationSeries.Scope
@@ -63,3 +63,32 @@ def series_get(*, household: Household, scope: str, key: str = "") -> StoredSeri
     """Return one scope's stored series, or None before the first valuation."""
     row = ValuationSeries.objects.filter(household=household, scope=scope, scope_key=key).first()
     return _stored(row) if row is not None else None
+
+
+def series_for_accounts(
+    *, household: Household, account_ids: list[int], label: str
+) -> StoredSeries | None:
+    """Return the stored series of a group of the household's accounts, added up (one query).
+
+    None when none of them has been valued yet. Flows between accounts of the group net out
+    (``combine_series``), so the group's return is that of the group, not of its parts.
+    """
+    rows = ValuationSeries.objects.filter(
+        household=household,
+        scope=Scope.ACCOUNT,
+        scope_key__in=[str(pk) for pk in account_ids],
+    )
+    parts = [stored for row in rows if (stored := _stored(row)) is not None]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return StoredSeries(**{**parts[0].__dict__, "label": label})
+    return StoredSeries(
+        scope=Scope.ACCOUNT,
+        key=",".join(part.key for part in parts),
+        label=label,
+        first_date=min(part.first_date for part in parts),
+        computed_at=min(part.computed_at for part in parts),
+        meta={},
+        series=combine_series([part.series for part in parts]),
+    )

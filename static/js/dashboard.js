@@ -1,0 +1,71 @@
+/* Draws the dashboard's and account page's charts from the JSON the view embeds, and lets
+   the period pickers switch a chart's period without reloading (their links work without
+   script). Plotly is served from our own static files. */
+(function () {
+  "use strict";
+  var source = document.getElementById("dashboard-data");
+  if (!source || typeof Plotly === "undefined") { return; }
+  var data = JSON.parse(source.textContent);
+  var config = { displaylogo: false, responsive: true, displayModeBar: false };
+  var base = {
+    margin: { l: 55, r: 10, t: 10, b: 30 },
+    hovermode: "x unified",
+    legend: { orientation: "h", x: 0, y: 1.12 },
+    font: { family: "system-ui, sans-serif", size: 12 },
+    paper_bgcolor: "#fff",
+    plot_bgcolor: "#fff",
+  };
+  function layout(extra) { return Object.assign({}, base, extra); }
+  function line(x, y, name, extra) {
+    return Object.assign({ x: x, y: y, name: name, type: "scatter", mode: "lines" }, extra || {});
+  }
+
+  var draw = {
+    value: function (period) {
+      var lines = data.lines[period];
+      if (!lines || !document.getElementById("chart-value")) { return; }
+      Plotly.react("chart-value", [
+        line(lines.x, lines.value, "Value", { line: { color: "#b4532a", width: 2 },
+          hovertemplate: "$%{y:,.0f}" }),
+        line(lines.x, lines.contributions, "Net contributions", { line: { color: "#616e7c", dash: "dot" },
+          hovertemplate: "$%{y:,.0f}" }),
+      ], layout({ yaxis: { tickprefix: "$", tickformat: "~s" } }), config);
+    },
+    twr: function (period) {
+      var lines = data.lines[period];
+      if (!lines || !document.getElementById("chart-twr")) { return; }
+      var traces = [line(lines.x, lines.twr, "Portfolio", { line: { color: "#b4532a", width: 2 },
+        hovertemplate: "%{y:+.2%}" })];
+      if (lines.benchmark) {
+        traces.push(line(lines.x, lines.benchmark, data.benchmark || "Benchmark",
+          { line: { color: "#3182ce", dash: "dash" }, hovertemplate: "%{y:+.2%}", connectgaps: true }));
+      }
+      Plotly.react("chart-twr", traces, layout({ yaxis: { tickformat: ".0%", zeroline: true } }), config);
+    },
+  };
+
+  Object.keys(draw).forEach(function (chart) { draw[chart](data.period); });
+
+  if (data.sunburst && document.getElementById("chart-sunburst")) {
+    Plotly.newPlot("chart-sunburst", data.sunburst.data,
+      Object.assign({}, data.sunburst.layout, { font: base.font, paper_bgcolor: "#fff" }), config);
+  }
+  if (data.income && document.getElementById("chart-income")) {
+    var income = data.income;
+    var incomeLayout = Object.assign({}, income.layout, {
+      margin: { l: 50, r: 10, t: 10, b: 30 }, showlegend: false, height: null,
+      template: undefined, xaxis: { tickangle: 0, nticks: 8 },
+    });
+    Plotly.newPlot("chart-income", income.data, incomeLayout, config);
+  }
+
+  document.querySelectorAll(".periods[data-chart]").forEach(function (picker) {
+    picker.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-period]");
+      if (!link) { return; }
+      event.preventDefault();
+      picker.querySelectorAll("a").forEach(function (a) { a.classList.toggle("on", a === link); });
+      draw[picker.dataset.chart](link.dataset.period);
+    });
+  });
+})();
