@@ -95,7 +95,7 @@ class Glance:
     income_figure: dict
     security_names: dict[int, str]
     holdings: list[Holding]
-    open_alerts: int = 0
+    open_alerts: int | None = None  # the household's; None on an account's page
     alerts: list[AlertEpisode] = field(default_factory=list)
     stale: list[StaleSecurity] = field(default_factory=list)
     stale_more: int = 0
@@ -185,10 +185,16 @@ def _glance(
         sunburst=sunburst_figure(tree, title=household.name, currency=household.base_currency),
         callouts=out_of_band(tree),
         income=income,
-        income_figure=monthly_income_figure(income.months, target=income.target),
+        income_figure=_without_template(monthly_income_figure(income.months, target=income.target)),
         security_names={pk: view.name for pk, view in names.items()},
         holdings=[h for h in report.holdings if account_ids is None or h.account_id in account_ids],
     )
+
+
+def _without_template(figure: dict) -> dict:
+    """Return the figure without Plotly's default theme (kilobytes the page does not need)."""
+    figure["layout"].pop("template", None)
+    return figure
 
 
 def _account_rows(report: HoldingsReport, accounts: list[Account]) -> list[AccountRow]:
@@ -224,7 +230,7 @@ def out_of_band(tree: AllocationTree) -> list[Callout]:
         for cls in sleeve.out_of_band:
             callouts.append(
                 Callout(
-                    f"{asset_class_label(cls.group)} in {name}",
+                    f"{asset_class_label(cls.group)} in the {name} sleeve",
                     cls.weight,
                     cls.target,
                     cls.drift,
@@ -242,7 +248,7 @@ def sunburst_figure(tree: AllocationTree, *, title: str, currency: str) -> dict:
     its band status; hovering tells value, weight, target and status. Negative cash is
     drawn as nothing (a slice cannot be negative); the figures beside the chart count it.
     """
-    ids, labels, parents, values, colors, hover = ["all"], [title], [""], [0.0], ["#fff"], []
+    ids, labels, parents, values, colors, hover = ["all"], ["All"], [""], [0.0], ["#fff"], []
     hover.append(f"{title}<br>{money_text(tree.total, currency)}")
     for sleeve in tree.sleeves:
         row = sleeve.row
@@ -280,10 +286,14 @@ def sunburst_figure(tree: AllocationTree, *, title: str, currency: str) -> dict:
                 "hovertext": hover,
                 "hoverinfo": "text",
                 "insidetextorientation": "horizontal",
+                "sort": False,
                 "marker": {"colors": colors, "line": {"color": "#fff", "width": 2}},
             }
         ],
-        "layout": {"margin": {"l": 0, "r": 0, "t": 0, "b": 0}},
+        "layout": {
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "uniformtext": {"minsize": 9, "mode": "hide"},
+        },
     }
 
 

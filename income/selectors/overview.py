@@ -339,6 +339,10 @@ class IncomeGlance:
         return self.month_received + self.month_expected
 
     @property
+    def upcoming_total(self) -> Decimal:
+        return sum((entry.amount for entry in self.upcoming), ZERO)
+
+    @property
     def month_ratio(self) -> Decimal | None:
         """This month's received and expected income as a fraction of the target."""
         return self.month_total / self.target if self.target > 0 else None
@@ -358,7 +362,8 @@ def income_glance(
        bond principal left out of the months (it is a payment, not income). One query.
     3. Upcoming: projected payments (principal included) paid from today through
        ``today + 14 days``, less those already received on their pay date.
-    4. Reliability is the household's and only shown for the whole household.
+    4. The monthly target and reliability are the household's: of some accounts only,
+       the target is 0 (not theirs to meet) and reliability None.
     """
     current = first_of_month(today)
     months = [add_months(current, offset) for offset in range(-12, 12)]
@@ -408,7 +413,7 @@ def income_glance(
     upcoming.sort(key=lambda entry: (entry.pay_date, entry.account, entry.symbol, entry.source))
     return IncomeGlance(
         today=today,
-        target=household.monthly_income_target,
+        target=household.monthly_income_target if account_ids is None else ZERO,
         months=[
             MonthBySource(month, dict(received_cells[month]), dict(projected_cells[month]))
             for month in months

@@ -145,8 +145,9 @@ def allocation_tree(
        an untargeted "unassigned" sleeve.
     2. Asset classes: within each sleeve, each class's share of the sleeve against the
        sleeve's targets (Target.target_weight is % of the sleeve), with the targets' bands.
-    3. Of some accounts only, sleeves they do not hold are left out rather than shown as
-       under target: the targets are the household's.
+    3. Of some accounts only, the sleeves carry no target (sleeve weights are the
+       household's policy, not a group's: an account holding one sleeve is 100% of it)
+       and sleeves they do not hold are left out; asset classes keep their sleeve's targets.
 
     ``report`` is today's ``holdings_report`` when the caller already has it.
     """

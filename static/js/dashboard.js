@@ -52,9 +52,13 @@
   }
   if (data.income && document.getElementById("chart-income")) {
     var income = data.income;
+    var months = income.data.length ? income.data[0].x : [];
+    var ticks = months.filter(function (_, i) { return i % 3 === 0; });
     var incomeLayout = Object.assign({}, income.layout, {
-      margin: { l: 50, r: 10, t: 10, b: 30 }, showlegend: false, height: null,
-      template: undefined, xaxis: { tickangle: 0, nticks: 8 },
+      margin: { l: 50, r: 10, t: 10, b: 30 }, showlegend: false,
+      xaxis: { tickmode: "array", tickvals: ticks, tickangle: 0,
+        ticktext: ticks.map(function (m) { return m.replace(/ (\d\d)(\d\d)$/, " ’$2"); }) },
+      yaxis: Object.assign({}, income.layout.yaxis, { title: null }),
     });
     Plotly.newPlot("chart-income", income.data, incomeLayout, config);
   }
