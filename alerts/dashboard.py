@@ -10,8 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from alerts.selectors.dashboard import account_glance, household_glance
-from income.selectors.common import household_today
-from income.services.projections import projections_refresh_if_stale
 from portfolios.models import Account
 from portfolios.selectors.accounts import ALL_ACCOUNTS, account_get
 from portfolios.selectors.ledger import open_lots_list
@@ -29,10 +27,9 @@ def _period(request: HttpRequest) -> str:
 
 
 def _refresh(household) -> None:
-    """Catch up the ledger and the income projection if the worker has not yet (one query
-    each when they are current); the value series is read as stored."""
+    """Catch up the ledger if the worker has not yet (one query when it is current). The
+    value series and the income projection are read as the worker stored them."""
     ledger_refresh_if_stale(household=household)
-    projections_refresh_if_stale(household=household, today=household_today(household))
 
 
 @login_required

@@ -12,6 +12,7 @@ to 1 less the cash share. It is a fraction (0.25 = 25%) rounded to 6 places.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,7 +23,16 @@ from django.utils import timezone
 from portfolios.calculations.lot_rules import term
 from portfolios.calculations.lots import build_ledger
 from portfolios.fields import quantize_cents
-from portfolios.models import Account, Household, LotRelief, Price, Security, TaxLot, Transaction
+from portfolios.models import (
+    Account,
+    Household,
+    LedgerState,
+    LotRelief,
+    Price,
+    Security,
+    TaxLot,
+    Transaction,
+)
 from portfolios.selectors.accounts import account_cash_balances
 from portfolios.selectors.ledger_inputs import (
     ledger_inputs,
@@ -96,8 +106,13 @@ def holdings_report(
     consolidated: bool = False,
     account: Account | None = None,
     symbol: str | None = None,
+    cash_by_account: Mapping[int, Decimal] | None = None,
 ) -> HoldingsReport:
     """Return the household's holdings on ``as_of`` (default today).
+
+    ``cash_by_account`` is every account's cash today when the caller already has it (the
+    stored valuation series, as new as the ledger): it saves the grouped query over every
+    transaction. It is ignored for a date before the last transaction.
 
     1. Positions: the stored lots when no transaction is dated after ``as_of``; otherwise the
        lot engine replays the transactions up to ``as_of`` (a past date shows what was held
@@ -106,7 +121,7 @@ def holdings_report(
     3. Weights: of every holding and every account's cash, whatever the filters.
     """
     as_of = as_of or timezone.localdate()
-    positions, cash_by_account = _positions(household, as_of)
+    positions, cash_by_account = _positions(household, as_of, cash_by_account)
     cash = sum(cash_by_account.values(), ZERO)
     # The household's own view of each security: its name and asset class, not another's.
     securities = security_profiles(
@@ -305,7 +320,7 @@ def closes_on(*, security_ids, as_of: date) -> dict[int, Decimal]:
 
 
 def _positions(
-    household: Household, as_of: date
+    household: Household, as_of: date, cash_today: Mapping[int, Decimal] | None = None
 ) -> tuple[dict[tuple[int, int], tuple[Decimal, Decimal, bool]], dict[int, Decimal]]:
     """Return {(account, security): (quantity, cost basis, some basis unknown)} and each
     account's cash on ``as_of``."""
@@ -329,6 +344,9 @@ def _positions(
             )
             for row in rows
         }
+        if cash_today is not None:
+            accounts = Account.objects.filter(household=household).values_list("pk", flat=True)
+            return positions, {pk: cash_today.get(pk, ZERO) for pk in accounts}
         return positions, account_cash_balances(household=household)
     inputs = ledger_inputs(household=household)
     txn_rows = transaction_rows(household=household, until=as_of)
@@ -363,3 +381,12 @@ def _weight(value: Decimal | None, total: Decimal) -> Decimal | None:
 
 def _sleeve(account: Account) -> str | None:
     return account.default_sleeve.name if account.default_sleeve else None
+
+
+def ledger_rebuilt_at(*, household: Household):
+    """Return when the household's lots were last rebuilt (None: never, or a change pending)."""
+    row = LedgerState.objects.filter(household=household).values_list("rebuilt_at", "dirty_from")
+    found = row.first()
+    if found is None or found[1] is not None:
+        return None
+    return found[0]

@@ -153,7 +153,7 @@ def _chart_lines(stored: StoredSeries, window: Window, bench: pd.Series | None) 
     contributions = value[0] + np.concatenate(([0.0], np.cumsum(net)))
     index = series.twr_index[first : last + 1]
     twr = index / index[0] - 1.0
-    keep = [int(i) for i in downsample_indices(value.tolist(), CHART_POINTS)]
+    keep = [int(i) for i in downsample_indices(value, CHART_POINTS)]
     day0 = series.start + timedelta(days=first)
     lines = {
         "x": [(day0 + timedelta(days=i)).isoformat() for i in keep],

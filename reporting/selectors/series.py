@@ -5,9 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from portfolios.models import Household
-from reporting.calculations.daily_series import DailySeries, combine_series, decode_series
+from reporting.calculations.daily_series import (
+    MONEY_SCALE,
+    DailySeries,
+    combine_series,
+    decode_series,
+)
 from reporting.models import ValuationSeries
 
 Scope = ValuationSeries.Scope
@@ -65,20 +71,12 @@ def series_get(*, household: Household, scope: str, key: str = "") -> StoredSeri
     return _stored(row) if row is not None else None
 
 
-def series_for_accounts(
-    *, household: Household, account_ids: list[int], label: str
-) -> StoredSeries | None:
-    """Return the stored series of a group of the household's accounts, added up (one query).
+def series_combined(parts: list[StoredSeries], *, label: str) -> StoredSeries | None:
+    """Return several accounts' stored series added up as one (None without any).
 
-    None when none of them has been valued yet. Flows between accounts of the group net out
-    (``combine_series``), so the group's return is that of the group, not of its parts.
+    Flows between accounts of the group net out (``combine_series``), so the group's return
+    is that of the group, not of its parts.
     """
-    rows = ValuationSeries.objects.filter(
-        household=household,
-        scope=Scope.ACCOUNT,
-        scope_key__in=[str(pk) for pk in account_ids],
-    )
-    parts = [stored for row in rows if (stored := _stored(row)) is not None]
     if not parts:
         return None
     if len(parts) == 1:
@@ -92,3 +90,21 @@ def series_for_accounts(
         meta={},
         series=combine_series([part.series for part in parts]),
     )
+
+
+def series_cash_by_account(
+    parts: list[StoredSeries], *, today: date, not_older_than
+) -> dict[int, Decimal] | None:
+    """Return each account's cash on its series' last day, read from the stored series.
+
+    None (the caller then reads the ledger) unless every series reaches ``today`` and was
+    computed at or after ``not_older_than`` (the ledger's last rebuild): only then is the
+    stored cash today's. Accounts without a series have no transactions: no cash.
+    """
+    if not_older_than is None or any(
+        part.series.end < today or part.computed_at < not_older_than for part in parts
+    ):
+        return None
+    return {
+        int(part.key): Decimal(int(part.series.money["cash"][-1])) / MONEY_SCALE for part in parts
+    }
