@@ -152,9 +152,8 @@ def allocation_tree(
     ``report`` is today's ``holdings_report`` when the caller already has it.
     """
     snapshot = _snapshot(household, account_ids, report)
-    sleeve_rows = allocation_rows(
-        snapshot.items, by="sleeve", targets=_targets(household, "sleeve")
-    )
+    sleeve_goals = _targets(household, "sleeve") if account_ids is None else {}
+    sleeve_rows = allocation_rows(snapshot.items, by="sleeve", targets=sleeve_goals)
     specs: dict[str, list[TargetSpec]] = defaultdict(list)
     for target in Target.objects.filter(sleeve__household=household).select_related("sleeve"):
         specs[target.sleeve.name].append(

@@ -200,6 +200,13 @@ def test_a_group_of_accounts_has_its_own_figures(
     assert _text(html, "kpi-total") == worth
     month = _text(html, "change-1m")
     assert month_change in month and f"Put in {put_in}" in month and f"Return {twr}" in month
+    sunburst = _chart_data(html)["sunburst"]["data"][0]
+    sleeve_labels = [
+        label
+        for id_, label in zip(sunburst["ids"], sunburst["labels"], strict=True)
+        if id_.count(":") == 1 and "/" not in id_
+    ]
+    assert sleeve_labels in (["Core"], ["Income"])  # a group has no sleeve targets of its own
     accounts = _text(html, "accounts-table")
     assert ("Joint" in accounts) == (show != "retirement")
     assert ("Alice IRA" in accounts) == (show == "retirement")
