@@ -298,7 +298,7 @@ def sunburst_figure(tree: AllocationTree, *, title: str, currency: str) -> dict:
                 "branchvalues": "total",
                 "hovertext": hover,
                 "hoverinfo": "text",
-                "insidetextorientation": "horizontal",
+                "insidetextorientation": "auto",
                 "sort": False,
                 "marker": {"colors": colors, "line": {"color": "#fff", "width": 2}},
             }

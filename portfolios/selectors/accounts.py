@@ -89,7 +89,7 @@ def account_group_choices(*, accounts: list[Account]) -> list[tuple[str, str]]:
     for pk, user in sorted(owners.items(), key=lambda item: person_name(item[1]).lower()):
         choices.append((f"member-{pk}", f"{person_name(user)}’s"))
     if any(a.owner_id is None for a in accounts):
-        choices.append(("joint", "Joint"))
+        choices.append(("joint", "Shared"))
     if any(a.type in RETIREMENT_TYPES for a in accounts):
         choices.append(("retirement", "Retirement"))
     if any(a.tax_treatment == Account.TaxTreatment.TAXABLE for a in accounts):

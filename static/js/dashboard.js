@@ -27,7 +27,7 @@
       Plotly.react("chart-value", [
         line(lines.x, lines.value, "Value", { line: { color: "#b4532a", width: 2 },
           hovertemplate: "$%{y:,.0f}" }),
-        line(lines.x, lines.contributions, "Net contributions", { line: { color: "#616e7c", dash: "dot" },
+        line(lines.x, lines.contributions, "Start value + net deposits", { line: { color: "#616e7c", dash: "dot" },
           hovertemplate: "$%{y:,.0f}" }),
       ], layout({ yaxis: { tickprefix: "$", tickformat: "~s" } }), config);
     },
@@ -53,7 +53,9 @@
   if (data.income && document.getElementById("chart-income")) {
     var income = data.income;
     var months = income.data.length ? income.data[0].x : [];
-    var ticks = months.filter(function (_, i) { return i % 3 === 0; });
+    var box = document.getElementById("chart-income");
+    var step = box.clientWidth < 520 ? 6 : 3;  // a phone fits four month labels
+    var ticks = months.filter(function (_, i) { return i % step === 0; });
     var incomeLayout = Object.assign({}, income.layout, {
       margin: { l: 50, r: 10, t: 10, b: 30 }, showlegend: false,
       xaxis: { tickmode: "array", tickvals: ticks, tickangle: 0,
