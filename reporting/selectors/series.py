@@ -101,8 +101,10 @@ def series_cash_by_account(
     computed at or after ``not_older_than`` (the ledger's last rebuild): only then is the
     stored cash today's. Accounts without a series have no transactions: no cash.
     """
-    if not_older_than is None or any(
-        part.series.end < today or part.computed_at < not_older_than for part in parts
+    if (
+        not parts
+        or not_older_than is None
+        or any(part.series.end < today or part.computed_at < not_older_than for part in parts)
     ):
         return None
     return {

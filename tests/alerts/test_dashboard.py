@@ -264,4 +264,39 @@ def test_the_dashboard_reads_stored_series_in_a_bounded_number_of_queries(cast, 
         response = client.get("/")
     assert response.status_code == 200
     assert len(queries) <= 40
-    assert not any("INSERT" in q["sql"] or "UPDATE" in q["sql"] for q in queries.captured_queries)
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not any("INSERT" in q or "UPDATE" in q for q in sql)
+    # the accounts' cash is read from the stored series, not summed over every transaction
+    assert not any('SUM("portfolios_transaction"."amount")' in q for q in sql)
+
+
+def test_before_the_first_valuation_the_page_shows_todays_value_and_says_so(cast):
+    account = AccountFactory(household=cast.household_a, name="New brokerage")
+    deposit(account, "2026-03-02", 2500)
+    html = _get(cast.owner, "/").content.decode()
+    assert _text(html, "kpi-total") == "$2,500.00"
+    assert "its history is still being computed" in html
+    assert 'id="chart-value"' not in html
+    assert _chart_data(html)["lines"] == {}
+
+
+def test_a_benchmark_without_prices_is_left_out_with_a_note(cast, family):
+    Household.objects.filter(pk=family["household"].pk).update(default_benchmark="NOPE")
+    html = _get(cast.owner, "/").content.decode()
+    assert "Benchmark left out: no prices stored for NOPE." in html
+    assert all(lines["benchmark"] is None for lines in _chart_data(html)["lines"].values())
+    assert _text(html, "kpi-total") == "$15,530.00"
+
+
+def test_cash_comes_from_the_ledger_when_the_stored_series_are_older_than_it(cast, family):
+    # given, an hour later, a deposit the worker has not valued yet (the page catches up
+    # the lots only)
+    from portfolios.services.recompute import ledger_mark_changed
+
+    with time_machine.travel("2026-03-18 17:00Z", tick=False):
+        deposit(family["joint"], "2026-03-18", 100)
+        ledger_mark_changed(household=family["household"], from_date=date(2026, 3, 18))
+        html = _get(cast.owner, "/").content.decode()
+    # then today's accounts count it, while the stored net worth is the last valuation's
+    assert "$15,630.00" in _text(html, "accounts-table")
+    assert _text(html, "kpi-total") == "$15,530.00"
