@@ -52,12 +52,26 @@
   }
   if (data.income && document.getElementById("chart-income")) {
     var income = data.income;
+    // One legend entry a source: its received bars carry it, its projected bars join them.
+    var received = {};
+    income.data.forEach(function (trace) {
+      var match = / \((received|projected)\)$/.exec(trace.name || "");
+      if (!match) { return; }
+      trace.legendgroup = trace.name.slice(0, match.index);
+      if (match[1] === "received") { received[trace.legendgroup] = true; }
+    });
+    income.data.forEach(function (trace) {
+      if (!trace.legendgroup) { return; }
+      trace.showlegend = !/\(projected\)$/.test(trace.name) || !received[trace.legendgroup];
+      trace.name = trace.legendgroup;
+    });
     var months = income.data.length ? income.data[0].x : [];
     var box = document.getElementById("chart-income");
     var step = box.clientWidth < 520 ? 6 : 3;  // a phone fits four month labels
     var ticks = months.filter(function (_, i) { return i % step === 0; });
     var incomeLayout = Object.assign({}, income.layout, {
-      margin: { l: 50, r: 10, t: 10, b: 30 }, showlegend: false,
+      margin: { l: 50, r: 10, t: 10, b: 30 }, showlegend: true,
+      legend: { orientation: "h", x: 0, y: -0.18, font: { size: 11 } },
       xaxis: { tickmode: "array", tickvals: ticks, tickangle: 0,
         ticktext: ticks.map(function (m) { return m.replace(/ (\d\d)(\d\d)$/, " ’$2"); }) },
       yaxis: Object.assign({}, income.layout.yaxis, { title: null }),
@@ -72,6 +86,7 @@
       event.preventDefault();
       picker.querySelectorAll("a").forEach(function (a) { a.classList.toggle("on", a === link); });
       draw[picker.dataset.chart](link.dataset.period);
+      if (window.history && history.replaceState) { history.replaceState(null, "", link.href); }
     });
   });
 })();
