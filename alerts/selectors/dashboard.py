@@ -151,7 +151,8 @@ def household_glance(*, household: Household, show: str = ALL_ACCOUNTS) -> Glanc
         group = [part for part in parts if int(part.key) in account_ids]
         stored = series_combined(group, label=codes[show])
         shown = chosen
-    glance = _glance(household, stored, shown, account_ids, parts)
+    listed = [a for a in shown if a.closed_on is None]
+    glance = _glance(household, stored, listed, account_ids, parts)
     glance.filters, glance.show, glance.show_label = filters, show, codes[show]
     glance.open_alerts = alert_list(household=household, status=AlertEpisode.Status.OPEN).count()
     glance.alerts = list(
@@ -163,7 +164,8 @@ def household_glance(*, household: Household, show: str = ALL_ACCOUNTS) -> Glanc
 
 
 def account_glance(*, household: Household, account: Account) -> Glance:
-    """Return the same picture for one account (its series, holdings, income)."""
+    """Return the same picture for one account (its series, holdings, income), closed or
+    not."""
     parts = series_list(household=household, scopes=(Scope.ACCOUNT,))
     stored = next((part for part in parts if part.key == str(account.pk)), None)
     return _glance(household, stored, [account], {account.pk}, parts)
@@ -176,6 +178,7 @@ def _glance(
     account_ids: set[int] | None,
     parts: list[StoredSeries],
 ) -> Glance:
+    """Return the picture of ``account_ids`` (None: the household), listing ``accounts``."""
     today = household_today(household)
     # Every account's cash from the stored series when they are as new as the lots (the
     # grouped query over every transaction is the page's slowest read otherwise).
@@ -185,8 +188,7 @@ def _glance(
         not_older_than=ledger_rebuilt_at(household=household),
     )
     report = holdings_report(household=household, cash_by_account=cash)
-    listed = accounts if len(accounts) == 1 else [a for a in accounts if a.closed_on is None]
-    rows = _account_rows(report, listed)
+    rows = _account_rows(report, accounts)
     tree = allocation_tree(household=household, account_ids=account_ids, report=report)
     income = income_glance(household=household, today=today, account_ids=account_ids)
     names = security_profiles(
