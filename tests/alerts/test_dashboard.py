@@ -300,3 +300,20 @@ def test_cash_comes_from_the_ledger_when_the_stored_series_are_older_than_it(cas
     # then today's accounts count it, while the stored net worth is the last valuation's
     assert "$15,630.00" in _text(html, "accounts-table")
     assert _text(html, "kpi-total") == "$15,530.00"
+
+
+def test_the_account_ledger_is_paginated_newest_first(cast, family):
+    for day in range(1, 28):  # 27 deposits and 27 fees besides its deposit, buy and dividend
+        deposit(family["ira"], f"2026-02-{day:02d}", 10)
+        TransactionFactory(
+            account=family["ira"],
+            trade_date=date(2026, 2, day),
+            type=Transaction.Type.FEE,
+            amount=Decimal("1.00"),
+        )
+    first = _get(cast.owner, f"/portfolio/accounts/{family['ira'].pk}/").content.decode()
+    assert "Page 1 of 2 · 57 transactions" in first
+    assert _text(first, "account-ledger").split(" Memo ")[1].startswith("2026-03-05 Dividend")
+    second = _get(cast.owner, f"/portfolio/accounts/{family['ira'].pk}/?page=2").content.decode()
+    assert "Page 2 of 2" in second
+    assert _text(second, "account-ledger").count("2025-12-01") == 2  # deposit and buy
