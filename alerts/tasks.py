@@ -1,7 +1,11 @@
 """Celery tasks of the top layer: thin interfaces over the alert and weekly-report services."""
 
+import logging
+
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from alerts.services import alert_digests_send_all, alerts_evaluate
 from alerts.services.recompute import pending_recompute_run
@@ -13,6 +17,17 @@ from alerts.services.weekly_reports import (
 from portfolios.models import Household
 from portfolios.services.recompute import recompute_pending_sweep
 from reporting.models import WeeklyReportDelivery
+
+logger = logging.getLogger(__name__)
+# What publishing a message raises when the broker cannot be reached.
+QUEUE_ERRORS = (BrokerUnavailable, OSError)
+QUEUE_RETRIES = 8
+QUEUE_RETRY_BACKOFF = 60
+QUEUE_RETRY_BACKOFF_MAX = 3600
+
+
+class ReportsNotQueued(Exception):
+    """Some members' weekly reports could not be queued; a retry queues them."""
 
 
 # Idempotent: episodes are unique per rule and subject, so a rerun opens nothing twice.
@@ -46,15 +61,57 @@ def send_alert_digests_task() -> int:
     return alert_digests_send_all()
 
 
-@shared_task
-def send_income_reports_task() -> dict:
+@shared_task(
+    bind=True,
+    # Idempotent: each member's week is one delivery row, claimed before it is sent, so
+    # queuing a member twice sends nothing new; a worker lost mid-run reruns it.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    default_retry_delay=QUEUE_RETRY_BACKOFF,
+    max_retries=QUEUE_RETRIES,
+)
+def send_income_reports_task(self, delivery_ids: list[int] | None = None) -> dict:
     """Queue the weekly income reports due now (Monday 07:00 household time), one task per
-    member, so each is retried on its own."""
-    queued = 0
-    for delivery in income_report_deliveries_prepare(only_due=True):
-        if delivery.sent_at is None:
-            send_income_report_task.delay(delivery.pk)
+    member, so each is retried on its own.
+
+    1. The hourly run prepares the deliveries due now (a week stays due for 48 hours, so
+       a run whose messages were lost is made good by the next); a retry takes the ids it
+       was given.
+    2. Each unsent one is queued; a member whose queuing fails (broker unreachable) is
+       logged and kept, and the others are still queued.
+    3. The members left are queued again by a retry of this task for them alone, after
+       60 s doubling up to an hour, with jitter.
+    """
+    if delivery_ids is None:
+        prepared = income_report_deliveries_prepare(only_due=True)
+        pending = [d.pk for d in prepared if d.sent_at is None]
+    else:
+        pending = list(
+            WeeklyReportDelivery.objects.filter(pk__in=delivery_ids, sent_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    queued, left = 0, []
+    for delivery_id in pending:
+        try:
+            send_income_report_task.delay(delivery_id)
+        except QUEUE_ERRORS:
+            logger.exception("could not queue weekly report delivery %s", delivery_id)
+            left.append(delivery_id)
+        else:
             queued += 1
+    if left:
+        countdown = get_exponential_backoff_interval(
+            factor=QUEUE_RETRY_BACKOFF,
+            retries=self.request.retries,
+            maximum=QUEUE_RETRY_BACKOFF_MAX,
+            full_jitter=True,
+        )
+        raise self.retry(
+            kwargs={"delivery_ids": left},
+            countdown=countdown,
+            exc=ReportsNotQueued(f"{len(left)} of {len(pending)} weekly reports not queued"),
+        )
     return {"queued": queued}
 
 

@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from portfolios.api.exceptions import ApplicationError
+from portfolios.selectors.as_of import household_today
 from portfolios.views.households import current_membership_or_404
 from reporting.calculations.daily_series import MONEY_SCALE
 from reporting.calculations.downsampling import DEFAULT_MAX_POINTS, downsample_indices
 from reporting.calculations.performance import PERIOD_CODES
 from reporting.models import ValuationSeries
-from reporting.selectors.benchmarks import benchmark_index, benchmark_list, benchmark_resolve
+from reporting.selectors.benchmarks import benchmark_index, benchmark_list
 from reporting.selectors.market import stale_securities
 from reporting.selectors.performance import (
     PerformanceSummary,
@@ -25,6 +26,7 @@ from reporting.selectors.performance import (
     summary_of,
 )
 from reporting.selectors.series import StoredSeries, series_list
+from reporting.services.benchmarks import benchmark_choose
 
 Scope = ValuationSeries.Scope
 DEFAULT_PERIOD = "1Y"
@@ -85,7 +87,8 @@ def performance_page(request: HttpRequest) -> HttpResponse:
 
     Query: ``period`` (1M..MAX, default 1Y) or ``start``/``end``; ``scope`` as
     ``account:<id>`` or ``sleeve:<id>``; ``benchmark`` (ticker, blend or saved name; the
-    household's default saved benchmark when absent).
+    household's default benchmark when absent, fetched through the price provider when
+    none of its closes are stored). Periods end at the household's valuation as-of.
     """
     household = current_membership_or_404(request).household
     stored_all = series_list(household=household)
@@ -108,28 +111,41 @@ def performance_page(request: HttpRequest) -> HttpResponse:
     chosen_scope = request.GET.get("scope", "")
     stored = next((s for s in stored_all if f"{s.scope}:{s.key}" == chosen_scope), household_row)
     benchmark_spec = request.GET.get("benchmark")
-    if benchmark_spec is None and benchmarks:
-        benchmark_spec = benchmarks[0].name
     period = (request.GET.get("period") or "").upper()
+    as_of = household_today(household)
     try:
         start, end = _parse_day(request.GET.get("start")), _parse_day(request.GET.get("end"))
         if not (start or end) and period not in PERIOD_CODES:
             period = DEFAULT_PERIOD
-        window = period_window(stored, start=start, end=end, period=period if not start else None)
-        resolved = (
-            benchmark_resolve(household=household, spec=benchmark_spec) if benchmark_spec else None
+        window = period_window(
+            stored, start=start, end=end, period=period if not start else None, as_of=as_of
         )
-        summary = summary_of(stored, window, resolved)
-        bench_levels = (
-            benchmark_index(benchmark=resolved, start=window.start, end=window.end)
-            if resolved
-            else None
-        )
+        chosen = benchmark_choose(household=household, spec=benchmark_spec, start=window.start)
+        resolved = chosen.resolved
+        context["error"] = chosen.error or None  # the default benchmark could not be used
+        try:
+            summary = summary_of(stored, window, resolved, fetched=chosen.fetched)
+            bench_levels = (
+                benchmark_index(
+                    benchmark=resolved, start=window.start, end=window.end, fetched=chosen.fetched
+                )
+                if resolved
+                else None
+            )
+        except ApplicationError as error:
+            if chosen.explicit:
+                raise
+            # The default has no closes over this period: the figures without it.
+            context["error"] = f"default benchmark {resolved.name}: {error.message}"
+            resolved, bench_levels = None, None
+            summary = summary_of(stored, window)
     except ApplicationError as error:
         context["error"] = error.message
         period, resolved, bench_levels = DEFAULT_PERIOD, None, None
-        window = period_window(stored, period=period)
+        window = period_window(stored, period=period, as_of=as_of)
         summary = summary_of(stored, window)
+    if not benchmark_spec and resolved is not None:
+        benchmark_spec = resolved.name
 
     table = []
     for other in stored_all:

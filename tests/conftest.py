@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from alerts.services.households import household_setup
 from portfolios.models import Household, Membership
-from portfolios.services.households import api_token_create, household_create, membership_add
+from portfolios.services.households import api_token_create, membership_add
 
 pytest_plugins = ["tests.reliability.report"]
 
@@ -24,8 +25,8 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
-    household_a = household_create(name="Alpha", owner_username="alice", password="pw-alice-1")
-    household_b = household_create(name="Bravo", owner_username="bob", password="pw-bob-1")
+    household_a = household_setup(name="Alpha", owner_username="alice", password="pw-alice-1")
+    household_b = household_setup(name="Bravo", owner_username="bob", password="pw-bob-1")
     member = membership_add(household=household_a, username="carol", role=Membership.Role.MEMBER)
     viewer = membership_add(household=household_a, username="victor", role=Membership.Role.VIEWER)
     users = get_user_model().objects

@@ -15,12 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.utils import timezone
-
 from alerts.models import AlertEpisode
 from alerts.selectors.episodes import alert_list
 from income.charts import monthly_income_data
-from income.selectors.common import household_today
 from income.selectors.overview import IncomeGlance, income_glance
 from portfolios.formatting import (
     asset_class_label,
@@ -38,6 +35,7 @@ from portfolios.selectors.accounts import (
     accounts_in_group,
 )
 from portfolios.selectors.allocation import AllocationTree, allocation_tree
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.ledger import (
     Holding,
     HoldingsReport,
@@ -184,7 +182,7 @@ def _glance(
     # grouped query over every transaction is the page's slowest read otherwise).
     cash = series_cash_by_account(
         parts,
-        today=timezone.localdate(),
+        today=today,
         not_older_than=ledger_rebuilt_at(household=household),
     )
     report = holdings_report(household=household, cash_by_account=cash)

@@ -23,9 +23,10 @@ from alerts.calculations.market_moves import fall_from_peak, last_move, volatili
 from income.calculations import add_months, detect_dividend_cuts, first_of_month
 from income.models import ProjectionSnapshot
 from income.selectors import income_inputs, projected_income_by_month, received_payments
-from portfolios.models import Account, Household, Price
+from portfolios.models import Account, Household, Price, TaxLot
 from portfolios.selectors.allocation import allocation_list
-from portfolios.selectors.ledger import holdings_report, open_lots_list
+from portfolios.selectors.as_of import lot_values
+from portfolios.selectors.ledger import closes_on, holdings_report
 from portfolios.selectors.securities import security_profiles
 from reporting.calculations.risk import trading_day_levels
 from reporting.models import ValuationSeries
@@ -36,6 +37,11 @@ ZERO = Decimal(0)
 PRICE_HISTORY_DAYS = 400  # a year of sessions and the weeks before it
 MOVE_MAX_AGE_DAYS = 7  # an older last close is a stale price, not a move
 PROJECTION_MONTHS = 12  # as the income page
+TAXABLE_TYPES = [
+    kind
+    for kind, treatment in Account.TAX_TREATMENT_BY_TYPE.items()
+    if treatment == Account.TaxTreatment.TAXABLE
+]
 
 
 def household_facts(*, household: Household, today: date) -> HouseholdFacts:
@@ -73,8 +79,8 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
         currency=household.base_currency,
         total_value=total,
         positions=positions,
-        asset_classes=_allocation(household, "asset_class"),
-        sleeves=_allocation(household, "sleeve"),
+        asset_classes=_allocation(household, "asset_class", today),
+        sleeves=_allocation(household, "sleeve", today),
         account_values=account_values,
         harvest=_harvest(household, today),
         sessions_without_price={
@@ -94,10 +100,10 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
     )
 
 
-def _allocation(household: Household, by: str) -> list[AllocationFact]:
+def _allocation(household: Household, by: str, today: date) -> list[AllocationFact]:
     return [
         AllocationFact(row.group, row.weight, row.target, row.band)
-        for row in allocation_list(household=household, by=by)
+        for row in allocation_list(household=household, by=by, as_of=today)
         if row.target is not None and row.band is not None
     ]
 
@@ -106,18 +112,43 @@ def _harvest(household: Household, today: date) -> list[HarvestFact]:
     """Return each position in a taxable account with the loss of its lots below basis.
 
     A position is one security in one account: selling its losing lots (specific
-    identification) realises their losses together, so the rule looks at their sum.
+    identification) realises their losses together, so the rule looks at their sum. Lots
+    are valued as on the lots page: the position at the close on or before ``today``, its
+    lots sharing that value in their order (``lot_values``); a lot of unknown basis has no
+    known loss. One values query, not a model per lot.
     """
+    rows = (
+        TaxLot.objects.filter(
+            household=household,
+            quantity__gt=0,
+            account__type__in=TAXABLE_TYPES,  # a loss inside an IRA or Roth saves no tax
+        )
+        .order_by("account_id", "security_id", "acquired", "lot_key")
+        .values_list(
+            "account__name",
+            "security_id",
+            "security__symbol",
+            "quantity",
+            "cost_basis",
+            "basis_unknown",
+        )
+    )
+    positions: dict[tuple[str, int, str], list] = defaultdict(list)
+    for account, security_id, symbol, quantity, cost_basis, unknown in rows:
+        positions[(account, security_id, symbol)].append((quantity, cost_basis, unknown))
+    prices = closes_on(security_ids={key[1] for key in positions}, as_of=today)
     losses: dict[tuple[str, str], list] = defaultdict(lambda: [ZERO, 0])
-    for row in open_lots_list(household=household, today=today):
-        lot = row.lot
-        if lot.account.tax_treatment != Account.TaxTreatment.TAXABLE:
-            continue  # a loss inside an IRA or Roth has no tax value to harvest
-        if row.market_value is None or row.market_value >= lot.cost_basis:
+    for (account, security_id, symbol), lots in positions.items():
+        price = prices.get(security_id)
+        if price is None:
             continue
-        entry = losses[(lot.account.name, lot.security.symbol)]
-        entry[0] += lot.cost_basis - row.market_value
-        entry[1] += 1
+        values = lot_values((quantity for quantity, _, _ in lots), price)
+        for (_, cost_basis, unknown), value in zip(lots, values, strict=True):
+            if unknown or value >= cost_basis:
+                continue
+            entry = losses[(account, symbol)]
+            entry[0] += cost_basis - value
+            entry[1] += 1
     return [
         HarvestFact(account, symbol, loss, count)
         for (account, symbol), (loss, count) in sorted(losses.items())

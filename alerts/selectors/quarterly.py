@@ -101,7 +101,10 @@ def quarterly_review(
     start = date(year, 3 * quarter - 2, 1)
     end = add_months(start, 3) - timedelta(days=1)
     months = [add_months(start, n) for n in range(3)]
-    performance, benchmark, contributions, income_in_value = _performance(household, start, end)
+    # The quarter under way ends at the household's as-of (today), as the pages' figures.
+    performance, benchmark, contributions, income_in_value = _performance(
+        household, start, min(end, today)
+    )
     payments = received_payments(household=household, start=start, end=end).income
     by_month = {g.key: g.amount for g in received_grouped(payments, group_by="month")}
     snapshots = dict(

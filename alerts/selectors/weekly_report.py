@@ -158,7 +158,8 @@ def weekly_income_report(*, household: Household, week_ending: date) -> WeeklyIn
     3. Coming: declared and estimated payments of the next 14 days, with security names.
     4. Value at the week's close and its change since the Sunday before, split into net
        contributions and market return (stored household valuation series).
-    5. Sleeves' weights against their targets (the allocation page, today).
+    5. Sleeves' weights against their targets at the week's close (the allocation page's
+       figures on that day: the same closes as the value in 4).
     6. Time-weighted return of the month and the year to date against the household's
        default benchmark, when it has one.
     7. Unresolved alerts, and a chart of income by month against the target.
@@ -241,7 +242,7 @@ def weekly_income_report(*, household: Household, week_ending: date) -> WeeklyIn
         value=_value_change(household, week_start, week_ending),
         sleeves=[
             SleeveWeight(row.group, row.weight, row.target, row.drift, row.status)
-            for row in allocation_list(household=household, by="sleeve")
+            for row in allocation_list(household=household, by="sleeve", as_of=week_ending)
         ],
         returns=_returns(household, week_ending),
         open_alerts=[

@@ -25,8 +25,8 @@ from alerts.calculations.money_text import money_text
 from alerts.charts import income_chart_png
 from alerts.selectors.weekly_report import WeeklyIncomeReport, weekly_income_report
 from alerts.services.evaluation import alerts_evaluate
-from income.calculations import local_date
 from portfolios.models import Household, Membership
+from portfolios.selectors.as_of import household_today
 from reporting.calculations.report_weeks import last_completed_week_ending, report_due
 from reporting.models import WeeklyReportDelivery
 
@@ -78,7 +78,7 @@ def income_report_deliveries_prepare(
 def _week_for(household: Household, now: datetime, *, only_due: bool) -> date | None:
     if only_due:
         return report_due(now=now, time_zone=household.time_zone)
-    return last_completed_week_ending(local_date(now, household.time_zone))
+    return last_completed_week_ending(household_today(household, now=now))
 
 
 def income_report_deliver(

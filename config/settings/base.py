@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portfolios.security.staff_mfa.StaffSecondFactorMiddleware",
     "portfolios.middleware.CurrentHouseholdMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]

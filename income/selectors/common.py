@@ -2,16 +2,15 @@
 
 from datetime import date, datetime
 
-from django.utils import timezone
-
-from income.calculations import local_date
 from income.models import IncomeSettings
 from portfolios.models import Account, Household
+from portfolios.selectors.as_of import household_today as valuation_day
 
 
 def household_today(household: Household, *, now: datetime | None = None) -> date:
-    """Return today's date in the household's time zone."""
-    return local_date(now or timezone.now(), household.time_zone)
+    """Return today's date in the household's time zone: the one valuation as-of
+    (``portfolios.selectors.as_of``)."""
+    return valuation_day(household, now=now)
 
 
 def income_settings_get(*, household: Household) -> IncomeSettings:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Max, Min, OuterRef, Subquery, Sum
+from django.db.models import Max, Min, Sum
 
 from income.calculations import (
     DividendEventInput,
@@ -22,11 +22,12 @@ from portfolios.models import (
     DividendEvent,
     Household,
     LedgerState,
-    Price,
     Security,
     TaxLot,
     Transaction,
 )
+from portfolios.selectors.as_of import position_value
+from portfolios.selectors.ledger import closes_on
 from portfolios.selectors.securities import with_household_view
 
 ZERO = Decimal(0)
@@ -50,10 +51,9 @@ class HeldPosition:
 
     @property
     def market_value(self) -> Decimal | None:
-        """Return quantity * the latest close, None without a price."""
-        if self.last_close is None:
-            return None
-        return self.holding.quantity * self.last_close
+        """Return quantity × the close of the household's as-of to the cent (as the
+        holdings page), None without a price."""
+        return position_value(self.holding.quantity, self.last_close)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,26 +97,23 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
         row["id"]: row
         for row in with_household_view(
             Security.objects.filter(pk__in=security_ids), household=household
-        )
-        .annotate(
-            last_close=Subquery(
-                Price.objects.filter(security=OuterRef("pk")).order_by("-date").values("close")[:1]
-            )
-        )
-        .values(
+        ).values(
             "id",
             "symbol",
             "coupon_rate",
             "face_value",
             "maturity",
             "coupon_frequency",
-            "last_close",
             "view_name",
             "view_kind",
             "view_qualified_default",
             "view_dividend_frequency",
         )
     }
+    # The close the holdings page values at: on or before today, else the first one.
+    closes = closes_on(security_ids=security_ids, as_of=today)
+    for security_id, row in securities.items():
+        row["last_close"] = closes.get(security_id)
     account_names = dict(
         Account.objects.filter(household=household).values_list("id", "name").order_by()
     )

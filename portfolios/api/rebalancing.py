@@ -43,6 +43,7 @@ ROW_COLUMNS = [
     "estimated_gain",
     "estimated_tax",
     "reason",
+    "basis_unknown",
 ]
 
 
@@ -99,9 +100,16 @@ class ProposalRowSerializer(serializers.Serializer):
         help_text="sells: the lots for specific identification, 'ID:QTY;ID:QTY' as an import "
         "reads them (ID: the transaction that opened the lot)"
     )
-    estimated_gain = ExactDecimalField(help_text="realized gain of a sale; negative: a loss")
+    estimated_gain = ExactDecimalField(
+        allow_null=True,
+        help_text="realized gain of a sale; negative: a loss; null when basis_unknown",
+    )
     estimated_tax = ExactDecimalField(help_text="negative: tax saved by a loss")
     reason = serializers.CharField()
+    basis_unknown = serializers.BooleanField(
+        help_text="the sale takes shares whose cost basis is not known (only in a "
+        "tax-advantaged account, where the sale owes no tax): the gain is not known"
+    )
 
 
 class HarvestSerializer(serializers.Serializer):
@@ -142,7 +150,11 @@ class LocationHintSerializer(serializers.Serializer):
     swap_symbol = serializers.CharField(help_text="what it swaps places with")
     amount = ExactDecimalField()
     annual_tax_saved = ExactDecimalField(help_text="estimated, per year")
-    tax_to_move = ExactDecimalField(help_text="estimated tax on the sales the swap needs")
+    tax_to_move = ExactDecimalField(
+        allow_null=True,
+        help_text="estimated tax on the sales the swap needs; null: a lot it sells has an "
+        "unknown basis",
+    )
     reason = serializers.CharField()
 
 

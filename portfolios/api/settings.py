@@ -127,6 +127,18 @@ class AuditSerializer(serializers.Serializer):
     target = serializers.CharField()
     outcome = serializers.CharField()
     ip = serializers.CharField(allow_null=True)
+    changes = serializers.SerializerMethodField(
+        help_text="what changed, one 'field: old → new' each (people and sleeves by name)"
+    )
+
+    def get_changes(self, event: AuditEvent) -> list[str]:
+        found = []
+        if isinstance(event.changes, dict):
+            for name, value in event.changes.items():
+                old, new = [*value, None, None][:2] if isinstance(value, list) else (None, value)
+                shown = "—" if new is None else new
+                found.append(f"{name}: {old} → {shown}" if old is not None else f"{name}: {shown}")
+        return found
 
 
 class AuditFilterSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from portfolios.api.serializers import AccountSerializer, SecuritySerializer
 from portfolios.errors import ApplicationError
 from portfolios.models import Account, Security
 from portfolios.selectors.accounts import account_cash_balances, account_list
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.securities import security_view_list
 from portfolios.services.accounts import account_add, account_update
 from portfolios.services.classification import security_classify
@@ -72,7 +73,9 @@ class AccountViewSet(
         context = super().get_serializer_context()
         if getattr(self, "swagger_fake_view", False):
             return context
-        context["cash_balances"] = account_cash_balances(household=self.household)
+        context["cash_balances"] = account_cash_balances(
+            household=self.household, as_of=household_today(self.household)
+        )
         return context
 
     def _answer(self, account: Account, code: int = status.HTTP_200_OK) -> Response:

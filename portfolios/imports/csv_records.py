@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -45,17 +46,44 @@ def sniff_delimiter(text: str) -> str:
     return ","
 
 
+# Stands in for a carriage return inside a cell while the csv module reads the file.
+_CR_STAND_IN = "\ue000"
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def _protect_bare_carriage_returns(text: str) -> tuple[str, bool]:
+    """Return the text with each carriage return that does not end a line hidden, and
+    whether any was.
+
+    The csv module ends a record at a bare CR even outside quotes, so a memo holding one
+    (pasted from another program) would split its row in two. In a file whose lines end
+    in LF or CRLF a bare CR ends no line: it is part of the cell, and comes back as itself
+    (``_restore``). A file of CR-only line ends (classic Mac) is read as it is.
+    """
+    if "\r" not in text or "\n" not in text or _CR_STAND_IN in text:
+        return text, False
+    protected, count = _BARE_CR.subn(_CR_STAND_IN, text)
+    return protected, count > 0
+
+
+def _restore(cells: list[str]) -> tuple[str, ...]:
+    return tuple(cell.replace(_CR_STAND_IN, "\r") for cell in cells)
+
+
 def _unclosed_quote_line(text: str) -> int | None:
     """Return the line where a quoted field opens and never closes, or None.
 
     Quotes come in pairs in a well-formed file (an escaped quote is two), so an odd count
     means one was left open; the culprit is the last line where the count turned odd.
+    Lines end where the csv module ends them: at LF (or CRLF), or at CR in a file with no
+    LF at all.
     """
     if text.count('"') % 2 == 0:
         return None
     parity = 0
     opened = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.split("\n") if "\n" in text else text.split("\r")
+    for number, line in enumerate(lines, start=1):
         count = line.count('"')
         if count % 2:
             parity ^= 1
@@ -72,17 +100,21 @@ def read_csv_records(text: str | TextIO, *, delimiter: str | None = None) -> Ite
     the next record by the line after the one it ends on. Blank lines are yielded too
     (with no cells) so callers decide whether they matter. A field longer than the csv
     module's limit (128k characters) makes the file unreadable rather than the limit being
-    raised for the whole process. A quoted field still open at the end of the file (a
-    download cut short) is refused naming its line, rather than read as one huge cell.
+    raised for the whole process. A carriage return inside a line of an LF or CRLF file is
+    part of its cell, quoted or not (``_protect_bare_carriage_returns``). A quoted field
+    still open at the end of the file (a download cut short) is refused naming its line,
+    rather than read as one huge cell.
     The delimiter is sniffed (``sniff_delimiter``) unless given. A stream (a command's file
     of any size) is never held whole: its delimiter is a comma unless given, and a field
     cut off at its end is left to the row's own checks.
     """
     streamed = not isinstance(text, str)
-    if streamed:
-        source, delimiter = text, delimiter or ","
+    protected = False
+    if isinstance(text, str):
+        readable, protected = _protect_bare_carriage_returns(text)
+        source, delimiter = io.StringIO(readable, newline=""), delimiter or sniff_delimiter(text)
     else:
-        source, delimiter = io.StringIO(text, newline=""), delimiter or sniff_delimiter(text)
+        source, delimiter = text, delimiter or ","
     reader = csv.reader(source, delimiter=delimiter, strict=False)
     previous_end = 0
     pending: CsvRecord | None = None
@@ -95,7 +127,9 @@ def read_csv_records(text: str | TextIO, *, delimiter: str | None = None) -> Ite
             raise ImportFileError(f"line {previous_end + 1}: unreadable CSV ({err})") from None
         if pending is not None:
             yield pending
-        pending = CsvRecord(line=previous_end + 1, cells=tuple(cells))
+        pending = CsvRecord(
+            line=previous_end + 1, cells=_restore(cells) if protected else tuple(cells)
+        )
         previous_end = reader.line_num
     if pending is not None:
         opened = None if streamed else _unclosed_quote_line(text)

@@ -5,7 +5,8 @@ Real statements bend the specification: no header at all, leaf elements without 
 (SGML) or with them (XML), aggregates whose end tag is missing, empty elements, stray end
 tags, a byte-order mark, comments and CDATA. This reader takes them all without an XML
 parser, so nothing in a file can make it expand entities, fetch a DTD or an external
-entity: the only references decoded are character references and HTML's named ones.
+entity: the only references decoded are character references and HTML's named ones. A
+file that declares entities is refused outright (``refuse_entity_declarations``).
 
 How elements are recognised:
 
@@ -31,6 +32,9 @@ import re
 import time
 import xml.etree.ElementTree as ET
 
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
 from portfolios.imports.rows import ImportFileError
 
 MAX_DEPTH = 64
@@ -38,6 +42,12 @@ MAX_ELEMENTS = 2_000_000
 SECONDS = 30.0
 _CHECK_EVERY = 4096
 _OFX_START = re.compile(r"<\s*OFX\s*>", re.IGNORECASE)
+_DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)\b", re.IGNORECASE)
+UNSAFE = (
+    "OFX needs no entity declarations, and a file that declares them is how a billion-laughs "
+    "expansion or an external entity (reading a file of the server) is smuggled in; Hearth "
+    "refuses it. Download the statement again from the broker"
+)
 _TAG_NAME = re.compile(r"^(/?)\s*([A-Za-z][A-Za-z0-9_.:-]*)\s*(/?)\s*$")
 
 # Aggregates (OFX 2.1.1 and 1.6), so that one left unclosed keeps what it holds.
@@ -240,6 +250,52 @@ class _Builder:
                 return
 
 
+def refuse_entity_declarations(text: str, ofx_start: int) -> None:
+    """Raise ImportFileError, naming the line, when the file declares entities.
+
+    The reader below never expands an entity, but a file that declares one is hostile or
+    broken, so it is refused rather than read with its references left as text. The
+    declarations before ``<OFX>`` (an XML prolog's, or an SGML file's) are checked by
+    ``defusedxml`` with entities and external references forbidden, which names the entity
+    (and the file or URL an external one reads) without expanding anything; a plain
+    ``<!DOCTYPE OFX>`` declares nothing and passes. An ``<!ENTITY`` anywhere else is
+    refused as it is.
+    """
+    match = _DECLARATION.search(text)
+    if match is None:
+        return
+    line = text.count("\n", 0, match.start()) + 1
+    if match.start() < ofx_start:
+        try:
+            SafeET.fromstring(
+                text[match.start() : ofx_start] + "<OFX/>",
+                forbid_dtd=False,
+                forbid_entities=True,
+                forbid_external=True,
+            )
+        except DefusedXmlException as problem:
+            name = getattr(problem, "name", None)
+            source = getattr(problem, "sysid", None)
+            what = f"the entity '{name}'" if name else "an entity"
+            if source:
+                what += f", read from {source}"
+            raise ImportFileError(
+                f"line {line}: not a safe OFX file: it declares {what} (<!ENTITY>). {UNSAFE}"
+            ) from None
+        except ET.ParseError:
+            raise ImportFileError(
+                f"line {line}: not a safe OFX file: its document type declaration "
+                f"(<!DOCTYPE>) cannot be checked for entities. {UNSAFE}"
+            ) from None
+        match = _DECLARATION.search(text, ofx_start)
+        if match is None or match.group(1).upper() != "ENTITY":
+            return
+        line = text.count("\n", 0, match.start()) + 1
+    raise ImportFileError(
+        f"line {line}: not a safe OFX file: it declares an entity (<!ENTITY>). {UNSAFE}"
+    )
+
+
 def ofx_tree(text: str, *, seconds: float = SECONDS) -> ET.Element:
     """Return the ``<OFX>`` element of an OFX document's text; raise ImportFileError when
     there is none or the file is beyond the limits.
@@ -251,6 +307,7 @@ def ofx_tree(text: str, *, seconds: float = SECONDS) -> ET.Element:
     match = _OFX_START.search(text)
     if match is None:
         raise ImportFileError("not a readable OFX file: it has no <OFX> element")
+    refuse_entity_declarations(text, match.start())
     deadline = time.monotonic() + seconds
     root = ET.Element("OFX")
     builder = _Builder(text, root)

@@ -1,6 +1,7 @@
 """Reads of accounts, securities and cash, always within one household."""
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
@@ -37,16 +38,19 @@ def security_list(*, household: Household) -> QuerySet[Security]:
     return Security.objects.filter(transactions__account__household=household).distinct()
 
 
-def account_cash_balances(*, household: Household) -> dict[int, Decimal]:
-    """Return each account's cash balance from its transactions (DESIGN §2 cash effects).
+def account_cash_balances(*, household: Household, as_of: date | None = None) -> dict[int, Decimal]:
+    """Return each account's cash balance from its transactions (DESIGN §2 cash effects),
+    of every transaction, or of those dated on or before ``as_of`` (the cash the holdings
+    of that day stand beside: pass the household's as-of for "now").
 
     One grouped query per direction instead of a query per account.
     """
     balances: dict[int, Decimal] = defaultdict(lambda: Decimal(0))
     for account in Account.objects.filter(household=household).values_list("pk", flat=True):
         balances[account] = Decimal(0)
+    dated = {} if as_of is None else {"trade_date__lte": as_of}
     grouped = (
-        Transaction.objects.filter(account__household=household)
+        Transaction.objects.filter(account__household=household, **dated)
         .values("account_id", "type", "security_id")
         .annotate(amount=Sum("amount"), fees=Sum("fees"))
     )
@@ -63,7 +67,10 @@ def account_cash_balances(*, household: Household) -> dict[int, Decimal]:
         balances[account_id] += sign * row["amount"] - row["fees"]
     transfers_in = (
         Transaction.objects.filter(
-            to_account__household=household, type=Transaction.Type.TRANSFER, security__isnull=True
+            to_account__household=household,
+            type=Transaction.Type.TRANSFER,
+            security__isnull=True,
+            **dated,
         )
         .values("to_account_id")
         .annotate(amount=Sum("amount"))

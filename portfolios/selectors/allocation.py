@@ -1,7 +1,8 @@
 """Reads for the allocation of one household (proposals: ``selectors/rebalancing.py``).
 
-Values come from ``holdings_report`` (latest close on or before today) plus each account's
-cash; the math lives in ``portfolios/calculations/allocation.py``.
+Values come from ``holdings_report`` (latest close on or before the household's as-of,
+``portfolios.selectors.as_of``, or a day given) plus each account's cash; the math lives
+in ``portfolios/calculations/allocation.py``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from portfolios.calculations.allocation import (
@@ -33,19 +35,25 @@ class _Snapshot:
     total: Decimal
 
 
-def allocation_list(*, household: Household, by: str = "asset_class") -> list[AllocationRow]:
-    """Return the household's allocation today grouped ``by`` asset class, sleeve or account."""
-    snapshot = _snapshot(household)
+def allocation_list(
+    *, household: Household, by: str = "asset_class", as_of: date | None = None
+) -> list[AllocationRow]:
+    """Return the household's allocation on ``as_of`` (default: its today) grouped ``by``
+    asset class, sleeve or account."""
+    snapshot = _snapshot(household, as_of)
     return allocation_rows(snapshot.items, by=by, targets=_targets(household, by))
 
 
 def _snapshot(
     household: Household,
+    as_of: date | None = None,
+    *,
     account_ids: Collection[int] | None = None,
     report: HoldingsReport | None = None,
 ) -> _Snapshot:
-    """Return every holding's value and every account's cash today (of some accounts only)."""
-    report = report or holdings_report(household=household)
+    """Return every holding's value and every account's cash on ``as_of`` (default today),
+    of every account or of ``account_ids`` only; ``report`` when the caller has it."""
+    report = report or holdings_report(household=household, as_of=as_of)
     accounts = Account.objects.filter(household=household).select_related("default_sleeve")
     by_id = {a.pk: a for a in accounts}
     balances = report.cash_by_account
@@ -151,7 +159,7 @@ def allocation_tree(
 
     ``report`` is today's ``holdings_report`` when the caller already has it.
     """
-    snapshot = _snapshot(household, account_ids, report)
+    snapshot = _snapshot(household, account_ids=account_ids, report=report)
     sleeve_goals = _targets(household, "sleeve") if account_ids is None else {}
     sleeve_rows = allocation_rows(snapshot.items, by="sleeve", targets=sleeve_goals)
     specs: dict[str, list[TargetSpec]] = defaultdict(list)

@@ -1,8 +1,14 @@
 """Reads of the derived ledger: holdings, open lots and realized gains of one household.
 
-Holdings and lots are valued at the latest close on or before the valuation date; before a
+Holdings and lots are valued at the latest close on or before the valuation date (by
+default the household's as-of, ``portfolios.selectors.as_of.household_today``); before a
 security's first close, at its first close (DESIGN §7 "Valuation"); a security without any
 close has no market value (and no weight or unrealized gain).
+
+A position (one security in one account) is worth quantity × close rounded once to the
+cent; its open lots share that value by cumulative rounding (each lot gets the rounded
+value of the lots up to it less that of the lots before it), so the lots of a position add
+up to the position's value, and their unrealized gains to its unrealized gain, exactly.
 
 ``weight`` is a holding's share of the household's total value on that date: the market
 value of every holding plus the cash of every account. Holdings' weights therefore add up
@@ -18,11 +24,9 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
-from django.utils import timezone
 
 from portfolios.calculations.lot_rules import term
 from portfolios.calculations.lots import build_ledger
-from portfolios.fields import quantize_cents
 from portfolios.models import (
     Account,
     Household,
@@ -34,6 +38,7 @@ from portfolios.models import (
     Transaction,
 )
 from portfolios.selectors.accounts import account_cash_balances
+from portfolios.selectors.as_of import household_today, lot_values, position_value
 from portfolios.selectors.ledger_inputs import (
     ledger_inputs,
     ledger_txns,
@@ -108,7 +113,7 @@ def holdings_report(
     symbol: str | None = None,
     cash_by_account: Mapping[int, Decimal] | None = None,
 ) -> HoldingsReport:
-    """Return the household's holdings on ``as_of`` (default today).
+    """Return the household's holdings on ``as_of`` (default the household's today).
 
     ``cash_by_account`` is every account's cash today when the caller already has it (the
     stored valuation series, as new as the ledger): it saves the grouped query over every
@@ -120,7 +125,7 @@ def holdings_report(
     2. Values: quantity × the close on or before ``as_of`` (see the module docstring).
     3. Weights: of every holding and every account's cash, whatever the filters.
     """
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or household_today(household)
     positions, cash_by_account = _positions(household, as_of, cash_by_account)
     cash = sum(cash_by_account.values(), ZERO)
     # The household's own view of each security: its name and asset class, not another's.
@@ -133,7 +138,7 @@ def holdings_report(
         for a in Account.objects.filter(household=household).select_related("default_sleeve")
     }
 
-    values = {key: _value(held[0], prices.get(key[1])) for key, held in positions.items()}
+    values = {key: position_value(held[0], prices.get(key[1])) for key, held in positions.items()}
     invested = sum((v for v in values.values() if v is not None), ZERO)
     total = invested + cash
 
@@ -198,9 +203,12 @@ def open_lots_list(
     security: Security | None = None,
     today: date | None = None,
 ) -> list[OpenLot]:
-    """Return the household's open lots valued at today's close, with their term if sold
-    today, by account, symbol and acquisition."""
-    today = today or timezone.localdate()
+    """Return the household's open lots valued at the close of ``today`` (default the
+    household's today), with their term if sold today, by account, symbol and acquisition.
+
+    The lots of one position share its value by cumulative rounding (module docstring).
+    """
+    today = today or household_today(household)
     lots = TaxLot.objects.filter(household=household, quantity__gt=0).select_related(
         "account", "security", "opening_transaction"
     )
@@ -212,10 +220,21 @@ def open_lots_list(
         lots = lots.filter(security=security)
     lots = list(lots.order_by("account__name", "security__symbol", "acquired", "lot_key"))
     prices = closes_on(security_ids={lot.security_id for lot in lots}, as_of=today)
+    # Each position's lots, by acquisition and key, share its value (``lot_values``).
+    by_position: dict[tuple[int, int], list[TaxLot]] = defaultdict(list)
+    for lot in lots:
+        by_position[(lot.account_id, lot.security_id)].append(lot)
+    shares: dict[int, Decimal] = {}
+    for (_, security_id), held in by_position.items():
+        price = prices.get(security_id)
+        if price is not None:
+            held.sort(key=lambda x: (x.acquired, x.lot_key))  # Python's order, not a collation
+            for lot, value in zip(held, lot_values((x.quantity for x in held), price), strict=True):
+                shares[lot.pk] = value
     result = []
     for lot in lots:
         price = prices.get(lot.security_id)
-        value = _value(lot.quantity, price)
+        value = shares.get(lot.pk)
         result.append(
             OpenLot(
                 lot=lot,
@@ -367,10 +386,6 @@ def _positions(
             unknown or not lot.basis_known,
         )
     return replayed, dict(result.cash)
-
-
-def _value(quantity: Decimal, price: Decimal | None) -> Decimal | None:
-    return quantize_cents(quantity * price) if price is not None else None
 
 
 def _weight(value: Decimal | None, total: Decimal) -> Decimal | None:

@@ -161,8 +161,9 @@ def lot_selection_targets(
     transaction that opened the lot, or None when nothing matches.
 
     A lot id is, in this order of preference:
-    1. all digits and the primary key of a BUY or REINVEST of the household: the form the
-       import service stores (``portfolios.services.ledger_check``);
+    1. all digits and the primary key of a BUY, REINVEST or OPENING of the household (the
+       rows that open lots): the form the import service stores
+       (``portfolios.services.ledger_check``);
     2. the external id of a transaction in the selling row's account (the ``id`` column of
        the imported file, DESIGN §3);
     3. the external id of exactly one transaction of the household (shares moved in kind
@@ -180,7 +181,11 @@ def lot_selection_targets(
     purchases = set(
         household_rows.filter(
             pk__in=[int(lot_id) for lot_id in lot_ids if lot_id.isascii() and lot_id.isdigit()],
-            type__in=[Transaction.Type.BUY, Transaction.Type.REINVEST],
+            type__in=[
+                Transaction.Type.BUY,
+                Transaction.Type.REINVEST,
+                Transaction.Type.OPENING,
+            ],
         ).values_list("pk", flat=True)
     )
     by_external_id: dict[str, list[tuple[int, int]]] = {}

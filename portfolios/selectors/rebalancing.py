@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.utils import timezone
-
 from portfolios.calculations.rebalancing import (
     HarvestCandidate,
     HarvestThresholds,
@@ -22,11 +20,14 @@ from portfolios.calculations.rebalancing import (
     Mode,
     Proposal,
     Request,
+    UnknownBasis,
     harvest_candidates,
     location_hints,
     propose,
+    unknown_basis_positions,
 )
 from portfolios.models import Account, Household, RebalancePolicy, Replacement
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.rebalancing_inputs import rebalance_inputs, symbol_identities
 
 __all__ = [
@@ -153,7 +154,7 @@ def rebalance_trigger(
     each cycle (every 3, 6 or 12 months from the start month), whatever the drift; a
     proposal on demand is always there.
     """
-    today = today or timezone.localdate()
+    today = today or household_today(household)
     policy = policy or rebalance_policy_get(household=household)
     if policy.trigger == RebalancePolicy.Trigger.CALENDAR:
         step = CALENDAR_MONTHS[policy.frequency]
@@ -197,6 +198,7 @@ class RebalancingOverview:
     harvest: list[HarvestCandidate]
     hints: list[LocationHint]
     policy: RebalancePolicy
+    unknown_basis: list[UnknownBasis]  # taxable shares never offered for harvesting
 
 
 def rebalancing_overview(
@@ -230,4 +232,5 @@ def rebalancing_overview(
         harvest=_harvest(household, state, policy),
         hints=location_hints(state),
         policy=policy,
+        unknown_basis=unknown_basis_positions(state),
     )

@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import F, Min, Sum
-from django.utils import timezone
 
 from portfolios.calculations.allocation import TargetSpec, asset_class_targets, sleeve_targets
 from portfolios.calculations.lot_rules import term
@@ -37,6 +36,7 @@ from portfolios.models import (
     TaxLot,
     Transaction,
 )
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.ledger import holdings_report
 from portfolios.selectors.ledger_inputs import ledger_inputs
 from portfolios.selectors.securities import security_profiles
@@ -64,7 +64,7 @@ def rebalance_inputs(*, household: Household, today: date | None = None) -> Hous
     5. Wash-sale events: purchases and taxable loss sales of the last 30 days, dividend
        reinvestments expected in the next 30.
     """
-    today = today or timezone.localdate()
+    today = today or household_today(household)
     report = holdings_report(household=household, as_of=today)
     inputs = ledger_inputs(household=household)
     accounts = _accounts(household, report.cash_by_account)
@@ -207,6 +207,7 @@ def _lots(
             "opening_transaction_id",
             "opening_transaction__account_id",
             "opening_transaction__external_id",
+            "basis_unknown",
         )
     )
     lots = []
@@ -221,6 +222,7 @@ def _lots(
         txn,
         txn_account,
         ext,
+        basis_unknown,
     ) in rows:
         if (account_id, security_id) not in positions:
             continue
@@ -235,6 +237,7 @@ def _lots(
                 term=term(start, today),
                 opening_transaction_id=txn,
                 key=key,
+                basis_known=not basis_unknown,
             )
         )
     return lots

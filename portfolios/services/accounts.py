@@ -18,10 +18,11 @@ from portfolios.errors import ApplicationError
 from portfolios.models import Account, Household, Sleeve, TaxLot, Transaction
 from portfolios.models.household import LotMethod
 from portfolios.selectors.accounts import account_cash_balances
+from portfolios.selectors.as_of import household_today
 from portfolios.services import setting_values as values
 from portfolios.services.audit import audit_record, field_changes, model_values
 from portfolios.services.households import account_create
-from portfolios.services.policy import household_today, queue_recompute
+from portfolios.services.policy import queue_recompute
 
 # The API's `accounts/` writable columns; currency only when the account is created.
 ACCOUNT_FIELDS = (
@@ -143,7 +144,7 @@ def account_add(
         user=user,
         target=account,
         request=request,
-        changes=_masked(field_changes({}, model_values(account, _AUDITED))),
+        changes=_masked(field_changes({}, _audit_values(account))),
     )
     return account
 
@@ -156,11 +157,10 @@ def account_update(
     household = account.household
     cleaned = _check(household, changes, account=account)
     locked = Account.objects.select_for_update().get(pk=account.pk)
-    before = model_values(locked, _AUDITED)
+    before, named_before = model_values(locked, _AUDITED), _audit_values(locked)
     for field, value in cleaned.items():
         setattr(locked, field, value)
-    after = model_values(locked, _AUDITED)
-    changed = field_changes(before, after, _AUDITED)
+    changed = field_changes(before, model_values(locked, _AUDITED), _AUDITED)
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
         audit_record(
@@ -169,7 +169,7 @@ def account_update(
             user=user,
             target=locked,
             request=request,
-            changes=_masked(changed),
+            changes=_masked(field_changes(named_before, _audit_values(locked), _AUDITED)),
         )
         if any(field in changed for field in LEDGER_FIELDS):
             first = _first_trade(locked)
@@ -258,7 +258,7 @@ def account_delete(*, account: Account, user=None, request=None) -> None:
         )
         raise ApplicationError(message, errors={"account": [message]})
     household, label = account.household, f"account {account.pk}: {account.name}"
-    old = _masked(model_values(account, _AUDITED))
+    old = _masked(_audit_values(account))
     account.delete()
     audit_record(
         action="account.delete",
@@ -280,6 +280,15 @@ _AUDITED = [
     "lot_method",
     "currency",
 ]
+
+
+def _audit_values(account: Account) -> dict:
+    """Return the audited fields as people read them: the owner by username (as the
+    accounts form and API take it) and the default sleeve by name, not by id."""
+    found = model_values(account, _AUDITED)
+    found["owner"] = account.owner.get_username() if account.owner_id else None
+    found["default_sleeve"] = account.default_sleeve.name if account.default_sleeve_id else None
+    return found
 
 
 def _masked(changes: dict) -> dict:

@@ -24,7 +24,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from portfolios.errors import ApplicationError
-from portfolios.imports.csv_records import ColumnIndex, read_csv_records
+from portfolios.imports.csv_records import ColumnIndex, header_key, read_csv_records
 from portfolios.imports.decoding import decode_text
 from portfolios.imports.rows import ImportFileError
 from portfolios.models import (
@@ -171,12 +171,17 @@ class SecuritiesImportResult:
     updated: int = 0
     unchanged: int = 0
     new_symbols: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.file_name}: updated {self.updated}, unchanged {self.unchanged}, "
             f"new symbols {self.new_symbols}"
         )
+        if self.ignored_columns:
+            noun = "column" if len(self.ignored_columns) == 1 else "columns"
+            text += f"; ignored {noun}: {', '.join(self.ignored_columns)}"
+        return text
 
 
 @transaction.atomic
@@ -185,8 +190,9 @@ def securities_import(
 ) -> SecuritiesImportResult:
     """Classify securities from a CSV, all or nothing; every bad line is named.
 
-    1. Read the header: ``symbol`` is required; unknown columns are refused (a typo would
-       otherwise be silently ignored).
+    1. Read the header: ``symbol`` is required; other columns (a generator's
+       ``first_trading_date``, a spreadsheet's notes) are ignored and named in the summary,
+       so a misspelt column is seen rather than silently dropped.
     2. Check every line: a symbol once per file, each filled cell valid for its column.
        ``currency`` is shared reference data (prices are quoted in it for everyone): it may
        only differ from the security's when no price is stored yet and no other household
@@ -206,14 +212,9 @@ def securities_import(
         raise ApplicationError(
             f"{file_name} was not imported: {problem}", errors={"file": [str(problem)]}
         ) from None
-    header = [values.text(cell).lower() for cell in records[0].cells if values.text(cell)]
+    header = [values.text(cell) for cell in records[0].cells if values.text(cell)]
     errors: dict[str, list[str]] = {}
-    unknown = [name for name in header if name not in CSV_COLUMNS]
-    if unknown:
-        errors.setdefault(f"line {records[0].line}", []).append(
-            f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; the "
-            f"columns are {', '.join(CSV_COLUMNS)}"
-        )
+    result.ignored_columns = [name[:60] for name in header if header_key(name) not in CSV_COLUMNS]
     if not columns.has("symbol"):
         errors.setdefault(f"line {records[0].line}", []).append("missing required column symbol")
     if errors:

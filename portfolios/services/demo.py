@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
 from portfolios.models import Household, IdentityGroup, Membership, Security, Sleeve, Target
 from portfolios.providers.demo import DemoProvider
+from portfolios.selectors.as_of import household_today
 from portfolios.services.demo_history import build_demo_history, demo_accounts, demo_securities
 from portfolios.services.demo_settings import demo_settings_fill
 from portfolios.services.households import account_create, household_create, membership_add
@@ -18,6 +18,7 @@ from portfolios.services.market_data import dividends_upsert, prices_upsert
 DEMO_HOUSEHOLD = "Demo household"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
+DEMO_TIME_ZONE = "America/New_York"
 HISTORY_YEARS = 4
 TARGET_VALUE = Decimal(650_000)
 
@@ -49,7 +50,8 @@ def demo_seed(*, today: date | None = None, reset: bool = False) -> DemoSeedResu
     """
     from portfolios.services.imports import transactions_import
 
-    today = today or timezone.localdate()
+    # The demo household's own day (its as-of), so no close is dated after it.
+    today = today or household_today(Household(time_zone=DEMO_TIME_ZONE))
     existing = Household.objects.filter(name=DEMO_HOUSEHOLD).first()
     if existing and not reset:
         return DemoSeedResult(household=existing, created=False)
@@ -100,7 +102,7 @@ def _household() -> Household:
     Household.objects.filter(pk=household.pk).update(
         monthly_income_target=Decimal(1500),
         cash_reserve_months=Decimal(6),
-        time_zone="America/New_York",
+        time_zone=DEMO_TIME_ZONE,
         default_benchmark="VTI:60,BND:40",
         min_trade_amount=Decimal(100),
     )

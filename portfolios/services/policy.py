@@ -13,14 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Min
-from django.utils import timezone
 
 from portfolios.models import Household, Security, Sleeve, Target, Transaction
 from portfolios.models.household import LotMethod
+from portfolios.selectors.as_of import household_today
 from portfolios.services import setting_values as values
 from portfolios.services.audit import audit_record, field_changes, model_values
 from portfolios.services.recompute import ledger_mark_changed
@@ -48,15 +47,6 @@ TARGET_ASSET_CLASSES = [
     (code, label) for code, label in Security.AssetClass.choices if code != "unknown"
 ]
 HUNDRED = Decimal(100)
-
-
-def household_today(household: Household) -> date:
-    """Return today's date in the household's time zone."""
-    try:
-        zone = ZoneInfo(household.time_zone)
-    except (ValueError, KeyError):
-        zone = None
-    return timezone.localdate(timezone=zone) if zone else timezone.localdate()
 
 
 def first_trade_date(household: Household) -> date | None:

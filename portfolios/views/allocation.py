@@ -79,5 +79,10 @@ def rebalancing_settings_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portfolios/rebalancing_settings.html",
-        {"form": form, "can_write": membership.can_write, "caution": CAUTION},
+        {
+            "form": form,
+            "can_write": membership.can_write,
+            "caution": CAUTION,
+            "section": "rebalancing",
+        },
     )

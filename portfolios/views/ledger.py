@@ -4,11 +4,11 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household, LedgerState, Security, Transaction
 from portfolios.selectors.accounts import account_get
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.ledger import (
     holdings_report,
     open_lots_list,
@@ -69,7 +69,7 @@ def position_lots_page(request: HttpRequest, security_pk: int) -> HttpResponse:
             "security": security,
             "account": account,
             "lots": lots,
-            "today": timezone.localdate(),
+            "today": household_today(household),
             "quantity": sum(row.lot.quantity for row in lots),
             "cost_basis": sum(row.lot.cost_basis for row in lots),
             "basis_unknown": any(row.lot.basis_unknown for row in lots),
@@ -82,7 +82,10 @@ def realized_gains_page(request: HttpRequest) -> HttpResponse:
     household = current_membership_or_404(request).household
     ledger_refresh_if_stale(household=household)
     years = realized_gain_years(household=household)
-    year = _year_param(request.GET.get("year"), default=years[0] if years else None)
+    year = _year_param(
+        request.GET.get("year"),
+        default=years[0] if years else household_today(household).year,
+    )
     reliefs = realized_gains_list(household=household, year=year)
     return render(
         request,
@@ -113,10 +116,10 @@ def _account_or_404(household: Household, ref: str) -> Account:
         raise Http404("No such account.") from None
 
 
-def _year_param(value: str | None, *, default: int | None) -> int:
+def _year_param(value: str | None, *, default: int) -> int:
     if value and value.isascii() and value.isdigit() and 1900 <= int(value) <= 2200:
         return int(value)
-    return default or timezone.localdate().year
+    return default
 
 
 def _stored_error(household: Household) -> str:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from portfolios.api.exceptions import ApplicationError
 from portfolios.forms.transactions import TransactionFilterForm, TransactionForm
 from portfolios.models import Membership, Transaction
+from portfolios.selectors.securities import security_profiles
 from portfolios.selectors.transactions import transaction_get, transaction_list
 from portfolios.services.transactions import (
     transaction_delete,
@@ -47,6 +48,13 @@ def transaction_list_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # The household's own classification says what needs review, never the shared flag.
+    shown = {t.security_id for t in page if t.security_id}
+    to_review = {
+        pk
+        for pk, view in security_profiles(household=household, security_ids=shown).items()
+        if view.needs_review
+    }
     return render(
         request,
         "portfolios/transactions/list.html",
@@ -55,6 +63,7 @@ def transaction_list_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "can_write": membership.can_write,
+            "to_review": to_review,
         },
     )
 

@@ -2,12 +2,18 @@
 
 A benchmark parameter is, in this order: the name of one of the household's stored
 benchmarks; a blend `VTI:60,BND:40` (percentages, or fractions adding up to 1; without
-weights the components weigh the same); or a single ticker.
+weights the components weigh the same); or a single ticker. Without one, pages and the API
+compare with the household's ``default_benchmark`` (``default_benchmark_spec``).
+
+A component with no stored close is fetched through the price provider first
+(``reporting.services.benchmarks.benchmark_closes_fetch``); its closes reach
+``benchmark_index`` as ``fetched``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -16,7 +22,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from portfolios.api.exceptions import ApplicationError
-from portfolios.models import Household, Security, Transaction
+from portfolios.models import Household, Price, Security, Transaction
 from reporting.calculations.benchmarks import blend_benchmark_index
 from reporting.models import Benchmark
 from reporting.services.valuation_inputs import price_book
@@ -33,6 +39,8 @@ class ResolvedBenchmark:
     weights: dict[str, Decimal]
     rebalance: str = Benchmark.Rebalance.MONTHLY
     household_id: int | None = None  # whose view of the stored securities it reads
+    # symbol -> the stored security it reads, when already looked up (``benchmark_priced``)
+    security_ids: Mapping[str, int] | None = None
 
 
 def _error(message: str) -> ApplicationError:
@@ -83,6 +91,32 @@ def benchmark_resolve(*, household: Household, spec: str) -> ResolvedBenchmark:
     return ResolvedBenchmark(spec.upper(), parse_blend(spec), household_id=household.pk)
 
 
+def default_benchmark_spec(*, household: Household) -> str | None:
+    """Return what the household compares with unless told otherwise: its policy's
+    ``default_benchmark``, else its default saved benchmark, else None."""
+    if household.default_benchmark.strip():
+        return household.default_benchmark.strip()
+    stored = Benchmark.objects.filter(household=household).first()
+    return stored.name if stored is not None else None
+
+
+def benchmark_priced(*, benchmark: ResolvedBenchmark) -> tuple[ResolvedBenchmark, list[str]]:
+    """Return the benchmark with the stored security of each component that has a close the
+    household may use, and the components without one (in order). One query."""
+    candidates = Security.objects.filter(symbol__in=list(benchmark.weights))
+    if benchmark.household_id is not None:
+        candidates = _visible_to(candidates, household_id=benchmark.household_id)
+    priced: dict[str, int] = {}
+    for security_id, symbol in (
+        candidates.filter(Exists(Price.objects.filter(security=OuterRef("pk"))))
+        .order_by("symbol", "exchange")
+        .values_list("pk", "symbol")
+    ):
+        priced.setdefault(symbol, security_id)
+    missing = [symbol for symbol in benchmark.weights if symbol not in priced]
+    return replace(benchmark, security_ids=priced), missing
+
+
 def benchmark_list(*, household: Household) -> list[Benchmark]:
     """Return the household's stored benchmarks, the default first."""
     return list(Benchmark.objects.filter(household=household))
@@ -103,21 +137,37 @@ def _visible_to(securities: QuerySet[Security], *, household_id: int) -> QuerySe
     return securities.filter(Q(symbol__in=public) | Exists(held_here) | ~Exists(held_anywhere))
 
 
-def benchmark_index(*, benchmark: ResolvedBenchmark, start: date, end: date) -> pd.Series:
+def benchmark_index(
+    *,
+    benchmark: ResolvedBenchmark,
+    start: date,
+    end: date,
+    fetched: Mapping[str, pd.Series] | None = None,
+) -> pd.Series:
     """Return the benchmark's cumulative index on every day from start (1.0) to end.
 
-    Closes come from stored prices (no request reaches a provider); a component without
-    any close up to ``end`` is a 400 naming the benchmark.
+    Closes come from stored prices, or for the components in ``fetched`` from what the
+    price provider answered just now (no request reaches a provider here); a component
+    without any close up to ``end`` is a 400 naming the benchmark.
     """
-    securities = {}
-    candidates = Security.objects.filter(symbol__in=list(benchmark.weights))
-    if benchmark.household_id is not None:
-        candidates = _visible_to(candidates, household_id=benchmark.household_id)
-    for security_id, symbol in candidates.order_by("symbol", "exchange").values_list(
-        "pk", "symbol"
-    ):
-        securities.setdefault(symbol, security_id)
-    unknown = sorted(set(benchmark.weights) - set(securities))
+    fetched = fetched or {}
+    securities: dict[str, int] = {}
+    stored_symbols = [symbol for symbol in benchmark.weights if symbol not in fetched]
+    if benchmark.security_ids is not None:
+        securities = {
+            symbol: benchmark.security_ids[symbol]
+            for symbol in stored_symbols
+            if symbol in benchmark.security_ids
+        }
+    elif stored_symbols:
+        candidates = Security.objects.filter(symbol__in=stored_symbols)
+        if benchmark.household_id is not None:
+            candidates = _visible_to(candidates, household_id=benchmark.household_id)
+        for security_id, symbol in candidates.order_by("symbol", "exchange").values_list(
+            "pk", "symbol"
+        ):
+            securities.setdefault(symbol, security_id)
+    unknown = sorted(set(stored_symbols) - set(securities))
     if unknown:
         raise _error(f"no prices stored for {', '.join(unknown)}")
     book = price_book(
@@ -126,6 +176,12 @@ def benchmark_index(*, benchmark: ResolvedBenchmark, start: date, end: date) -> 
         last_day=end.toordinal(),
     )
     prices = {}
+    for symbol, series in fetched.items():
+        if symbol in benchmark.weights:
+            known = series[series.index <= pd.Timestamp(end)]
+            if known.empty:
+                raise _error(f"no prices for {symbol} up to {end}")
+            prices[symbol] = known
     for symbol, security_id in securities.items():
         series = book.series(security_id)
         if series is None:

@@ -8,6 +8,7 @@ floats that the API rounds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from django.conf import settings
 from portfolios.api.exceptions import ApplicationError
 from portfolios.models import Account, Household, Sleeve
 from portfolios.selectors.accounts import account_get
+from portfolios.selectors.as_of import household_today
 from reporting.calculations.daily_series import MONEY_SCALE, DailySeries
 from reporting.calculations.performance import (
     PERIOD_CODES,
@@ -143,13 +145,18 @@ def period_window(
     start: date | None = None,
     end: date | None = None,
     period: str | None = None,
+    as_of: date | None = None,
 ) -> Window:
     """Return the window of a period: a code (1M..MAX) ending at ``end``, or start/end.
 
-    Without dates the window is the scope's whole history. ``end`` after the last stored
+    Without dates the window is the scope's whole history up to ``as_of`` (the household's
+    valuation as-of, ``portfolios.selectors.as_of.household_today``: the day the holdings
+    are valued at), or to the last stored day without one. ``end`` after the last stored
     day is clamped to it; a ``start`` before the history counts from a value of 0.
     """
     series = stored.series
+    if end is None and as_of is not None and as_of >= stored.first_date:
+        end = as_of
     end = min(end or series.end, series.end)
     if period:
         code = period.upper()
@@ -189,6 +196,7 @@ def summary_of(
     benchmark: ResolvedBenchmark | None = None,
     *,
     with_risk: bool = True,
+    fetched: Mapping[str, pd.Series] | None = None,
 ) -> PerformanceSummary:
     """Return the figures of one stored series over a window (DESIGN §7)."""
     series = stored.series
@@ -221,7 +229,9 @@ def summary_of(
         "net_flows": net_flows,
     }
     if benchmark is not None:
-        bench = benchmark_index(benchmark=benchmark, start=window.start, end=window.end)
+        bench = benchmark_index(
+            benchmark=benchmark, start=window.start, end=window.end, fetched=fetched
+        )
         bench_risk = risk_metrics(bench, float(settings.RISK_FREE_RATE))
         bench_twr = float(bench.iloc[-1] / bench.iloc[0] - 1.0)
         paired = benchmark_metrics(trading_day_returns(levels), trading_day_returns(bench))
@@ -263,20 +273,35 @@ def performance_summary(
     end: date | None = None,
     account: Account | str | int | None = None,
     sleeve: Sleeve | str | int | None = None,
-    benchmark: str | None = None,
+    benchmark: str | ResolvedBenchmark | None = None,
     period: str | None = None,
+    fetched: Mapping[str, pd.Series] | None = None,
 ) -> PerformanceSummary:
     """Return DESIGN §5's figures for the household, an account or a sleeve over a period.
 
-    Before the household's first valuation every ratio is None and every amount 0.
+    Without ``end`` the period ends at the household's valuation as-of (the day its holdings
+    are valued at), so ``end_value`` is the holdings' market value plus cash. ``benchmark``
+    is a spec or one resolved already, ``fetched`` the closes fetched for it
+    (``reporting.services.benchmarks.benchmark_choose``). Before the household's first
+    valuation every ratio is None and every amount 0.
     """
     scope, key = scope_resolve(household=household, account=account, sleeve=sleeve)
-    resolved = benchmark_resolve(household=household, spec=benchmark) if benchmark else None
+    resolved = _resolved(household, benchmark)
     stored = _stored_or_empty(household, scope, key)
     if stored is None:
         return EMPTY
-    window = period_window(stored, start=start, end=end, period=period)
-    return summary_of(stored, window, resolved)
+    window = period_window(
+        stored, start=start, end=end, period=period, as_of=household_today(household)
+    )
+    return summary_of(stored, window, resolved, fetched=fetched)
+
+
+def _resolved(
+    household: Household, benchmark: str | ResolvedBenchmark | None
+) -> ResolvedBenchmark | None:
+    if isinstance(benchmark, ResolvedBenchmark) or not benchmark:
+        return benchmark or None
+    return benchmark_resolve(household=household, spec=benchmark)
 
 
 @dataclass(frozen=True)
@@ -289,7 +314,10 @@ class SeriesRow:
 
 
 def series_rows(
-    stored: StoredSeries, window: Window, benchmark: ResolvedBenchmark | None = None
+    stored: StoredSeries,
+    window: Window,
+    benchmark: ResolvedBenchmark | None = None,
+    fetched: Mapping[str, pd.Series] | None = None,
 ) -> list[SeriesRow]:
     """Return one row per day of the window: value, net flows, cumulative TWR (and bench)."""
     series = stored.series
@@ -302,7 +330,9 @@ def series_rows(
     bench = None
     if benchmark is not None:
         day0 = series.start + timedelta(days=first)
-        bench_index = benchmark_index(benchmark=benchmark, start=day0, end=window.end)
+        bench_index = benchmark_index(
+            benchmark=benchmark, start=day0, end=window.end, fetched=fetched
+        )
         bench = bench_index.to_numpy() / bench_index.iloc[0] - 1.0
     day0 = series.start + timedelta(days=first)
     return [
@@ -324,17 +354,21 @@ def performance_series(
     end: date | None = None,
     account: Account | str | int | None = None,
     sleeve: Sleeve | str | int | None = None,
-    benchmark: str | None = None,
+    benchmark: str | ResolvedBenchmark | None = None,
     period: str | None = None,
+    fetched: Mapping[str, pd.Series] | None = None,
 ) -> list[SeriesRow]:
-    """Return the daily rows of `performance/series/` (none before the first valuation)."""
+    """Return the daily rows of `performance/series/` (none before the first valuation),
+    ending by default at the household's valuation as-of (as ``performance_summary``)."""
     scope, key = scope_resolve(household=household, account=account, sleeve=sleeve)
-    resolved = benchmark_resolve(household=household, spec=benchmark) if benchmark else None
+    resolved = _resolved(household, benchmark)
     stored = _stored_or_empty(household, scope, key)
     if stored is None:
         return []
-    window = period_window(stored, start=start, end=end, period=period)
-    return series_rows(stored, window, resolved)
+    window = period_window(
+        stored, start=start, end=end, period=period, as_of=household_today(household)
+    )
+    return series_rows(stored, window, resolved, fetched)
 
 
 def gain_breakdown(stored: StoredSeries, window: Window) -> GainBreakdown:
@@ -359,3 +393,17 @@ def gain_breakdown(stored: StoredSeries, window: Window) -> GainBreakdown:
         taxes=_money(change("taxes")),
         end_value=_money(money["value"][last]),
     )
+
+
+def value_as_of(*, household: Household, account=None, sleeve=None) -> Decimal | None:
+    """Return the stored value of the household (or an account, or a sleeve) at its
+    valuation as-of: the last stored day on or before the household's today, the day the
+    holdings are valued at, so it equals their market values plus cash to the cent. None
+    before the first valuation. For the dashboard's "worth now", read this (not the
+    series' last day, which a transaction dated after today would move)."""
+    scope, key = scope_resolve(household=household, account=account, sleeve=sleeve)
+    stored = _stored_or_empty(household, scope, key)
+    if stored is None:
+        return None
+    window = period_window(stored, as_of=household_today(household))
+    return _money(stored.series.money["value"][window.last])

@@ -110,3 +110,12 @@ def series_cash_by_account(
     return {
         int(part.key): Decimal(int(part.series.money["cash"][-1])) / MONEY_SCALE for part in parts
     }
+
+
+def household_series_end(*, household: Household) -> date | None:
+    """Return the last day of the household's stored series, or None before the first."""
+    return (
+        ValuationSeries.objects.filter(household=household, scope=Scope.HOUSEHOLD)
+        .values_list("end_date", flat=True)
+        .first()
+    )

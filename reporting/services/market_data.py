@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from portfolios.models import Account, FxRate, Household, Security, SplitEvent, Transaction
 from portfolios.providers import PriceProvider, ProviderError, get_provider
+from portfolios.selectors.as_of import household_today
 from portfolios.services.market_data import RefreshResult, dividends_upsert, prices_refresh
 from portfolios.services.recompute import recompute_mark_pending
 from reporting.selectors.market import held_security_ids
@@ -141,6 +142,7 @@ def market_data_refresh(
     4. For each household, the earliest new close among its securities, or today.
     """
     prices = prices_refresh(provider_name=provider_name, today=today)
+    asked = today
     today = today or timezone.localdate()
     provider = get_provider(provider_name)
     result = MarketRefreshResult(prices=prices)
@@ -151,7 +153,7 @@ def market_data_refresh(
     for household in Household.objects.all():
         securities = held_security_ids(household=household)
         new = [prices.first_new[sid] for sid in securities if sid in prices.first_new]
-        result.recompute_from[household.pk] = min(new, default=today)
+        result.recompute_from[household.pk] = min(new, default=asked or household_today(household))
     return result
 
 

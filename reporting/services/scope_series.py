@@ -98,6 +98,7 @@ class AccountValuer:
             quantity_changes=changes,
             prices={sid: self._price_series(sid) for sid in held},
             fx={sid: series for sid in held if (series := self._fx_series(sid)) is not None},
+            round_positions=True,  # each position to the cent, as the holdings page
         )
         return to_money(frame["market_value"].to_numpy())
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import transaction
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from portfolios.models import Household
 from portfolios.selectors.accounts import account_cash_balances
+from portfolios.selectors.as_of import household_today
 from reporting.calculations.daily_series import (
     MONEY_SCALE,
     DailySeries,
@@ -130,7 +130,7 @@ def valuations_rebuild(
     result = RebuildResult(household_id=household.pk)
     accounts = household_accounts(household=household)
     scopes = scope_definitions(accounts)
-    today = today or timezone.localdate(timezone=ZoneInfo(household.time_zone or "UTC"))
+    today = today or household_today(household)
     plan = _plan(household, scopes, from_date)
     rows = ledger_rows(household=household, from_day=plan.state.day if plan.state else None)
     if plan.state is None and not rows:

@@ -242,7 +242,8 @@ def test_rebalance_csv(portfolio, owner_api):
     text = owner_api.get("/api/v1/rebalance/?format=csv").content.decode()
     lines = text.splitlines()
     assert lines[0] == (
-        "account,action,symbol,asset_class,quantity,amount,lots,estimated_gain,estimated_tax,reason"
+        "account,action,symbol,asset_class,quantity,amount,lots,estimated_gain,estimated_tax,"
+        "reason,basis_unknown"
     )
     assert lines[1].startswith(
         f"IRA,sell,VTI,us_equity,10,1000,{portfolio['ira_buy'].external_id}:10,200,0,"

@@ -244,7 +244,7 @@ def test_audit_lists_for_owners_filtered(secret_household, writer):
         ("alice", "account.create", "ok"),
         ("alice", "household.update", "ok"),
     ]
-    assert set(rows[0]) == {"at", "user", "action", "target", "outcome", "ip"}
+    assert set(rows[0]) == {"at", "user", "action", "target", "outcome", "ip", "changes"}
     only = owner.get("/api/v1/audit/?action=household").json()["results"]
     assert [r["action"] for r in only] == ["household.update"]
     today = date.today().isoformat()

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from alerts.models import AlertRule
 from portfolios.models import Account, ApiToken, Household, Membership
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,30 @@ def test_create_household_creates_owner_and_default_sleeves(django_user_model):
         ("growth", 10),
         ("income", 20),
     ]
+    # and the default alert rules, created by the command itself (no signal): drift of the
+    # household and of each sleeve, position weight, drawdown 15%, one-day move 8%, income
+    # shortfall 10%, dividend cut 10%, stale prices 5 days, cash reserve, harvestable loss
+    # $1,000, volatility spike 2x
+    assert sorted(
+        (kind, scope, None if threshold is None else int(threshold))
+        for kind, scope, threshold in AlertRule.objects.filter(household=household).values_list(
+            "kind", "scope", "threshold"
+        )
+    ) == sorted(
+        [
+            ("allocation_drift", "household", None),
+            ("allocation_drift", "sleeve", None),
+            ("position_weight", "security", None),
+            ("drawdown", "household", 15),
+            ("price_move", "security", 8),
+            ("income_shortfall", "household", 10),
+            ("dividend_cut", "security", 10),
+            ("stale_price", "security", 5),
+            ("cash_reserve", "household", None),
+            ("harvestable_loss", "security", 1000),
+            ("volatility_spike", "security", 2),
+        ]
+    )
 
 
 def test_create_household_refuses_duplicates_and_bad_currency():

@@ -3,11 +3,14 @@ line, never a server error or a partial import."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 
 from portfolios.imports import ImportFileError, parse_file
@@ -177,3 +180,69 @@ def test_a_positions_export_is_refused_saying_which_history_to_download(text, ad
     with pytest.raises(ImportFileError) as refused:
         parse_file(text.encode(), filename="Portfolio_Positions.csv")
     assert advice in str(refused.value)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_carriage_return_inside_a_memo_does_not_split_its_row(cast, tmp_path: Path, ending):
+    # given a Hearth CSV of two deposits whose first memo holds a carriage return, unquoted
+    # (pasted from another program) in a file of LF or CRLF lines
+    AccountFactory(household=cast.household_a, name="Taxable")
+    lines = [
+        "date,account,type,amount,id,memo",
+        "2024-01-02,Taxable,DEPOSIT,100,d1,paycheck\rJanuary",
+        '2024-01-03,Taxable,DEPOSIT,5,d2,"quoted\rtoo"',
+    ]
+    path = tmp_path / "memo.csv"
+    path.write_bytes(ending.join(lines).encode() + ending.encode())
+    # when imported with the command
+    out = StringIO()
+    call_command("import_transactions", str(path), household="Alpha", stdout=out)
+    # then two rows went in, each memo whole, carriage return and all
+    assert out.getvalue().startswith("memo.csv (hearth): added 2, duplicates 0")
+    assert list(Transaction.objects.order_by("trade_date").values_list("memo", "amount")) == [
+        ("paycheck\rJanuary", Decimal(100)),
+        ("quoted\rtoo", Decimal(5)),
+    ]
+
+
+def test_a_file_of_carriage_return_line_ends_is_still_read_line_by_line():
+    # given a classic-Mac file: lines end in CR alone, so a CR there does end a line
+    text = HEADER.rstrip("\n") + "\r2024-01-02,A,BUY,VTI,NaN,1,\r2024-01-03,A,BUY,VTI,1,1,\r"
+    # then the bad row is line 2, the good row after it is read as a row of its own
+    assert errors_of(text) == ["line 2, column quantity: must be a number, got 'NaN'"]
+
+
+SAMPLES = Path(__file__).with_name("import_files")
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        # an SGML (v1) file: 9 header lines and a blank one, then a declaration (line 11)
+        (
+            '<!DOCTYPE OFX [<!ENTITY org "Example">]>\n',
+            "line 11: not a safe OFX file: it declares the entity 'org' (<!ENTITY>).",
+        ),
+        # an entity declared on the line after <OFX> (line 12), where no XML parser looks
+        (None, "line 12: not a safe OFX file: it declares an entity (<!ENTITY>)."),
+    ],
+)
+def test_ofx_entity_declarations_are_refused_wherever_they_are(declaration, message):
+    v1 = (SAMPLES / "sample.ofx").read_text()
+    head, body = v1.split("<OFX>", 1)
+    if declaration is None:
+        text = head + "<OFX>\n" + '<!ENTITY x "y">' + body
+    else:
+        text = head + declaration + "<OFX>" + body
+    with pytest.raises(ImportFileError) as refused:
+        parse_file(text.encode(), filename="x.ofx")
+    assert str(refused.value).startswith(message)
+
+
+def test_a_plain_doctype_declares_nothing_and_the_ofx_is_read():
+    v2 = (SAMPLES / "sample_v2.qfx").read_text()
+    head, body = v2.split("<OFX>", 1)
+    plain = parse_file(v2.encode(), filename="x.qfx")
+    declared = parse_file((head + "<!DOCTYPE OFX>\n<OFX>" + body).encode(), filename="x.qfx")
+    assert len(declared.rows) == len(plain.rows) > 0

@@ -172,17 +172,17 @@ def test_a_bad_file_names_every_bad_line_and_changes_nothing(cast, both_hold_zq)
     assert not Security.objects.filter(symbol__in=["ABC", "XYZ"]).exists()
 
 
-def test_unknown_columns_are_refused(cast):
-    with pytest.raises(ApplicationError) as caught:
-        securities_import(
-            household=cast.household_a, content=b"symbol,colour\nZQ,red\n", file_name="c.csv"
-        )
-    assert caught.value.errors == {
-        "line 1": [
-            "unknown column colour; the columns are symbol, name, kind, asset_class, sector, "
-            "currency, expense_ratio, dividend_frequency, qualified_dividend, identity_group"
-        ]
-    }
+def test_unknown_columns_are_ignored_and_named_in_the_summary(cast, both_hold_zq):
+    # given a file with two columns that are no part of a classification
+    content = b"symbol,asset_class,First_Trading_Date,colour\nZQ,bonds,2020-01-02,red\n"
+    # when imported
+    result = securities_import(household=cast.household_a, content=content, file_name="c.csv")
+    # then the known columns apply and the others are named, as written
+    assert result.summary() == (
+        "c.csv: updated 1, unchanged 0, new symbols 0; ignored columns: First_Trading_Date, colour"
+    )
+    view = security_profiles(household=cast.household_a)[both_hold_zq.pk]
+    assert view.asset_class == "bonds"
 
 
 def test_import_securities_command(cast, both_hold_zq, tmp_path, capsys):

@@ -313,3 +313,53 @@ def test_audit_page_is_filterable(cast):
     only = owner.get("/settings/audit/?action=member").content.decode()
     rows = only.split('id="audit-table"')[1]
     assert "Member invited" in rows and "Account created" not in rows
+
+
+def test_rebalancing_settings_are_reached_from_the_settings_index_and_nav(cast):
+    viewer = browser(cast.viewer)
+    # given the settings index: a tile and a nav entry lead to the rebalancing settings
+    index = viewer.get("/settings/").content.decode()
+    nav = index.split('class="settings-nav"')[1].split("</nav>")[0]
+    tiles = index.split('class="tiles"')[1]
+    assert '<a href="/portfolio/allocation/settings/" >Rebalancing</a>' in nav
+    assert '<a class="tile" href="/portfolio/allocation/settings/"><strong>Rebalancing' in tiles
+    # and every settings section carries the same nav entry
+    accounts = viewer.get("/settings/accounts/").content.decode()
+    assert 'href="/portfolio/allocation/settings/"' in accounts.split('class="settings-nav"')[1]
+    # when the rebalancing settings open, they sit in the settings layout, marked current
+    page = viewer.get("/portfolio/allocation/settings/").content.decode()
+    assert '<a href="/portfolio/allocation/settings/" aria-current="page">Rebalancing</a>' in page
+    assert "<h1>Rebalancing settings</h1>" in page
+
+
+def test_the_audit_log_names_an_accounts_owner_and_sleeve(cast):
+    owner = browser(cast.owner)
+    # given an account made on the page for Carol, in the income sleeve
+    owner.post(
+        "/settings/accounts/",
+        {"name": "Carol Roth", "type": "roth_ira", "owner": "carol",
+         "default_sleeve": "income", "lot_method": "fifo", "currency": "USD"},
+    )  # fmt: skip
+    account = Account.objects.get(name="Carol Roth")
+    # when it moves to Alice and the growth sleeve
+    owner.post(
+        f"/settings/accounts/{account.pk}/",
+        {"name": "Carol Roth", "type": "roth_ira", "owner": "alice",
+         "default_sleeve": "growth", "lot_method": "fifo", "currency": "USD"},
+    )  # fmt: skip
+    # then the audit trail records both by name, never by id
+    stored = {e.action: e.changes for e in AuditEvent.objects.filter(action__startswith="acc")}
+    assert (stored["account.create"]["owner"], stored["account.create"]["default_sleeve"]) == (
+        [None, "carol"],
+        [None, "income"],
+    )
+    assert stored["account.update"] == {
+        "owner": ["carol", "alice"],
+        "default_sleeve": ["income", "growth"],
+    }
+    # and the audit API and page say so
+    (update,) = owner.get("/api/v1/audit/?action=account.update").json()["results"]
+    assert update["changes"] == ["owner: carol → alice", "default_sleeve: income → growth"]
+    page = owner.get("/settings/audit/?action=account.update").content.decode()
+    assert "<li>owner: carol → alice</li>" in page
+    assert "<li>default sleeve: income → growth</li>" in page

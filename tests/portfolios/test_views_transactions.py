@@ -154,3 +154,32 @@ def test_nav_links_to_transactions_and_for_writers_to_import(cast, ledger):
     assert 'href="/portfolio/transactions/"' in viewer_page
     assert 'href="/portfolio/imports/"' not in viewer_page
     assert 'href="/portfolio/imports/"' in member_page
+
+
+def test_the_review_badge_follows_the_households_own_classification(cast):
+    # given NEWCO, new to both households (the shared row flagged for review)
+    newco = SecurityFactory(symbol="NEWCO", kind="unknown", asset_class="unknown")
+    newco.needs_review = True
+    newco.save(update_fields=["needs_review"])
+    for household in (cast.household_a, cast.household_b):
+        account = AccountFactory(household=household, name="Taxable")
+        TransactionFactory(account=account, trade_date=date(2024, 1, 2), amount=D(500))
+        TransactionFactory(
+            account=account, trade_date=date(2024, 1, 3), type="BUY", security=newco,
+            quantity=D(1), price=D(100), amount=D(100),
+        )  # fmt: skip
+    alice, bob = browser(cast.owner), browser(cast.outsider)
+    badge = '<span class="badge" title="New symbol, check its kind and asset class">review</span>'
+    assert badge in alice.get(LIST).content.decode()
+    # when household A classifies it
+    answer = alice.patch(
+        f"/api/v1/securities/{newco.pk}/",
+        {"kind": "stock", "asset_class": "us_equity"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200, answer.content
+    # then A's list drops the badge, and B, which has not classified it, still sees it
+    assert badge not in alice.get(LIST).content.decode()
+    assert badge in bob.get(LIST).content.decode()
+    newco.refresh_from_db()
+    assert newco.needs_review is True  # the shared row is untouched

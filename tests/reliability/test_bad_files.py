@@ -10,9 +10,6 @@ and for each: no server error (the page answers, the command exits with its mess
 partial import (not one row of any table written), the refusal names the line (or, for a
 file with no line to name, the file-level reason), and the time and memory stay bounded.
 Then hypothesis writes Hearth CSV rows of its own from hostile values.
-
-Files whose documented refusal waits on issue 9's parser hardening are marked xfail
-(strict): the lead removes each mark when that work lands and the file passes.
 """
 
 from __future__ import annotations
@@ -43,12 +40,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.timeout(600)]
 CORPUS = Path(__file__).with_name("bad_files")
 SECONDS_PER_FILE = 30  # generous: the 2-core machine is shared
 PEAK_MEMORY_BYTES = 256 * 1024 * 1024
-# Refusals the documented behaviour asks for and the parsers do not give yet (issue 9).
-NEEDS_ISSUE_9 = {
-    "o05-future-date.ofx": "future trade dates",
-    "o08-entity-expansion.qfx": "OFX parsed with entity expansion off",
-    "o09-external-entity.qfx": "OFX parsed with external entities refused",
-}
 
 
 @dataclass(frozen=True)
@@ -73,12 +64,7 @@ def _corpus() -> list[BadFile]:
 
 def _params():
     for bad in _corpus():
-        marks = []
-        if bad.file in NEEDS_ISSUE_9:
-            marks.append(
-                pytest.mark.xfail(strict=True, reason=f"needs issue 9: {NEEDS_ISSUE_9[bad.file]}")
-            )
-        yield pytest.param(bad, id=bad.file, marks=marks)
+        yield pytest.param(bad, id=bad.file)
 
 
 HEARTH_APPS = {"portfolios", "income", "alerts", "reporting"}

@@ -140,7 +140,6 @@ def test_single_ticker_benchmark_of_share2(demo03):
         ("start=2023-06-01&end=2023-01-01", "end"),
         ("account=Nope", "account"),
         ("sleeve=Nope", "sleeve"),
-        ("benchmark=ZZZZ", "benchmark"),
         ("benchmark=SHARE1:70,SHARE2:20", "benchmark"),
         ("period=2W", "period"),
     ],

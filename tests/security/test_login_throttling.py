@@ -6,7 +6,7 @@ import time
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -173,3 +173,58 @@ def test_an_invitation_link_never_logs_in_someone_with_a_second_factor(cast):
     )
     assert response.status_code == 400
     assert "_auth_user_id" not in client.session
+
+
+def test_staff_without_totp_must_set_it_up_before_any_page(db):
+    # given a staff member and a superuser, neither with an authenticator app
+    users = get_user_model().objects
+    users.create_user("ops", password="ops-pass-1", is_staff=True)
+    users.create_superuser("boss", password="boss-pass-1")
+    for username, password in (("ops", "ops-pass-1"), ("boss", "boss-pass-1")):
+        client = Client()
+        # when they log in through the login page, with the password (all they have)
+        assert login(client, username, password).status_code == 302
+        # then the admin and every page send them to set up TOTP, saying why
+        for path in ("/admin/", "/", "/settings/", "/portfolio/allocation/"):
+            answer = client.get(path)
+            assert (answer.status_code, answer["Location"]) == (
+                302,
+                "/accounts/2fa/totp/activate/",
+            ), (username, path)
+        page = client.get("/accounts/2fa/totp/activate/", follow=True).content.decode()
+        assert "Staff accounts need two-factor authentication" in page
+        # and the API, on the session, answers 403 with the error envelope
+        api = client.get("/api/v1/accounts/")
+        assert (api.status_code, api.json()["detail"]) == (
+            403,
+            "Staff accounts need two-factor authentication: set up an authenticator app first.",
+        )
+    count("staff logged in without a second factor", 0)
+
+
+def test_staff_with_totp_set_up_reach_the_admin(db):
+    # given a staff member who logs in and activates an authenticator app on the page
+    get_user_model().objects.create_user("ops", password="ops-pass-1", is_staff=True)
+    client = Client()
+    login(client, "ops", "ops-pass-1")
+    page = client.get("/accounts/2fa/totp/activate/")
+    if page.status_code == 302 and "/reauthenticate/" in page["Location"]:
+        client.post(page["Location"], {"password": "ops-pass-1"})
+        page = client.get("/accounts/2fa/totp/activate/")
+    assert page.status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    assert (
+        client.post("/accounts/2fa/totp/activate/", {"code": code_now(secret)}).status_code == 302
+    )
+    # then the admin opens for this session
+    assert client.get("/admin/").status_code == 200
+    # and the next login asks for the code before the admin
+    fresh = Client()
+    assert login(fresh, "ops", "ops-pass-1")["Location"].startswith("/accounts/2fa/authenticate/")
+    assert fresh.get("/admin/").status_code == 302
+
+
+def test_a_household_member_without_totp_is_not_held_up(cast):
+    client = Client()
+    login(client, "alice", "pw-alice-1")
+    assert client.get("/").status_code == 200

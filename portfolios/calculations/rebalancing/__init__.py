@@ -10,6 +10,7 @@ from portfolios.calculations.rebalancing.harvest import (
     HarvestCandidate,
     HarvestThresholds,
     harvest_candidates,
+    unknown_basis_positions,
 )
 from portfolios.calculations.rebalancing.location import LocationHint, location_hints
 from portfolios.calculations.rebalancing.naive import naive_tax
@@ -28,6 +29,7 @@ from portfolios.calculations.rebalancing.types import (
     Request,
     SecurityState,
     Treatment,
+    UnknownBasis,
     WashEvent,
 )
 
@@ -49,9 +51,11 @@ __all__ = [
     "Request",
     "SecurityState",
     "Treatment",
+    "UnknownBasis",
     "WashEvent",
     "harvest_candidates",
     "location_hints",
     "naive_tax",
     "propose",
+    "unknown_basis_positions",
 ]

@@ -13,8 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from portfolios.calculations.position_values import lot_values
 from portfolios.calculations.rebalancing.lots import cents, lots_text, take_shares
-from portfolios.calculations.rebalancing.types import ZERO, HouseholdState, LotState, WashEvent
+from portfolios.calculations.rebalancing.types import (
+    ZERO,
+    HouseholdState,
+    LotState,
+    UnknownBasis,
+    WashEvent,
+)
 
 CAUTION = (
     "The household decides what is substantially identical: Hearth only knows the identity "
@@ -96,7 +103,9 @@ def harvest_candidates(
     """Return the positions whose loss lots clear both thresholds, largest loss first.
 
     1. Per (taxable account, security): the lots worth less than their basis today.
-    2. Loss = Σ (basis − value); tax saved = Σ loss × the household's short- or long-term rate.
+    2. Loss = Σ (basis − value), each lot worth its share of the position's value to the
+       cent (``lot_values``, as the lots page); tax saved = Σ loss × the household's short-
+       or long-term rate.
     3. Wash-sale conflicts: identical shares bought in the last 30 days in any account (not
        the candidate's own lots) and dividend reinvestments due in the next 30 days.
     4. Replacement: the household's first alternative for the symbol that is not in the same
@@ -111,24 +120,34 @@ def harvest_candidates(
     events: dict[str, list[WashEvent]] = defaultdict(list)
     for event in (*state.purchases, *state.reinvestments):
         events[event.identity].append(event)
-    positions: dict[tuple[int, int], list[LotState]] = defaultdict(list)
+    held: dict[tuple[int, int], list[LotState]] = defaultdict(list)
     for lot in state.lots:
         account = accounts.get(lot.account_id)
         security = state.securities.get(lot.security_id)
         if account is None or security is None or not account.taxable:
             continue
-        if lot.quantity * security.price < lot.cost_basis:
-            positions[(lot.account_id, lot.security_id)].append(lot)
+        held[(lot.account_id, lot.security_id)].append(lot)
+    # A lot is worth its share of the position's value (``lot_values``), as on the lots page.
+    positions: dict[tuple[int, int], list[tuple[LotState, Decimal]]] = {}
+    for key, lots in held.items():
+        lots.sort(key=lambda lot: (lot.acquired, lot.uid))
+        price = state.securities[key[1]].price
+        valued = zip(lots, lot_values((lot.quantity for lot in lots), price), strict=True)
+        losing = [
+            (lot, value) for lot, value in valued if lot.basis_known and value < lot.cost_basis
+        ]
+        if losing:
+            positions[key] = losing
     found = []
-    for (account_id, security_id), lots in positions.items():
+    for (account_id, security_id), losing in positions.items():
         security = state.securities[security_id]
-        lots.sort(key=lambda lot: (lot.acquired, lot.ref))
+        lots = [lot for lot, _ in losing]
         quantity = sum((lot.quantity for lot in lots), ZERO)
         pieces = take_shares(lots, quantity, security.price, taxable=True, rates=rates)
         cost = sum((lot.cost_basis for lot in lots), ZERO)
-        value = cents(sum((piece.proceeds for piece in pieces), ZERO))
-        short = -sum((p.gain for p in pieces if p.lot.term == "short"), ZERO)
-        long = -sum((p.gain for p in pieces if p.lot.term == "long"), ZERO)
+        value = sum((value for _, value in losing), ZERO)
+        short = sum((lot.cost_basis - v for lot, v in losing if lot.term == "short"), ZERO)
+        long = sum((lot.cost_basis - v for lot, v in losing if lot.term == "long"), ZERO)
         loss = cents(short + long)
         loss_pct = (loss / cost).quantize(PCT_STEP, ROUND_HALF_UP) if cost > 0 else ZERO
         if loss < thresholds.min_loss or loss_pct < thresholds.min_loss_pct or loss <= 0:
@@ -163,6 +182,24 @@ def harvest_candidates(
         )
     found.sort(key=lambda c: (-c.loss, c.account, c.symbol))
     return found
+
+
+def unknown_basis_positions(state: HouseholdState) -> list[UnknownBasis]:
+    """Return the shares of unknown basis per taxable position: never harvest candidates,
+    since whether they stand at a loss is not known until the household enters the basis."""
+    accounts = {a.id: a for a in state.accounts}
+    shares: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for lot in state.lots:
+        account = accounts.get(lot.account_id)
+        if account is None or not account.taxable or lot.basis_known:
+            continue
+        if lot.security_id in state.securities:
+            shares[(lot.account_id, lot.security_id)] += lot.quantity
+    found = [
+        UnknownBasis(accounts[a].name, state.securities[s].symbol, quantity)
+        for (a, s), quantity in shares.items()
+    ]
+    return sorted(found, key=lambda item: (item.account, item.symbol))
 
 
 def _replacement(

@@ -55,7 +55,9 @@ class LocationHint:
     swap_symbol: str
     amount: Decimal
     annual_tax_saved: Decimal
-    tax_to_move: Decimal  # selling ``symbol`` in a taxable account realizes gains now
+    # selling ``symbol`` in a taxable account realizes gains now; None: a lot sold has an
+    # unknown basis, so the tax is not known
+    tax_to_move: Decimal | None
     reason: str
 
 
@@ -126,8 +128,10 @@ def location_hints(state: HouseholdState) -> list[LocationHint]:
                 swap_symbol=security_b.symbol,
                 amount=amount,
                 annual_tax_saved=saving,
-                tax_to_move=_tax_to_sell(state, account_a, security_a, amount)
-                + _tax_to_sell(state, account_b, security_b, amount),
+                tax_to_move=_sum_known(
+                    _tax_to_sell(state, account_a, security_a, amount),
+                    _tax_to_sell(state, account_b, security_b, amount),
+                ),
                 reason=_reason(state, account_a, security_a, account_b, security_b),
             )
         )
@@ -139,9 +143,17 @@ def _drag_in(security: SecurityState, account: AccountState, rates: Rates) -> De
     return annual_drag(security, account.treatment, rates)
 
 
+def _sum_known(*taxes: Decimal | None) -> Decimal | None:
+    if any(tax is None for tax in taxes):
+        return None
+    return sum((tax for tax in taxes if tax is not None), ZERO)
+
+
 def _tax_to_sell(
     state: HouseholdState, account: AccountState, security: SecurityState, amount: Decimal
-) -> Decimal:
+) -> Decimal | None:
+    """Return the tax on selling ``amount`` of the position, None when a lot it takes has
+    an unknown basis."""
     if not account.taxable or security.price <= 0:
         return ZERO
     lots = [
@@ -152,6 +164,8 @@ def _tax_to_sell(
     pieces = take_shares(
         ordered, amount / security.price, security.price, taxable=True, rates=rates
     )
+    if any(not piece.lot.basis_known for piece in pieces):
+        return None
     return cents(sum((piece.tax for piece in pieces), ZERO))
 
 

@@ -2,8 +2,9 @@
 
 A naive proportional rebalance brings every targeted asset class back to target and takes
 each over-weight class's sale as the same fraction of every lot of it that may be sold
-(cash accounts aside, positions worth less than the minimum trade, and lots whose loss the
-wash-sale rule would disallow), with no regard for tax. Like the proposal it trades whole
+(cash accounts aside, positions worth less than the minimum trade, lots whose loss the
+wash-sale rule would disallow, and taxable lots of unknown basis, whose tax no one can
+estimate), with no regard for tax. Like the proposal it trades whole
 shares (funds: 4 decimals), each position's share rounded to the nearest, and skips a sale under the
 minimum trade; its estimated tax uses the same rates.
 """
@@ -42,6 +43,8 @@ def naive_tax(state: HouseholdState) -> Decimal:
         if security is None or account is None or account.is_cash_account:
             continue
         if lot.uid in blocked or (lot.account_id, lot.security_id) in small:
+            continue
+        if account.taxable and not lot.basis_known:
             continue
         by_class.setdefault(security.asset_class, []).append((lot, security, account))
     tax = ZERO

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from portfolios.calculations.rebalancing.lots import cost_per_dollar, sale_order
+from portfolios.calculations.rebalancing.lots import cost_per_dollar, plain, sale_order
 from portfolios.calculations.rebalancing.naive import naive_tax
 from portfolios.calculations.rebalancing.rows import (
     Draft,
@@ -39,6 +39,7 @@ from portfolios.calculations.rebalancing.types import (
     ProposalRow,
     Request,
     Treatment,
+    UnknownBasis,
 )
 
 WEIGHT_STEP = Decimal("0.000001")
@@ -70,6 +71,8 @@ def propose(state: HouseholdState, request: Request | None = None) -> Proposal:
     outcomes = _outcomes(draft, rows)
     _explain_rows(draft, rows, outcomes)
     problems = _problems(draft, outcomes, solution)
+    unknown = _unknown_basis(state, choice)
+    problems += [_unknown_basis_note(item) for item in unknown]
     if request.mode == Mode.REBALANCE:
         problems += _sleeve_notes(state, request)
     return Proposal(
@@ -77,6 +80,30 @@ def propose(state: HouseholdState, request: Request | None = None) -> Proposal:
         problems=problems,
         outcomes=outcomes,
         naive_tax=naive_tax(state) if request.mode == Mode.REBALANCE else None,
+        unknown_basis=unknown,
+    )
+
+
+def _unknown_basis(state: HouseholdState, choice: Offer) -> list[UnknownBasis]:
+    """Return the taxable positions whose lots of unknown basis were not offered for sale."""
+    accounts = {a.id: a for a in state.accounts}
+    found = [
+        UnknownBasis(
+            account=accounts[account_id].name,
+            symbol=state.securities[security_id].symbol,
+            quantity=quantity,
+        )
+        for (account_id, security_id), quantity in choice.unknown_basis.items()
+    ]
+    return sorted(found, key=lambda item: (item.account, item.symbol))
+
+
+def _unknown_basis_note(item: UnknownBasis) -> str:
+    return (
+        f"{item.symbol} in {item.account}: basis unknown for {plain(item.quantity)} "
+        f"share{'' if item.quantity == 1 else 's'}, so they are not proposed for sale (the "
+        "tax cannot be estimated). Enter their cost basis (an OPENING row with its amount) "
+        "to include them."
     )
 
 
@@ -103,14 +130,16 @@ def _status(value: Decimal, total: Decimal, target: Decimal, band: Decimal) -> t
 
 def _nudge_into_bands(draft: Draft) -> None:
     """Add a share to a purchase (cash allowing) or a sale (shares allowing) of a class the
-    rounding left just outside its band; at most a few shares per class."""
+    rounding left just outside its band; at most a few shares per class. A second pass
+    revisits the classes, since a share sold for one class pays for a share of another."""
     state = draft.state
-    for asset_class, goal in state.policy.targets.items():
-        for _ in range(3):
-            values, total = _after_values(draft)
-            _, status = _status(values.get(asset_class, ZERO), total, goal.target, goal.band)
-            if status == "ok" or not _nudge(draft, asset_class, status):
-                break
+    for _ in range(2):
+        for asset_class, goal in state.policy.targets.items():
+            for _ in range(3):
+                values, total = _after_values(draft)
+                _, status = _status(values.get(asset_class, ZERO), total, goal.target, goal.band)
+                if status == "ok" or not _nudge(draft, asset_class, status):
+                    break
 
 
 def _nudge(draft: Draft, asset_class: str, status: str) -> bool:
@@ -233,12 +262,14 @@ def _explain_rows(draft: Draft, rows: list[ProposalRow], outcomes: list[ClassOut
             continue
         purpose = "raises cash for the withdrawal" if mode == Mode.WITHDRAWAL else "sold back"
         row.reason = f"{where}: {purpose}. {_tax_note(account, row)}"
+        if row.basis_unknown:
+            row.reason += " Basis unknown for some of these shares: the gain is not known."
 
 
 def _tax_note(account, row: ProposalRow) -> str:
     if account.treatment in ACCOUNT_KINDS:
         return f"No tax: {ACCOUNT_KINDS[account.treatment]}."
-    if row.estimated_gain < 0:
+    if row.estimated_gain is not None and row.estimated_gain < 0:
         return f"Loss lots first: realizes a ${-row.estimated_gain:,.2f} loss."
     return "Lots with the smallest gains first, long-term before short-term."
 
@@ -329,6 +360,16 @@ def _why_not_sold(draft: Draft, asset_class: str) -> str:
         reasons.append(
             f"lots of {', '.join(symbols)} at a loss cannot be sold without a wash sale "
             "(identical shares bought in the last 30 days, or a dividend reinvestment due)"
+        )
+    unknown = sorted(
+        state.securities[s].symbol
+        for (_, s) in draft.choice.unknown_basis
+        if state.securities[s].asset_class == asset_class
+    )
+    if unknown:
+        reasons.append(
+            f"{', '.join(unknown)} in taxable accounts has lots of unknown basis, which are "
+            "not proposed for sale"
         )
     in_cash = {
         state.securities[s].symbol

@@ -107,6 +107,9 @@ def draft_rows(draft: Draft) -> list[ProposalRow]:
             rates=rates,
         )
         pieces = take_shares(ordered, shares, security.price, taxable=account.taxable, rates=rates)
+        # Only a tax-advantaged account is offered lots of unknown basis: the sale owes no
+        # tax there, but its gain is not known.
+        unknown = any(not p.lot.basis_known for p in pieces)
         rows.append(
             ProposalRow(
                 account=account.name,
@@ -116,10 +119,11 @@ def draft_rows(draft: Draft) -> list[ProposalRow]:
                 quantity=shares,
                 amount=cents(shares * security.price),
                 lots=lots_text(pieces),
-                estimated_gain=cents(sum((p.gain for p in pieces), ZERO)),
+                estimated_gain=None if unknown else cents(sum((p.gain for p in pieces), ZERO)),
                 estimated_tax=cents(sum((p.tax for p in pieces), ZERO)),
                 account_id=account_id,
                 security_id=security_id,
+                basis_unknown=unknown,
             )
         )
     for (account_id, security_id), shares in sorted(

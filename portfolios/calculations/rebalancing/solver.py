@@ -19,7 +19,8 @@ Hard constraints:
    deposit it gets); a cash account (the reserve) never trades.
 2. The household's cash never falls below the policy's reserve (or, when it already is
    below, no lower than it is).
-3. Sales are bounded lot by lot by what is held; wash-sale-blocked lots are not offered.
+3. Sales are bounded lot by lot by what is held; wash-sale-blocked lots are not offered,
+   nor lots of unknown basis in a taxable account (their tax cannot be estimated).
 4. Trades are 0 or at least the policy's minimum.
 5. No loss sale of an identity together with a purchase of it.
 6. A 401(k) buys only what it holds; nothing is bought that a recent loss sale forbids.
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 
@@ -74,6 +76,7 @@ class Offer:
     blocked_lots: dict[str, list[str]] = field(default_factory=dict)
     blocked_identities: dict[str, list[str]] = field(default_factory=dict)
     not_bought: dict[str, str] = field(default_factory=dict)  # class -> why nothing can be
+    unknown_basis: dict[Position, Decimal] = field(default_factory=dict)  # shares not offered
 
 
 @dataclass
@@ -105,6 +108,12 @@ def offer(state: HouseholdState, request: Request) -> Offer:
             if security is None or account is None or account.is_cash_account:
                 continue
             if security.asset_class not in sellable or lot.uid in result.blocked_lots:
+                continue
+            if account.taxable and not lot.basis_known:
+                position = (lot.account_id, lot.security_id)
+                result.unknown_basis[position] = (
+                    result.unknown_basis.get(position, ZERO) + lot.quantity
+                )
                 continue
             result.sells.setdefault((lot.account_id, lot.security_id), []).append(lot)
         for position, lots in list(result.sells.items()):

@@ -81,6 +81,9 @@ class LotState:
     term: str  # "short" | "long" if sold today
     opening_transaction_id: int = 0
     key: str = ""  # unique per lot (pieces of one purchase share their ``ref``)
+    # False for a lot carried in with unknown basis (an OPENING without an amount):
+    # ``cost_basis`` is then 0 and means "not known", so its gain and tax are not known.
+    basis_known: bool = True
 
     @property
     def uid(self) -> str:
@@ -177,11 +180,22 @@ class ProposalRow:
     quantity: Decimal | None
     amount: Decimal
     lots: str = ""  # sells: "ID:QTY;ID:QTY", as a broker import's specific identification
-    estimated_gain: Decimal = ZERO
+    estimated_gain: Decimal | None = ZERO  # None: some shares sold have an unknown basis
     estimated_tax: Decimal = ZERO
     reason: str = ""
     account_id: int = 0
     security_id: int | None = None
+    basis_unknown: bool = False  # a sale takes shares whose cost basis is not known
+
+
+@dataclass(frozen=True)
+class UnknownBasis:
+    """Shares of unknown basis in a taxable account that a proposal leaves unsold: their
+    gain, so the tax of selling them, is not known until the household enters the basis."""
+
+    account: str
+    symbol: str
+    quantity: Decimal
 
 
 @dataclass(frozen=True)
@@ -206,6 +220,7 @@ class Proposal:
     outcomes: list[ClassOutcome]
     naive_tax: Decimal | None = None  # a proportional rebalance of the same drift
     needed: bool = True  # False: every class is inside its band, nothing to do
+    unknown_basis: list[UnknownBasis] = field(default_factory=list)  # not offered for sale
 
     @property
     def estimated_tax(self) -> Decimal:

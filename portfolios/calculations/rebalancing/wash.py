@@ -21,9 +21,10 @@ from portfolios.calculations.rebalancing.types import HouseholdState, LotState, 
 
 
 def is_taxable_loss(lot: LotState, state: HouseholdState, taxable: set[int]) -> bool:
-    """Return True when selling the lot today would realize a loss in a taxable account."""
+    """Return True when selling the lot today would realize a loss in a taxable account
+    (never for a lot of unknown basis: its gain is not known)."""
     price = state.securities[lot.security_id].price
-    return lot.account_id in taxable and lot.quantity * price < lot.cost_basis
+    return lot.account_id in taxable and lot.basis_known and lot.quantity * price < lot.cost_basis
 
 
 def blocked_loss_lots(state: HouseholdState) -> dict[str, list[str]]:

@@ -16,15 +16,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from portfolios.calculations.lots import AccountInfo, LedgerError, LedgerTxn, TaxTreatment
 from portfolios.fields import quantize_money, quantize_quantity
 from portfolios.imports import FileAccount, ParsedRow, RowError, StatementPosition
 from portfolios.models import Account, Household, ImportBatch, Security, Transaction
+from portfolios.selectors.as_of import household_today
 from portfolios.services.imports import completion
 from portfolios.services.imports.accounts import (
     AccountMap,
@@ -104,15 +103,6 @@ class ImportPlan:
         return self.accounts.account_id(account)
 
 
-def household_today(household: Household) -> date:
-    """Return today's date in the household's time zone."""
-    try:
-        zone = ZoneInfo(household.time_zone or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return timezone.now().astimezone(zone).date()
-
-
 def plan_rows(
     *,
     household: Household,
@@ -166,7 +156,7 @@ def plan_rows(
     plan.problems.extend(plan.accounts.problems)
     if not plan.problems:
         plan.errors.extend(resolve_row_accounts(plan.rows, accounts, plan.accounts, account))
-    _check_dates(plan, today or household_today(household))
+    _check_dates(plan, today or household_today(household), format=format)
     _mark_duplicates(plan, ledger, replacing)
     _resolve_securities(plan, household)
     _resolve_lots(plan, ledger)
@@ -195,17 +185,24 @@ def plan_rows(
     return plan
 
 
-def _check_dates(plan: ImportPlan, today: date) -> None:
+def _check_dates(plan: ImportPlan, today: date, *, format: str) -> None:
+    """Refuse rows dated after tomorrow in the household's time zone, naming the line (and,
+    in an OFX file, whose transactions are told apart by id, the FITID and memo)."""
     latest = today + timedelta(days=FUTURE_DAYS)
     for planned in plan.rows:
-        if planned.row.trade_date > latest:
+        row = planned.row
+        if row.trade_date > latest:
+            where = ""
+            if format == "ofx" and row.external_id:
+                memo = f", '{row.memo[:40]}'" if row.memo else ""
+                where = f" (FITID {row.external_id[:40]}{memo})"
             plan.errors.append(
                 RowError(
-                    planned.row.line,
+                    row.line,
                     "date",
-                    f"{planned.row.trade_date.isoformat()} is in the future (after "
+                    f"{row.trade_date.isoformat()} is in the future (after "
                     f"{latest.isoformat()}); check the date, or import the file once the "
-                    "trade has happened",
+                    f"trade has happened{where}",
                 )
             )
 

@@ -226,7 +226,13 @@ def ofx_files() -> None:
         ),
     ):
         assert old in v1, old
-        add(name, v1.replace(old, new, 1).encode(), t2, f"T0002: {what}", account="Taxable")
+        expect = t2
+        if name == "o05-future-date.ofx":
+            expect = (
+                r"line \d+, column date: 2099-01-03 is in the future "
+                r".*\(FITID T0002, 'BOUGHT VTI'\)"
+            )
+        add(name, v1.replace(old, new, 1).encode(), expect, f"T0002: {what}", account="Taxable")
     add(
         "o07-binary-after-header.ofx",
         v1[: v1.index("<OFX>")].encode() + bytes(range(256)) * 16,
@@ -246,7 +252,7 @@ def ofx_files() -> None:
     add(
         "o08-entity-expansion.qfx",
         (prologue + laughs + rest2.replace("<ORG>Example Brokerage", "<ORG>&j;", 1)).encode(),
-        r"entit|DOCTYPE|DTD",
+        r"line 3: not a safe OFX file: it declares the entity 'a' \(<!ENTITY>\)",
         "a billion laughs: nested entities a billion characters long",
         account="Roth IRA",
         held="FXAIX:5",
@@ -257,7 +263,8 @@ def ofx_files() -> None:
         (
             prologue + external + rest2.replace("<ORG>Example Brokerage", "<ORG>&secret;", 1)
         ).encode(),
-        r"entit|DOCTYPE|DTD",
+        r"line 3: not a safe OFX file: it declares the entity 'secret', read from "
+        r"file:///etc/passwd",
         "an external entity reading /etc/passwd",
         account="Roth IRA",
         held="FXAIX:5",

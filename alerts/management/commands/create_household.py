@@ -1,11 +1,18 @@
+"""manage.py create_household NAME --owner USER [--password P] [--currency USD]
+
+In the top layer because a household starts with the default alert rules too."""
+
 from django.core.management.base import BaseCommand, CommandError
 
+from alerts.services.households import household_setup
 from portfolios.models import Household
-from portfolios.services.households import household_create
 
 
 class Command(BaseCommand):
-    help = "Create a household with its owner (the user is created if new)."
+    help = (
+        "Create a household with its owner (the user is created if new), the default "
+        "sleeves and the default alert rules."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name")
@@ -18,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError(f"household {name!r} already exists")
         if len(currency) != 3 or not currency.isalpha():
             raise CommandError(f"--currency must be a 3-letter ISO 4217 code, got {currency!r}")
-        household = household_create(
+        household = household_setup(
             name=name, owner_username=owner, password=password, currency=currency
         )
         self.stdout.write(
