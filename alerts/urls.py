@@ -1,8 +1,10 @@
 from django.urls import path
 
-from alerts import views
+from alerts import dashboard, views
 
 urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("portfolio/accounts/<int:pk>/", dashboard.account_detail, name="account-detail"),
     path("alerts/", views.alerts_page, name="alerts"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge_view, name="alert-acknowledge"),
     path("alerts/rules/", views.alert_rules_page, name="alert-rules"),

@@ -308,6 +308,8 @@ def _one_new_transaction(files: Path, summary: dict) -> str:
 # Pages and API rows: (name, path, target seconds)
 PAGES = [
     ("dashboard page", "/", 0.15),
+    ("dashboard, retirement accounts", "/?show=retirement", 0.15),
+    ("account page (largest account)", "/portfolio/accounts/{account}/", 0.3),
     ("holdings page", "/portfolio/holdings/", 0.3),
     ("allocation page", "/portfolio/allocation/", 0.3),
     ("performance page", "/performance/", 0.3),
@@ -337,7 +339,7 @@ def _pages(repeat: int, scale: str) -> int:
     client.force_login(get_user_model().objects.get(username=OWNER))
     results = []
     for name, path, target in PAGES:
-        path = path.format(start=first, end=last)
+        path = path.format(start=first, end=last, account=_largest_account())
         timings, cpu = [], []
         for _ in range(repeat + 1):
             started, cpu_started = time.perf_counter(), time.process_time()
@@ -355,6 +357,15 @@ def _pages(repeat: int, scale: str) -> int:
         print(f"  {name}: {statistics.median(timings[1:]) * 1000:.0f} ms", file=sys.stderr)
     print(json.dumps(results))
     return 0
+
+
+def _largest_account() -> int:
+    """Return the id of the account with the most transactions (the account page's worst)."""
+    from django.db.models import Count
+
+    from portfolios.models import Account
+
+    return Account.objects.annotate(n=Count("transactions")).order_by("-n").first().pk
 
 
 def _print(steps: list[Step], problems: list[str]) -> None:

@@ -3,9 +3,7 @@ from django.urls import path
 from portfolios.views import allocation, households, imports, ledger, transactions
 
 urlpatterns = [
-    path("", households.dashboard, name="dashboard"),
     path("households/switch/", households.household_switch, name="household-switch"),
-    path("portfolio/accounts/<int:pk>/", households.account_detail, name="account-detail"),
     path("portfolio/holdings/", ledger.holdings_page, name="holdings"),
     path(
         "portfolio/holdings/<int:security_pk>/lots/",

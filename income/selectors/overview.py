@@ -1,6 +1,7 @@
 """Reads behind the income pages: the overview, per-holding yields and the bond ladder."""
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -35,6 +36,7 @@ from income.selectors.holdings import (
     income_inputs,
 )
 from income.selectors.projections import (
+    CalendarEntry,
     income_reliability,
     projected_payment_list,
     projection_window,
@@ -315,3 +317,117 @@ def bond_ladder_view(
     ]
     bonds.sort(key=lambda bond: (bond.position.holding.maturity, bond.position.holding.symbol))
     return bond_ladder([bond.position.holding for bond in bonds], today=today), bonds
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomeGlance:
+    """The front page's income: 12 months received by source then 12 projected, this month
+    against the target, the next payments, and (for the whole household) reliability."""
+
+    today: date
+    target: Decimal
+    months: list[MonthBySource]
+    received_twelve_months: Decimal  # the 12 closed months before this one
+    projected_twelve_months: Decimal  # today through the 11th month after this one
+    month_received: Decimal  # this month so far
+    month_expected: Decimal  # still expected this month (projected from today)
+    upcoming: list[CalendarEntry]  # expected from today through today + UPCOMING_DAYS
+    reliability: Reliability | None
+
+    @property
+    def month_total(self) -> Decimal:
+        return self.month_received + self.month_expected
+
+    @property
+    def upcoming_total(self) -> Decimal:
+        return sum((entry.amount for entry in self.upcoming), ZERO)
+
+    @property
+    def month_ratio(self) -> Decimal | None:
+        """This month's received and expected income as a fraction of the target."""
+        return self.month_total / self.target if self.target > 0 else None
+
+
+UPCOMING_DAYS = 14
+
+
+def income_glance(
+    *, household: Household, today: date, account_ids: Collection[int] | None = None
+) -> IncomeGlance:
+    """Return the front page's income, of every account or of ``account_ids`` only.
+
+    1. Received: income transactions (return of capital left out) of the 12 months before
+       this one and of this month so far, by month and source. One query.
+    2. Projected: the stored projection from today through the 11th month after this one,
+       bond principal left out of the months (it is a payment, not income). One query.
+    3. Upcoming: projected payments (principal included) paid from today through
+       ``today + 14 days``, less those already received on their pay date.
+    4. The monthly target and reliability are the household's: of some accounts only,
+       the target is 0 (not theirs to meet) and reliability None.
+    """
+    current = first_of_month(today)
+    months = [add_months(current, offset) for offset in range(-12, 12)]
+    ledger = received_payments(household=household, start=months[0], end=today)
+    payments = [
+        payment
+        for payment in ledger.payments
+        if account_ids is None or payment.account_id in account_ids
+    ]
+    start, end = projection_window(today=today, months=12)
+    projected = [
+        payment
+        for payment in projected_payment_list(household=household, start=start, end=end)
+        if account_ids is None or payment.account_id in account_ids
+    ]
+    received_cells: dict[date, dict[str, Decimal]] = {m: defaultdict(lambda: ZERO) for m in months}
+    projected_cells: dict[date, dict[str, Decimal]] = {m: defaultdict(lambda: ZERO) for m in months}
+    for payment in payments:
+        if payment.is_income:
+            received_cells[first_of_month(payment.pay_date)][str(payment.source)] += payment.amount
+    for payment in projected:
+        if payment.source not in NOT_INCOME:
+            projected_cells[payment.month][payment.source] += payment.amount
+
+    received_today = {
+        (payment.account_id, payment.security_id, payment.pay_date)
+        for payment in payments
+        if payment.security_id is not None
+    }
+    last_day = today + timedelta(days=UPCOMING_DAYS)
+    upcoming = [
+        CalendarEntry(
+            pay_date=payment.pay_date,
+            ex_date=payment.ex_date,
+            account_id=payment.account_id,
+            account=payment.account.name,
+            security_id=payment.security_id,
+            symbol=payment.symbol,
+            source=payment.source,
+            amount=payment.amount,
+            status=payment.status,
+        )
+        for payment in projected
+        if payment.pay_date <= last_day
+        and (payment.account_id, payment.security_id, payment.pay_date) not in received_today
+    ]
+    upcoming.sort(key=lambda entry: (entry.pay_date, entry.account, entry.symbol, entry.source))
+    return IncomeGlance(
+        today=today,
+        target=household.monthly_income_target if account_ids is None else ZERO,
+        months=[
+            MonthBySource(month, dict(received_cells[month]), dict(projected_cells[month]))
+            for month in months
+        ],
+        received_twelve_months=sum(
+            (sum(received_cells[month].values(), ZERO) for month in months[:12]), ZERO
+        ),
+        projected_twelve_months=sum(
+            (sum(projected_cells[month].values(), ZERO) for month in months[12:]), ZERO
+        ),
+        month_received=sum(received_cells[current].values(), ZERO),
+        month_expected=sum(projected_cells[current].values(), ZERO),
+        upcoming=upcoming,
+        reliability=(
+            income_reliability(household=household, today=today) if account_ids is None else None
+        ),
+    )

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 
+from portfolios.formatting import person_name
 from portfolios.models import Account, Household, Security, Transaction
 from portfolios.models.ledger import CASH_SIGN
 
@@ -83,3 +84,40 @@ def account_cash_balances(*, household: Household, as_of: date | None = None) ->
     for row in transfers_in:
         balances[row["to_account_id"]] += row["amount"]
     return dict(balances)
+
+
+# The front page's account groups (``?show=``): all, a member's, the shared ones (no single
+# owner), retirement accounts, taxable ones.
+RETIREMENT_TYPES = frozenset(
+    {Account.Type.TRADITIONAL_IRA, Account.Type.ROTH_IRA, Account.Type.K401, Account.Type.B403}
+)
+ALL_ACCOUNTS = "all"
+
+
+def account_group_choices(*, accounts: list[Account]) -> list[tuple[str, str]]:
+    """Return the groups the accounts fall in, as (code, label): every account, each owner's,
+    the shared ones, retirement and taxable, those with no account left out."""
+    choices = [(ALL_ACCOUNTS, "All accounts")]
+    owners = {a.owner.pk: a.owner for a in accounts if a.owner is not None}
+    for pk, user in sorted(owners.items(), key=lambda item: person_name(item[1]).lower()):
+        choices.append((f"member-{pk}", f"{person_name(user)}’s"))
+    if any(a.owner_id is None for a in accounts):
+        choices.append(("joint", "Shared"))
+    if any(a.type in RETIREMENT_TYPES for a in accounts):
+        choices.append(("retirement", "Retirement"))
+    if any(a.tax_treatment == Account.TaxTreatment.TAXABLE for a in accounts):
+        choices.append(("taxable", "Taxable"))
+    return choices
+
+
+def accounts_in_group(*, accounts: list[Account], code: str) -> list[Account] | None:
+    """Return the accounts of a group code (None for all accounts or an unknown code)."""
+    if code == "joint":
+        return [a for a in accounts if a.owner_id is None]
+    if code == "retirement":
+        return [a for a in accounts if a.type in RETIREMENT_TYPES]
+    if code == "taxable":
+        return [a for a in accounts if a.tax_treatment == Account.TaxTreatment.TAXABLE]
+    if code.startswith("member-") and code[7:].isdigit():
+        return [a for a in accounts if a.owner_id == int(code[7:])]
+    return None

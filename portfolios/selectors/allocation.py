@@ -7,12 +7,15 @@ in ``portfolios/calculations/allocation.py``.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from portfolios.calculations.allocation import (
     CASH,
+    UNASSIGNED,
     AllocationRow,
     TargetSpec,
     ValuedItem,
@@ -45,21 +48,30 @@ def allocation_list(
     ``report`` is that day's ``holdings_report`` of the household when the caller has read
     it already (a page showing several groupings reads it once).
     """
-    snapshot = _snapshot(household, as_of, report)
+    snapshot = _snapshot(household, as_of, report=report)
     return allocation_rows(snapshot.items, by=by, targets=_targets(household, by))
 
 
 def _snapshot(
-    household: Household, as_of: date | None = None, report: HoldingsReport | None = None
+    household: Household,
+    as_of: date | None = None,
+    *,
+    account_ids: Collection[int] | None = None,
+    report: HoldingsReport | None = None,
 ) -> _Snapshot:
-    """Return every holding's value and every account's cash on ``as_of`` (default today)."""
+    """Return every holding's value and every account's cash on ``as_of`` (default today),
+    of every account or of ``account_ids`` only; ``report`` when the caller has it."""
     report = report or holdings_report(household=household, as_of=as_of)
     accounts = Account.objects.filter(household=household).select_related("default_sleeve")
     by_id = {a.pk: a for a in accounts}
     balances = report.cash_by_account
+    if account_ids is not None:
+        balances = {pk: cash for pk, cash in balances.items() if pk in account_ids}
     items: list[ValuedItem] = []
     for holding in report.holdings:
         if holding.market_value is None or holding.account_id is None:
+            continue
+        if account_ids is not None and holding.account_id not in account_ids:
             continue
         items.append(
             ValuedItem(holding.account, holding.sleeve, holding.asset_class, holding.market_value)
@@ -113,3 +125,70 @@ def allocation_preview(
         targets=sleeve_targets(sleeves, default_band=household.default_band),
     )
     return by_asset_class, by_sleeve
+
+
+@dataclass(frozen=True)
+class SleeveAllocation:
+    """A sleeve's share of the whole against its target, and its asset classes' shares of
+    the sleeve against the sleeve's targets (drifts in points of the sleeve)."""
+
+    row: AllocationRow
+    classes: list[AllocationRow]
+
+    @property
+    def out_of_band(self) -> list[AllocationRow]:
+        return [row for row in self.classes if row.status in ("over", "under")]
+
+
+@dataclass(frozen=True)
+class AllocationTree:
+    """Household → sleeve → asset class, each against its target (the core-satellite view)."""
+
+    total: Decimal
+    sleeves: list[SleeveAllocation]
+
+
+def allocation_tree(
+    *,
+    household: Household,
+    account_ids: Collection[int] | None = None,
+    report: HoldingsReport | None = None,
+) -> AllocationTree:
+    """Return the core-satellite picture today, of all accounts or of ``account_ids`` only.
+
+    1. Sleeves: each sleeve's share of the total against its target weight and the
+       household's band (``allocation_rows`` by sleeve); accounts without a sleeve make
+       an untargeted "unassigned" sleeve.
+    2. Asset classes: within each sleeve, each class's share of the sleeve against the
+       sleeve's targets (Target.target_weight is % of the sleeve), with the targets' bands.
+    3. Of some accounts only, the sleeves carry no target (sleeve weights are the
+       household's policy, not a group's: an account holding one sleeve is 100% of it)
+       and sleeves they do not hold are left out; asset classes keep their sleeve's targets.
+
+    ``report`` is today's ``holdings_report`` when the caller already has it.
+    """
+    snapshot = _snapshot(household, account_ids=account_ids, report=report)
+    sleeve_goals = _targets(household, "sleeve") if account_ids is None else {}
+    sleeve_rows = allocation_rows(snapshot.items, by="sleeve", targets=sleeve_goals)
+    specs: dict[str, list[TargetSpec]] = defaultdict(list)
+    for target in Target.objects.filter(sleeve__household=household).select_related("sleeve"):
+        specs[target.sleeve.name].append(
+            TargetSpec(
+                sleeve=target.sleeve.name,
+                sleeve_weight=Decimal(100),  # shares of the sleeve, not of the household
+                asset_class=target.asset_class,
+                weight=target.target_weight,
+                band=target.band,
+                band_kind=target.band_kind,
+            )
+        )
+    sleeves = []
+    for row in sleeve_rows:
+        if account_ids is not None and row.value == 0:
+            continue
+        items = [item for item in snapshot.items if (item.sleeve or UNASSIGNED) == row.group]
+        targets = asset_class_targets(specs.get(row.group, []), default_band=household.default_band)
+        sleeves.append(
+            SleeveAllocation(row, allocation_rows(items, by="asset_class", targets=targets))
+        )
+    return AllocationTree(snapshot.total, sleeves)

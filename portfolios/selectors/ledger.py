@@ -18,6 +18,7 @@ to 1 less the cash share. It is a fraction (0.25 = 25%) rounded to 6 places.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,7 +27,16 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from portfolios.calculations.lot_rules import term
 from portfolios.calculations.lots import build_ledger
-from portfolios.models import Account, Household, LotRelief, Price, Security, TaxLot, Transaction
+from portfolios.models import (
+    Account,
+    Household,
+    LedgerState,
+    LotRelief,
+    Price,
+    Security,
+    TaxLot,
+    Transaction,
+)
 from portfolios.selectors.accounts import account_cash_balances
 from portfolios.selectors.as_of import household_today, lot_values, position_value
 from portfolios.selectors.ledger_inputs import (
@@ -101,8 +111,13 @@ def holdings_report(
     consolidated: bool = False,
     account: Account | None = None,
     symbol: str | None = None,
+    cash_by_account: Mapping[int, Decimal] | None = None,
 ) -> HoldingsReport:
     """Return the household's holdings on ``as_of`` (default the household's today).
+
+    ``cash_by_account`` is every account's cash today when the caller already has it (the
+    stored valuation series, as new as the ledger): it saves the grouped query over every
+    transaction. It is ignored for a date before the last transaction.
 
     1. Positions: the stored lots when no transaction is dated after ``as_of``; otherwise the
        lot engine replays the transactions up to ``as_of`` (a past date shows what was held
@@ -111,7 +126,7 @@ def holdings_report(
     3. Weights: of every holding and every account's cash, whatever the filters.
     """
     as_of = as_of or household_today(household)
-    positions, cash_by_account = _positions(household, as_of)
+    positions, cash_by_account = _positions(household, as_of, cash_by_account)
     cash = sum(cash_by_account.values(), ZERO)
     # The household's own view of each security: its name and asset class, not another's.
     securities = security_profiles(
@@ -340,7 +355,7 @@ def closes_on(*, security_ids, as_of: date) -> dict[int, Decimal]:
 
 
 def _positions(
-    household: Household, as_of: date
+    household: Household, as_of: date, cash_today: Mapping[int, Decimal] | None = None
 ) -> tuple[dict[tuple[int, int], tuple[Decimal, Decimal, bool]], dict[int, Decimal]]:
     """Return {(account, security): (quantity, cost basis, some basis unknown)} and each
     account's cash on ``as_of``."""
@@ -364,6 +379,9 @@ def _positions(
             )
             for row in rows
         }
+        if cash_today is not None:
+            accounts = Account.objects.filter(household=household).values_list("pk", flat=True)
+            return positions, {pk: cash_today.get(pk, ZERO) for pk in accounts}
         return positions, account_cash_balances(household=household)
     inputs = ledger_inputs(household=household)
     txn_rows = transaction_rows(household=household, until=as_of)
@@ -394,3 +412,12 @@ def _weight(value: Decimal | None, total: Decimal) -> Decimal | None:
 
 def _sleeve(account: Account) -> str | None:
     return account.default_sleeve.name if account.default_sleeve else None
+
+
+def ledger_rebuilt_at(*, household: Household):
+    """Return when the household's lots were last rebuilt (None: never, or a change pending)."""
+    row = LedgerState.objects.filter(household=household).values_list("rebuilt_at", "dirty_from")
+    found = row.first()
+    if found is None or found[1] is not None:
+        return None
+    return found[0]

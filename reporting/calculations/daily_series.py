@@ -177,3 +177,34 @@ def decode_series(recent: bytes, history: bytes, start: date) -> DailySeries:
         for name, first, second in zip(names, early, late, strict=True)
     }
     return DailySeries(start=start, money=money)
+
+
+FLOW_COLUMNS = ("inflow", "outflow")
+
+
+def combine_series(parts: list[DailySeries]) -> DailySeries:
+    """Return the sum of several scopes' series (a group of accounts) as one series.
+
+    1. The days run from the earliest start to the latest end; before its start a part is 0,
+       after its end it holds its last balances (and no flows).
+    2. Money columns add up; flows are netted per day (inflow - outflow, then split by sign),
+       so a transfer between two accounts of the group is not a flow of the group.
+    """
+    if not parts:
+        raise ValueError("combine at least one series")
+    start = min(part.start for part in parts)
+    end = max(part.end for part in parts)
+    length = (end - start).days + 1
+    money = {name: np.zeros(length, dtype=np.int64) for name in MONEY_COLUMNS}
+    for part in parts:
+        offset = (part.start - start).days
+        size = len(part)
+        for name in MONEY_COLUMNS:
+            column = part.money[name]
+            money[name][offset : offset + size] += column
+            if offset + size < length and name not in FLOW_COLUMNS:
+                money[name][offset + size :] += column[-1]
+    net = money["inflow"] - money["outflow"]
+    money["inflow"] = np.maximum(net, 0)
+    money["outflow"] = np.maximum(-net, 0)
+    return DailySeries(start=start, money=money)

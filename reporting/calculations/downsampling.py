@@ -35,10 +35,15 @@ def downsample_indices(
     count = len(values)
     if count <= max_points:
         return list(range(count))
-    series = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        series = values.astype(np.float64)  # already numbers: no Python loop over them
+    else:
+        series = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
     buckets = (max_points - 2) // 2
     edges = np.linspace(1, count - 1, buckets + 1).astype(np.int64)
     keep = {0, count - 1}
+    if not np.isnan(series).any():
+        return sorted(keep | _bucket_extremes(series, edges))
     for low, high in itertools.pairwise(edges):
         bucket = series[low:high]
         if high <= low or np.isnan(bucket).all():
@@ -46,6 +51,19 @@ def downsample_indices(
         keep.add(low + int(np.nanargmin(bucket)))
         keep.add(low + int(np.nanargmax(bucket)))
     return sorted(keep)
+
+
+def _bucket_extremes(series: np.ndarray, edges: np.ndarray) -> set[int]:
+    """Return each bucket's first lowest and first highest position, without a Python loop
+    over the buckets (the same positions as ``nanargmin``/``nanargmax`` per bucket)."""
+    positions = np.arange(edges[0], edges[-1])
+    bucket = np.repeat(np.arange(len(edges) - 1), np.diff(edges))
+    found: set[int] = set()
+    for key in (series[positions], -series[positions]):
+        order = np.lexsort((key, bucket))  # stable: ties keep the earlier position first
+        first = np.flatnonzero(np.diff(bucket[order], prepend=-1))
+        found.update(int(p) for p in positions[order[first]])
+    return found
 
 
 def downsample(

@@ -5,9 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from portfolios.models import Household
-from reporting.calculations.daily_series import DailySeries, decode_series
+from reporting.calculations.daily_series import (
+    MONEY_SCALE,
+    DailySeries,
+    combine_series,
+    decode_series,
+)
 from reporting.models import ValuationSeries
 
 Scope = ValuationSeries.Scope
@@ -63,6 +69,47 @@ def series_get(*, household: Household, scope: str, key: str = "") -> StoredSeri
     """Return one scope's stored series, or None before the first valuation."""
     row = ValuationSeries.objects.filter(household=household, scope=scope, scope_key=key).first()
     return _stored(row) if row is not None else None
+
+
+def series_combined(parts: list[StoredSeries], *, label: str) -> StoredSeries | None:
+    """Return several accounts' stored series added up as one (None without any).
+
+    Flows between accounts of the group net out (``combine_series``), so the group's return
+    is that of the group, not of its parts.
+    """
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return StoredSeries(**{**parts[0].__dict__, "label": label})
+    return StoredSeries(
+        scope=Scope.ACCOUNT,
+        key=",".join(part.key for part in parts),
+        label=label,
+        first_date=min(part.first_date for part in parts),
+        computed_at=min(part.computed_at for part in parts),
+        meta={},
+        series=combine_series([part.series for part in parts]),
+    )
+
+
+def series_cash_by_account(
+    parts: list[StoredSeries], *, today: date, not_older_than
+) -> dict[int, Decimal] | None:
+    """Return each account's cash on its series' last day, read from the stored series.
+
+    None (the caller then reads the ledger) unless every series reaches ``today`` and was
+    computed at or after ``not_older_than`` (the ledger's last rebuild): only then is the
+    stored cash today's. Accounts without a series have no transactions: no cash.
+    """
+    if (
+        not parts
+        or not_older_than is None
+        or any(part.series.end < today or part.computed_at < not_older_than for part in parts)
+    ):
+        return None
+    return {
+        int(part.key): Decimal(int(part.series.money["cash"][-1])) / MONEY_SCALE for part in parts
+    }
 
 
 def household_series_end(*, household: Household) -> date | None:
