@@ -73,6 +73,25 @@ BAND_STATUS_LABELS = {
 }
 BAND_STATUS_CLASSES = {"ok": "status-ok", "over": "status-over", "under": "status-under"}
 TERM_LABELS = {"short": "Short-term", "long": "Long-term"}
+# Which way a transaction moves its account's cash (DESIGN §3: amounts are positive, the type
+# says the direction): +1 in, −1 out, 0 none (a reinvested dividend is paid into a buy; a
+# split or an opening position moves no cash). A transfer leaves the account it is listed in.
+CASH_DIRECTIONS = {
+    "DEPOSIT": 1,
+    "SELL": 1,
+    "DIVIDEND": 1,
+    "INTEREST": 1,
+    "OPTION_PREMIUM": 1,
+    "RETURN_OF_CAPITAL": 1,
+    "BUY": -1,
+    "WITHDRAWAL": -1,
+    "FEE": -1,
+    "TAX_WITHHELD": -1,
+    "TRANSFER": -1,
+    "REINVEST": 0,
+    "SPLIT": 0,
+    "OPENING": 0,
+}
 
 
 def _decimal(value) -> Decimal | None:
@@ -103,6 +122,20 @@ def signed_money_text(amount, currency: str = "USD") -> str:
         return MISSING
     text = money_text(value, currency)
     return f"+{text}" if value.quantize(CENT, ROUND_HALF_UP) > 0 else text
+
+
+def cash_movement_text(amount, transaction_type: str | None, currency: str = "USD") -> str:
+    """Return a transaction's amount signed by the way its cash moves.
+
+    DEPOSIT 500 → "+$500.00", BUY 1200 → "−$1,200.00", REINVEST 40 → "$40.00" (no cash moves).
+    """
+    value = _decimal(amount)
+    if value is None:
+        return MISSING
+    direction = CASH_DIRECTIONS.get((transaction_type or "").upper(), 0)
+    if direction == 0:
+        return money_text(value, currency)
+    return signed_money_text(abs(value) * direction, currency)
 
 
 def percent_text(fraction, places: int = 2, *, signed: bool = False) -> str:

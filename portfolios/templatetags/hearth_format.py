@@ -6,6 +6,7 @@
 {{ code|account_type_label }} · {{ name|sleeve_label }} · {{ status|band_status }}
 {{ status|band_class }} · {{ term|term_label }} · {{ user|person }} · {{ value|gain_class }}
 {% security_name symbol name %}
+{% cash_movement amount type currency %} "+$500.00" for a deposit, "−$1,200.00" for a buy
 """
 
 from django import template
@@ -60,3 +61,8 @@ register.filter("gain_class", formatting.gain_class)
 @register.simple_tag
 def security_name(symbol, name="") -> str:
     return formatting.security_text(symbol, name)
+
+
+@register.simple_tag
+def cash_movement(amount, transaction_type, currency="USD") -> str:
+    return formatting.cash_movement_text(amount, transaction_type, currency or "USD")
