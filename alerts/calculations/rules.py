@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from portfolios import formatting
 from alerts.calculations.money_text import money_text, percent_text, plain_number
+from portfolios import formatting
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
