@@ -71,7 +71,12 @@ BAND_STATUS_LABELS = {
     "under": "Under target",
     "untargeted": "No target",
 }
-BAND_STATUS_CLASSES = {"ok": "status-ok", "over": "status-over", "under": "status-under"}
+BAND_STATUS_CLASSES = {
+    "ok": "status-ok",
+    "over": "status-over",
+    "under": "status-under",
+    "untargeted": "status-untargeted",
+}
 TERM_LABELS = {"short": "Short-term", "long": "Long-term"}
 # Which way a transaction moves its account's cash (DESIGN §3: amounts are positive, the type
 # says the direction): +1 in, −1 out, 0 none (a reinvested dividend is paid into a buy; a
@@ -149,9 +154,11 @@ def percent_text(fraction, places: int = 2, *, signed: bool = False) -> str:
     return f"{sign}{abs(value):,.{int(places)}f}%"
 
 
-def points_text(fraction, places: int = 1) -> str:
-    """Return a weight difference (a fraction) in percentage points: 0.025 → "+2.5 pp"."""
-    text = percent_text(fraction, places, signed=True)
+def points_text(fraction, places: int = 1, *, signed: bool = True) -> str:
+    """Return a weight difference (a fraction) in percentage points: 0.025 → "+2.5 pp".
+
+    Unsigned for a width such as a band: 0.05 → "5.0 pp"."""
+    text = percent_text(fraction, places, signed=signed)
     return text if text == MISSING else text[:-1] + " pp"
 
 

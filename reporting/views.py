@@ -85,7 +85,7 @@ def performance_page(request: HttpRequest) -> HttpResponse:
 
     Query: ``period`` (1M..MAX, default 1Y) or ``start``/``end``; ``scope`` as
     ``account:<id>`` or ``sleeve:<id>``; ``benchmark`` (ticker, blend or saved name; the
-    household's default saved benchmark when absent).
+    household's default benchmark when absent, else its first saved one).
     """
     household = current_membership_or_404(request).household
     stored_all = series_list(household=household)
@@ -108,8 +108,8 @@ def performance_page(request: HttpRequest) -> HttpResponse:
     chosen_scope = request.GET.get("scope", "")
     stored = next((s for s in stored_all if f"{s.scope}:{s.key}" == chosen_scope), household_row)
     benchmark_spec = request.GET.get("benchmark")
-    if benchmark_spec is None and benchmarks:
-        benchmark_spec = benchmarks[0].name
+    if benchmark_spec is None:  # the household's default benchmark, without being asked
+        benchmark_spec = household.default_benchmark or (benchmarks[0].name if benchmarks else None)
     period = (request.GET.get("period") or "").upper()
     try:
         start, end = _parse_day(request.GET.get("start")), _parse_day(request.GET.get("end"))
