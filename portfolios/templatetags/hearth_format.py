@@ -1,7 +1,8 @@
 """Template filters of every page and e-mail: ``{% load hearth_format %}``.
 
 {{ amount|money:currency }} "$1,500.00" · {{ change|signed_money }} "+$120.00"
-{{ fraction|pct }} "6.25%" · {{ fraction|signed_pct }} · {{ drift|pp }} "+2.5 pp" · {{ band|points }} "5.0 pp" (fractions)
+{{ fraction|pct }} "6.25%" · {{ fraction|signed_pct }} · {{ drift|pp }} "+2.5 pp" (fractions)
+{{ band|points }} "5.0 pp" (a width, unsigned)
 {{ qty|shares }} · {{ code|asset_class_label }} · {{ code|kind_label }} · {{ code|txn_label }}
 {{ code|account_type_label }} · {{ name|sleeve_label }} · {{ status|band_status }}
 {{ status|band_class }} · {{ term|term_label }} · {{ user|person }} · {{ value|gain_class }}
