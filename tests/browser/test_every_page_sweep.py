@@ -33,7 +33,8 @@ PAGE_LINKS = """() => Array.from(document.querySelectorAll(
     '#site-menu a, .settings-nav a, .subnav a, main a'))
   .map(a => a.getAttribute('href'))
   .filter(h => h && h.startsWith('/') && !h.startsWith('//'))"""
-NAV_LINKS = """() => Array.from(document.querySelectorAll('#site-menu a, .settings-nav a, .subnav a'))
+NAV_LINKS = """() => Array.from(
+    document.querySelectorAll('#site-menu a, .settings-nav a, .subnav a'))
   .map(a => a.getAttribute('href')).filter(h => h && h.startsWith('/'))"""
 # Plotly charts: each drawn (a div.chart becomes .js-plotly-plot) and holding points.
 CHARTS = """() => {
