@@ -88,7 +88,7 @@ def test_realized_gains_page_totals_by_term_with_wash_sale_flags(cast, wash_sale
     # the one sale: proceeds 750, basis 1,000, gain -250, 250 disallowed, taxable 0, code W
     assert response.status_code == 200
     assert '<span class="badge" title="Wash sale: loss disallowed">W</span>' in html
-    assert '<td class="num neg">−$250.00</td>' in html
+    assert '<td class="num neg" data-label="Gain">−$250.00</td>' in html
     assert "Short-term" in html and "Long-term" in html
     assert '<option value="2024" selected>' in html
 
