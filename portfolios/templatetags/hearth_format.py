@@ -65,6 +65,12 @@ register.filter("person", formatting.person_name)
 register.filter("gain_class", formatting.gain_class)
 
 
+@register.filter
+def lookup(mapping, key):
+    """{{ names|lookup:event.username }}: a dict's value by a variable key (None if absent)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
 @register.simple_tag
 def security_name(symbol, name="") -> str:
     return formatting.security_text(symbol, name)

@@ -94,6 +94,17 @@ def test_the_older_filters_give_the_formatting_layers_text():
     ]
 
 
+def test_lookup_reads_a_dict_by_a_variable_key():
+    html = Template("{% load hearth_format %}{{ names|lookup:who|default:who }}").render(
+        Context({"names": {"alice": "Alice Lee"}, "who": "alice"})
+    )
+    assert html == "Alice Lee"
+    gone = Template("{% load hearth_format %}{{ names|lookup:who|default:who }}").render(
+        Context({"names": {"alice": "Alice Lee"}, "who": "zed"})
+    )
+    assert gone == "zed"  # a former member keeps the name the log recorded
+
+
 def test_alert_messages_name_asset_classes_by_their_labels():
     from alerts.calculations.money_text import money_text, percent_text, signed_money_text
 
