@@ -5,6 +5,16 @@
   "use strict";
   document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", function () {
+    // The page's own link in the menu: the longest link the address starts with.
+    var here = window.location.pathname, best = null;
+    document.querySelectorAll(".mainnav a").forEach(function (link) {
+      var path = link.getAttribute("href");
+      var match = path === "/" ? here === "/" : here.indexOf(path) === 0;
+      if (match && (!best || path.length > best.getAttribute("href").length)) best = link;
+    });
+    if (best && !document.querySelector('.mainnav a[aria-current="page"]')) {
+      best.setAttribute("aria-current", "page");
+    }
     var button = document.querySelector(".menu-toggle");
     var menu = button && document.getElementById(button.getAttribute("aria-controls"));
     if (!menu) return;
