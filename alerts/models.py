@@ -182,3 +182,18 @@ class EmailPreference(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"e-mail choices of {self.membership}"
+
+
+class AlertEvaluationState(models.Model):
+    """What the household's rules were last evaluated on (see
+    ``alerts.selectors.evaluation_inputs``): the recompute chain skips an evaluation whose
+    inputs have not moved."""
+
+    household = models.OneToOneField(
+        Household, on_delete=models.CASCADE, related_name="alert_evaluation_state"
+    )
+    inputs_fingerprint = models.CharField(max_length=400)
+    evaluated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"alerts of household {self.household_id} evaluated at {self.evaluated_at}"

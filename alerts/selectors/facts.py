@@ -23,9 +23,10 @@ from alerts.calculations.market_moves import fall_from_peak, last_move, volatili
 from income.calculations import add_months, detect_dividend_cuts, first_of_month
 from income.models import ProjectionSnapshot
 from income.selectors import income_inputs, projected_income_by_month, received_payments
-from portfolios.models import Account, Household, Price
+from portfolios.fields import quantize_cents
+from portfolios.models import Account, Household, Price, TaxLot
 from portfolios.selectors.allocation import allocation_list
-from portfolios.selectors.ledger import holdings_report, open_lots_list
+from portfolios.selectors.ledger import closes_on, holdings_report
 from portfolios.selectors.securities import security_profiles
 from reporting.calculations.risk import trading_day_levels
 from reporting.models import ValuationSeries
@@ -36,6 +37,11 @@ ZERO = Decimal(0)
 PRICE_HISTORY_DAYS = 400  # a year of sessions and the weeks before it
 MOVE_MAX_AGE_DAYS = 7  # an older last close is a stale price, not a move
 PROJECTION_MONTHS = 12  # as the income page
+TAXABLE_TYPES = [
+    kind
+    for kind, treatment in Account.TAX_TREATMENT_BY_TYPE.items()
+    if treatment == Account.TaxTreatment.TAXABLE
+]
 
 
 def household_facts(*, household: Household, today: date) -> HouseholdFacts:
@@ -106,17 +112,29 @@ def _harvest(household: Household, today: date) -> list[HarvestFact]:
     """Return each position in a taxable account with the loss of its lots below basis.
 
     A position is one security in one account: selling its losing lots (specific
-    identification) realises their losses together, so the rule looks at their sum.
+    identification) realises their losses together, so the rule looks at their sum. Lots
+    are valued as on the lots page (quantity × the close on or before ``today``, to the
+    cent); a lot of unknown basis has no known loss.
     """
+    lots = list(
+        TaxLot.objects.filter(
+            household=household,
+            quantity__gt=0,
+            basis_unknown=False,
+            account__type__in=TAXABLE_TYPES,  # a loss inside an IRA or Roth saves no tax
+        ).values_list("account__name", "security_id", "security__symbol", "quantity", "cost_basis")
+    )
+    prices = closes_on(security_ids={lot[1] for lot in lots}, as_of=today)
     losses: dict[tuple[str, str], list] = defaultdict(lambda: [ZERO, 0])
-    for row in open_lots_list(household=household, today=today):
-        lot = row.lot
-        if lot.account.tax_treatment != Account.TaxTreatment.TAXABLE:
-            continue  # a loss inside an IRA or Roth has no tax value to harvest
-        if row.market_value is None or row.market_value >= lot.cost_basis:
+    for account, security_id, symbol, quantity, cost_basis in lots:
+        price = prices.get(security_id)
+        if price is None:
             continue
-        entry = losses[(lot.account.name, lot.security.symbol)]
-        entry[0] += lot.cost_basis - row.market_value
+        value = quantize_cents(quantity * price)
+        if value >= cost_basis:
+            continue
+        entry = losses[(account, symbol)]
+        entry[0] += cost_basis - value
         entry[1] += 1
     return [
         HarvestFact(account, symbol, loss, count)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from income.services.projections import projections_rebuild, projections_refresh_if_stale
 from portfolios.models import Household
 from portfolios.services.ledger import LedgerRebuildResult, ledger_rebuild
+from reporting.selectors.series import household_series_end
 from reporting.services.valuations import valuations_rebuild
 
 
@@ -40,10 +41,14 @@ def derived_rebuild(
     summary["seconds"]["ledger"] = _since(started)
 
     started = time.perf_counter()
-    valuations = valuations_rebuild(
-        household=household, from_date=_valuation_start(household, from_date, ledger, full)
-    )
-    summary["valuations"] = _jsonable(valuations)
+    start = _valuation_start(household, from_date, ledger, full)
+    unmarked = not full and from_date is None and ledger.changed_from is None
+    series_end = household_series_end(household=household) if unmarked else None
+    if unmarked and series_end is not None and series_end >= start:
+        # Nothing marked, no lot changed, and the stored series already reaches today.
+        summary["valuations"] = {"skipped": "current"}
+    else:
+        summary["valuations"] = _jsonable(valuations_rebuild(household=household, from_date=start))
     summary["seconds"]["valuations"] = _since(started)
 
     started = time.perf_counter()
@@ -71,6 +76,10 @@ def _valuation_start(
         return from_date
     if ledger.changed_from is not None:
         return ledger.changed_from
+    return _household_today(household)
+
+
+def _household_today(household: Household) -> date:
     return timezone.localdate(timezone=ZoneInfo(household.time_zone or "UTC"))
 
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts.calculations import Finding, HouseholdFacts, RuleSpec, evaluate_rule
-from alerts.models import AlertEpisode, AlertRule
+from alerts.models import AlertEpisode, AlertEvaluationState, AlertRule
 from alerts.selectors.facts import household_facts
 from alerts.services.delivery import alert_digests_send, alert_notifications_queue
 from alerts.services.freshness import household_refresh_if_stale
@@ -29,12 +29,17 @@ class EvaluationResult:
 
 
 def alerts_evaluate(
-    *, household: Household, facts: HouseholdFacts | None = None, now: datetime | None = None
+    *,
+    household: Household,
+    facts: HouseholdFacts | None = None,
+    now: datetime | None = None,
+    derived_fresh: bool = False,
 ) -> EvaluationResult:
     """Evaluate every enabled rule of the household; safe to run twice or at once.
 
     1. Bring the ledger, valuations and projection up to date if they lag the household's
-       transactions (``household_refresh_if_stale``), then read the facts.
+       transactions (``household_refresh_if_stale``; skipped when ``derived_fresh``: the
+       recompute chain has just rebuilt them), then read the facts.
     2. For each finding, keep the rule's unresolved episode for that subject in step with
        the facts (message, value, link), or open a new one; the partial unique constraint
        makes a second unresolved episode impossible, so a concurrent run only updates.
@@ -49,10 +54,16 @@ def alerts_evaluate(
         rules = alert_rules_create_defaults(household=household)
     if facts is None:
         today = local_date(now, household.time_zone)
-        household_refresh_if_stale(household=household, today=today)
+        if not derived_fresh:
+            household_refresh_if_stale(household=household, today=today)
         facts = household_facts(household=household, today=today)
     result = EvaluationResult()
     unchanged: list[int] = []
+    # Every unresolved episode in one read, not one query per finding.
+    open_episodes = {
+        (episode.rule_id, episode.subject): episode
+        for episode in AlertEpisode.objects.filter(household=household, resolved_at__isnull=True)
+    }
     for rule in rules:
         if not rule.enabled:
             result.resolved += _resolve_unseen(rule, seen=set(), now=now)
@@ -63,7 +74,12 @@ def alerts_evaluate(
             if finding.subject in seen:
                 continue
             seen.add(finding.subject)
-            episode, created, changed = _episode_upsert(rule=rule, finding=finding, now=now)
+            episode, created, changed = _episode_upsert(
+                rule=rule,
+                finding=finding,
+                now=now,
+                current=open_episodes.get((rule.pk, finding.subject)),
+            )
             if created:
                 result.opened.append(episode)
             else:
@@ -88,15 +104,12 @@ def _resolve_unseen(rule: AlertRule, *, seen: set[str], now: datetime) -> int:
 
 
 def _episode_upsert(
-    *, rule: AlertRule, finding: Finding, now: datetime
+    *, rule: AlertRule, finding: Finding, now: datetime, current: AlertEpisode | None
 ) -> tuple[AlertEpisode, bool, bool]:
     """Return (episode, created, changed): the rule's unresolved episode for the finding's
-    subject brought up to date, or a new one."""
+    subject (``current``, read before) brought up to date, or a new one."""
     message = finding.message[:500]
     value = None if finding.value is None else round(finding.value, 6)
-    current = AlertEpisode.objects.filter(
-        rule=rule, subject=finding.subject, resolved_at__isnull=True
-    ).first()
     if current is None:
         try:
             with transaction.atomic():
@@ -130,3 +143,10 @@ def alert_acknowledge(*, episode: AlertEpisode, user) -> bool:
         pk=episode.pk, acknowledged_at__isnull=True, resolved_at__isnull=True
     ).update(acknowledged_at=now, acknowledged_by=user, updated_at=now)
     return claimed == 1
+
+
+def alert_evaluation_record(*, household: Household, fingerprint: str, now: datetime) -> None:
+    """Remember the inputs the household's rules were just evaluated on."""
+    AlertEvaluationState.objects.update_or_create(
+        household=household, defaults={"inputs_fingerprint": fingerprint, "evaluated_at": now}
+    )

@@ -23,9 +23,12 @@ from collections.abc import Iterator
 from datetime import date
 
 from django.db import connection
+from django.utils import timezone
 
+from alerts.selectors.evaluation_inputs import evaluation_fingerprint, evaluation_is_current
 from alerts.services.derived import derived_rebuild
-from alerts.services.evaluation import alerts_evaluate
+from alerts.services.evaluation import alert_evaluation_record, alerts_evaluate
+from income.calculations import local_date
 from portfolios.models import Household
 from portfolios.services.ledger import LedgerRebuildError
 from portfolios.services.recompute import (
@@ -55,8 +58,18 @@ def household_recompute(
     with _household_lock(household.pk):
         summary = derived_rebuild(household=household, from_date=from_date, full=full)
         started = time.perf_counter()
-        evaluated = alerts_evaluate(household=household)
-        summary["alerts"] = {"opened": len(evaluated.opened), "resolved": evaluated.resolved}
+        now = timezone.now()
+        # The rules see nothing new when none of their inputs moved (nothing changed, the
+        # same day): the episodes stand as they are.
+        fingerprint = evaluation_fingerprint(
+            household=household, today=local_date(now, household.time_zone)
+        )
+        if not full and evaluation_is_current(household=household, fingerprint=fingerprint):
+            summary["alerts"] = {"skipped": "nothing the rules read has changed"}
+        else:
+            evaluated = alerts_evaluate(household=household, now=now, derived_fresh=True)
+            alert_evaluation_record(household=household, fingerprint=fingerprint, now=now)
+            summary["alerts"] = {"opened": len(evaluated.opened), "resolved": evaluated.resolved}
         summary["seconds"]["alerts"] = _since(started)
     return summary
 

@@ -15,7 +15,7 @@ from income.models import ProjectedPayment, ProjectionSnapshot, ProjectionState
 from income.selectors.common import household_today, income_settings_get
 from income.selectors.holdings import income_inputs
 from income.selectors.projections import PROJECTION_MONTHS
-from portfolios.models import Account, DividendEvent, Household, Transaction
+from portfolios.models import Account, DividendEvent, Household, TaxLot, Transaction
 from portfolios.selectors.accounts import account_cash_balances
 
 logger = logging.getLogger(__name__)
@@ -129,14 +129,16 @@ def _inputs_fingerprint(household: Household) -> tuple[dict | None, str]:
 
     The fingerprint joins the count, highest id and latest update of the household's
     transactions, the count and highest id of the dividend events of the securities it
-    trades (a newly declared dividend), the ledger's last rebuild and the income settings'
+    holds (a newly declared dividend), the ledger's last rebuild and the income settings'
     last change. One query.
     """
     transactions = Transaction.objects.filter(account__household=OuterRef("pk")).order_by()
     per_household = transactions.values("account__household")
-    traded = Transaction.objects.filter(
-        account__household=OuterRef(OuterRef("pk")), security__isnull=False
-    ).values("security_id")
+    # The projection multiplies held shares, so only the held securities' events matter; the
+    # open lots say which (a ledger rebuild, which changes them, is in the fingerprint too).
+    traded = TaxLot.objects.filter(household=OuterRef(OuterRef("pk")), quantity__gt=0).values(
+        "security_id"
+    )
     events = (
         DividendEvent.objects.filter(security_id__in=traded)
         .order_by()

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from income.models import IncomeSettings
-from portfolios.api.exceptions import ApplicationError
+from portfolios.errors import ApplicationError
 from portfolios.models import Account, Household
 
 

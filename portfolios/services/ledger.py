@@ -33,8 +33,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from portfolios.api.exceptions import ApplicationError
 from portfolios.calculations.lots import LedgerError, LedgerResult, build_ledger
+from portfolios.errors import ApplicationError
 from portfolios.fields import quantize_money, quantize_quantity
 from portfolios.models import Household, LedgerState, LotRelief, TaxLot, Transaction
 from portfolios.selectors.ledger_inputs import (
@@ -50,6 +50,7 @@ from portfolios.selectors.ledger_inputs import (
     transaction_ref_by_id,
     transaction_rows,
 )
+from portfolios.services.planner_statistics import planner_statistics_refresh
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
@@ -111,13 +112,17 @@ def ledger_rebuild(
     try:
         with transaction.atomic():
             state = _locked_state(household)
-            return _rebuild(household, state, from_date, started, force_full=full)
+            result = _rebuild(household, state, from_date, started, force_full=full)
     except LedgerError as exc:
         message = _described(household, exc)
         LedgerState.objects.update_or_create(
             household=household, defaults={"error": message, "dirty_from": None}
         )
         raise LedgerRebuildError(message, errors={"transactions": [message]}) from exc
+    if result.full:
+        # Every row rewritten (a first or full rebuild): the tables' plans may change.
+        planner_statistics_refresh(TaxLot, LotRelief, rows=result.open_lots + result.reliefs)
+    return result
 
 
 def ledger_refresh_if_stale(*, household: Household) -> None:

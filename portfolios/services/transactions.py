@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from portfolios.api.exceptions import ApplicationError
 from portfolios.calculations.lots import LedgerError
+from portfolios.errors import ApplicationError
 from portfolios.imports import ParsedRow, RowError, parse_hearth_csv
 from portfolios.models import Account, Household, Transaction
 from portfolios.selectors.ledger_inputs import parse_selection

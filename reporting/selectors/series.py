@@ -63,3 +63,12 @@ def series_get(*, household: Household, scope: str, key: str = "") -> StoredSeri
     """Return one scope's stored series, or None before the first valuation."""
     row = ValuationSeries.objects.filter(household=household, scope=scope, scope_key=key).first()
     return _stored(row) if row is not None else None
+
+
+def household_series_end(*, household: Household) -> date | None:
+    """Return the last day of the household's stored series, or None before the first."""
+    return (
+        ValuationSeries.objects.filter(household=household, scope=Scope.HOUSEHOLD)
+        .values_list("end_date", flat=True)
+        .first()
+    )

@@ -46,8 +46,10 @@ def open_messages(household) -> list[str]:
 
 
 def evaluate(household, *, recompute: bool = False):
-    if recompute:  # the derived rows the after-close recompute rebuilds before the rules
-        derived_rebuild(household=household)
+    if recompute:
+        # The derived rows the after-close recompute rebuilds before the rules: the price
+        # refresh marks the holders from the first day it stored (here, the test's month).
+        derived_rebuild(household=household, from_date=date(2026, 11, 1))
     return alerts_evaluate(household=household)
 
 

@@ -13,23 +13,28 @@ import subprocess
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from celery import current_app
 from django.utils import timezone
 
 import alerts.services.derived as chain
+from alerts.models import AlertRule
 from alerts.services.recompute import household_recompute, pending_recompute_run
 from alerts.tasks import recompute_household_task
 from portfolios.models import LotRelief, PendingRecompute, TaxLot
 from portfolios.services.recompute import (
     ledger_mark_changed,
+    recompute_mark_pending,
     recompute_pending_sweep,
 )
 from reporting.models import ValuationSeries
+from reporting.selectors.series import series_get
 from tests.conftest import client_for
 from tests.portfolios.factories import AccountFactory, SecurityFactory
-from tests.portfolios.ledger_builders import buy, deposit, sell
+from tests.portfolios.ledger_builders import buy, close, deposit, sell
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -171,10 +176,30 @@ def test_nothing_changed_costs_almost_nothing(cast, taxable, vti):
     household_recompute(household=cast.household_a, full=True)
     # when the command runs again without a pending mark
     summary = pending_recompute_run(household_id=cast.household_a.pk, when_none_pending=True)
-    # then the ledger replays nothing, and the valuation only extends to today
+    # then the ledger replays nothing, the series already reaching today stands, and the
+    # rules, whose inputs did not move, are not evaluated again
     assert summary["ledger"]["replayed"] == 0
     assert summary["ledger"]["changed_from"] is None
-    assert summary["valuations"]["incremental"] is True
+    assert summary["valuations"] == {"skipped": "current"}
+    assert summary["alerts"] == {"skipped": "nothing the rules read has changed"}
+
+
+def test_the_rules_run_again_when_a_rule_or_the_day_changes(cast, taxable, vti):
+    household = cast.household_a
+    buy(taxable, "2024-01-03", vti, 10, 1000)
+    household_recompute(household=household, full=True)
+    # a rule changed since: its inputs moved, so the rules run
+    rule = AlertRule.objects.filter(household=household).first()
+    rule.enabled = not rule.enabled
+    rule.save()
+    summary = pending_recompute_run(household_id=household.pk, when_none_pending=True)
+    assert "opened" in summary["alerts"]
+    # nothing since: skipped; the next day (stale prices count sessions): run again
+    summary = pending_recompute_run(household_id=household.pk, when_none_pending=True)
+    assert "skipped" in summary["alerts"]
+    with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
+        summary = pending_recompute_run(household_id=household.pk, when_none_pending=True)
+    assert "opened" in summary["alerts"]
 
 
 @pytest.fixture
@@ -309,3 +334,21 @@ def test_the_command_finds_a_row_written_without_a_mark(cast, taxable, vti):
     # then the ledger saw the table change and replayed VTI: 10 + 5 = 15 shares, from 2024
     assert summary["ledger"]["changed_from"] == "2024-01-01"
     assert sum(TaxLot.objects.values_list("quantity", flat=True)) == D(15)
+
+
+def test_a_change_dated_today_is_valued_not_skipped(cast, taxable, vti):
+    household = cast.household_a
+    deposit(taxable, "2024-01-02", 5000)
+    buy(taxable, "2024-01-03", vti, 10, 1000)
+    close(vti, "2024-01-03", 100)
+    household_recompute(household=household, full=True)
+    before = ValuationSeries.objects.get(household=household, scope="household")
+    # 5,000 deposited − 1,000 paid + 10 × 100 = 5,000; then 700 more, dated today
+    today = timezone.localdate(timezone=ZoneInfo(household.time_zone or "UTC"))
+    deposit(taxable, today.isoformat(), 700)
+    recompute_mark_pending(household=household, from_date=today)
+    summary = pending_recompute_run(household_id=household.pk)
+    assert "skipped" not in summary["valuations"]
+    stored = series_get(household=household, scope="household")
+    assert before.end_date == stored.end == today
+    assert int(stored.series.money["value"][-1]) == 5700 * 10_000  # ten-thousandths

@@ -41,6 +41,7 @@ from portfolios.imports import (
 from portfolios.imports.decoding import decode_text
 from portfolios.models import DividendEvent, Household, Price, Security, Transaction
 from portfolios.services.market_data import dividends_upsert, security_get_or_create
+from portfolios.services.planner_statistics import planner_statistics_refresh
 from portfolios.services.recompute import recompute_mark_pending
 
 SOURCE = "file"
@@ -81,11 +82,13 @@ def prices_import(
     ``content`` (an upload, size-limited) or streamed from ``path`` (any size)."""
     try:
         with _text(content, path) as text, transaction.atomic():
-            return _prices_load(text)
+            result = _prices_load(text)
     except ImportFileError as error:
         return MarketDataImportResult(errors=[str(error)])
     except _Rejected as rejected:
         return MarketDataImportResult(errors=rejected.errors)
+    planner_statistics_refresh(Price, rows=result.added + result.updated)
+    return result
 
 
 def dividends_import(
@@ -95,11 +98,13 @@ def dividends_import(
     file, all or nothing: from ``content`` (an upload) or streamed from ``path``."""
     try:
         with _text(content, path) as text, transaction.atomic():
-            return _dividends_load(text)
+            result = _dividends_load(text)
     except ImportFileError as error:
         return MarketDataImportResult(errors=[str(error)])
     except _Rejected as rejected:
         return MarketDataImportResult(errors=rejected.errors)
+    planner_statistics_refresh(DividendEvent, rows=result.added + result.updated)
+    return result
 
 
 @contextlib.contextmanager

@@ -31,10 +31,11 @@ from django.db import IntegrityError, transaction
 
 from portfolios.imports import ImportFileError, ParseResult, RowError, parse_file
 from portfolios.imports.values import decimal_text
-from portfolios.models import Account, AuditEvent, Household, ImportBatch
+from portfolios.models import Account, AuditEvent, Household, ImportBatch, Transaction
 from portfolios.services.audit import audit_record
 from portfolios.services.imports.plan import ImportPlan, plan_rows, plan_write
 from portfolios.services.ledger_check import stored_ledger
+from portfolios.services.planner_statistics import planner_statistics_refresh
 from portfolios.services.recompute import ledger_mark_changed
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,8 @@ def transactions_import(
             create_accounts=create_accounts,
             open_missing=open_missing,
         )
+    if result.ok and not dry_run:
+        planner_statistics_refresh(Transaction, rows=result.added)
     return result
 
 
