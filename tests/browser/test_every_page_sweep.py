@@ -115,6 +115,11 @@ def test_every_page_fits_a_desktop_and_a_phone_with_charts_and_no_errors(live_se
         )
         tab.on("response", lambda r, label=label: r.status >= 400
                and problems.append(f"{label}: {r.status} {r.url}"))  # fmt: skip
+        # the login page itself, before logging in
+        tab.goto(f"{base}/accounts/login/")
+        if tab.evaluate("() => document.documentElement.scrollWidth") > WIDTHS[label]["width"]:
+            problems.append(f"{label} /accounts/login/: wider than the window")
+        tab.screenshot(path=str(ARTIFACTS / f"login-{label}.png"), full_page=True)
         _log_in(tab, base)
 
     pages = _pages(tabs["desktop"], base)
