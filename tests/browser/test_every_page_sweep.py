@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.management import call_command
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts" / "pages"
+ARTIFACTS = Path(django_settings.BASE_DIR) / "var" / "test-artifacts" / "pages"
 WIDTHS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 # One page further than the navigation: the first link on the page matching each pattern.
 FURTHER = [
@@ -90,7 +90,9 @@ def _pages(page, base: str) -> list[str]:
     return list(dict.fromkeys(pages))
 
 
-def test_every_page_fits_a_desktop_and_a_phone_with_charts_and_no_errors(live_server, browser):
+def test_every_page_fits_a_desktop_and_a_phone_with_charts_and_no_errors(
+    live_server, browser, settings
+):
     settings.DEMO_MODE = True
     call_command("seed_demo")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
