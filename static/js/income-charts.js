@@ -13,6 +13,7 @@
       layout.legend = Object.assign({}, layout.legend, { orientation: "h", x: 0, y: -0.25, yanchor: "top" });
       layout.margin = Object.assign({}, layout.margin, { l: 48, r: 8, t: 8 });
       layout.height = Math.max(layout.height || 0, 460);
+      layout.xaxis = Object.assign({}, layout.xaxis, { tickangle: -60, automargin: true });
     }
     Plotly.newPlot(div, figure.data, layout, {
       responsive: true, displaylogo: false, displayModeBar: narrow ? false : "hover",
