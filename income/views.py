@@ -21,6 +21,8 @@ from income.selectors import (
 from income.selectors.overview import bond_ladder_view, holding_yields, income_overview
 from income.services.projections import projections_refresh_if_stale
 from income.services.settings import income_settings_update
+from portfolios.selectors.households import member_names
+from portfolios.selectors.securities import security_profiles
 from portfolios.views.households import current_membership_or_404
 
 # The calendar looks this far past a month's end for payments whose ex-date is in the month.
@@ -50,6 +52,7 @@ def income_page(request: HttpRequest) -> HttpResponse:
             "overview": overview,
             "figure": monthly_income_figure(overview.months, target=overview.target),
             "group_titles": RECEIVED_GROUP_TITLES,
+            "member_names": member_names(household=household),
             "settings_form": IncomeSettingsForm(instance=settings, household=household)
             if membership.can_write
             else None,
@@ -116,10 +119,14 @@ def income_calendar(request: HttpRequest) -> HttpResponse:
     ]
     previous = (month - timedelta(days=1)).replace(day=1)
     following = last + timedelta(days=1)
+    profiles = security_profiles(
+        household=household, security_ids={e.security_id for e in entries if e.security_id}
+    )
     return render(
         request,
         "income/calendar.html",
         {
+            "names": {p.symbol: p.name for p in profiles.values() if p.name != p.symbol},
             "month": month,
             "view": view,
             "weeks": weeks,

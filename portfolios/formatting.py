@@ -71,8 +71,32 @@ BAND_STATUS_LABELS = {
     "under": "Under target",
     "untargeted": "No target",
 }
-BAND_STATUS_CLASSES = {"ok": "status-ok", "over": "status-over", "under": "status-under"}
+BAND_STATUS_CLASSES = {
+    "ok": "status-ok",
+    "over": "status-over",
+    "under": "status-under",
+    "untargeted": "status-untargeted",
+}
 TERM_LABELS = {"short": "Short-term", "long": "Long-term"}
+# Which way a transaction moves its account's cash (DESIGN §3: amounts are positive, the type
+# says the direction): +1 in, −1 out, 0 none (a reinvested dividend is paid into a buy; a
+# split or an opening position moves no cash). A transfer leaves the account it is listed in.
+CASH_DIRECTIONS = {
+    "DEPOSIT": 1,
+    "SELL": 1,
+    "DIVIDEND": 1,
+    "INTEREST": 1,
+    "OPTION_PREMIUM": 1,
+    "RETURN_OF_CAPITAL": 1,
+    "BUY": -1,
+    "WITHDRAWAL": -1,
+    "FEE": -1,
+    "TAX_WITHHELD": -1,
+    "TRANSFER": -1,
+    "REINVEST": 0,
+    "SPLIT": 0,
+    "OPENING": 0,
+}
 
 
 def _decimal(value) -> Decimal | None:
@@ -105,6 +129,20 @@ def signed_money_text(amount, currency: str = "USD") -> str:
     return f"+{text}" if value.quantize(CENT, ROUND_HALF_UP) > 0 else text
 
 
+def cash_movement_text(amount, transaction_type: str | None, currency: str = "USD") -> str:
+    """Return a transaction's amount signed by the way its cash moves.
+
+    DEPOSIT 500 → "+$500.00", BUY 1200 → "−$1,200.00", REINVEST 40 → "$40.00" (no cash moves).
+    """
+    value = _decimal(amount)
+    if value is None:
+        return MISSING
+    direction = CASH_DIRECTIONS.get((transaction_type or "").upper(), 0)
+    if direction == 0:
+        return money_text(value, currency)
+    return signed_money_text(abs(value) * direction, currency)
+
+
 def percent_text(fraction, places: int = 2, *, signed: bool = False) -> str:
     """Return a fraction as a percent: 0.0625 → "6.25%" (signed: "+6.25%", "−2.00%")."""
     value = _decimal(fraction)
@@ -116,9 +154,11 @@ def percent_text(fraction, places: int = 2, *, signed: bool = False) -> str:
     return f"{sign}{abs(value):,.{int(places)}f}%"
 
 
-def points_text(fraction, places: int = 1) -> str:
-    """Return a weight difference (a fraction) in percentage points: 0.025 → "+2.5 pp"."""
-    text = percent_text(fraction, places, signed=True)
+def points_text(fraction, places: int = 1, *, signed: bool = True) -> str:
+    """Return a weight difference (a fraction) in percentage points: 0.025 → "+2.5 pp".
+
+    Unsigned for a width such as a band: 0.05 → "5.0 pp"."""
+    text = percent_text(fraction, places, signed=signed)
     return text if text == MISSING else text[:-1] + " pp"
 
 

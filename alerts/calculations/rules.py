@@ -12,6 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from alerts.calculations.money_text import money_text, percent_text, plain_number
+from portfolios import formatting
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -51,17 +52,8 @@ SCOPES = {
 # Kinds whose empty threshold means the household policy's value.
 POLICY_KINDS = frozenset({"allocation_drift", "position_weight", "cash_reserve"})
 
-ASSET_CLASS_LABELS = {
-    "us_equity": "US equity",
-    "intl_equity": "International equity",
-    "bonds": "Bonds",
-    "real_estate": "Real estate",
-    "commodities": "Commodities",
-    "cash": "Cash",
-    "crypto": "Crypto",
-    "alternatives": "Alternatives",
-    "unknown": "Unclassified",
-}
+# Asset classes by their labels: the project's one formatting layer.
+ASSET_CLASS_LABELS = formatting.ASSET_CLASS_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +170,7 @@ def _allocation_drift(rule: RuleSpec, facts: HouseholdFacts) -> Iterator[Finding
         drift = row.weight - row.target
         if abs(drift) <= band:
             continue
-        name = (
-            f"the {row.group} sleeve" if sleeves else ASSET_CLASS_LABELS.get(row.group, row.group)
-        )
+        name = f"the {row.group} sleeve" if sleeves else formatting.asset_class_label(row.group)
         side = "over" if drift > 0 else "under"
         yield Finding(
             f"{rule.scope}:{row.group}",

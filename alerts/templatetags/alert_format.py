@@ -1,16 +1,13 @@
 """Filters and tags of the alert pages and e-mails: money with currency, percents, the badge.
 
-The formatting is ``alerts.calculations.money_text``; the shared formatting layer of the
-pages may take these over.
+The formatting is the project's one layer, ``portfolios.formatting``; percents here default
+to one decimal place ("6.3%"), as in the alert messages.
 """
-
-from decimal import Decimal
 
 from django import template
 
-from alerts.calculations import ASSET_CLASS_LABELS
-from alerts.calculations.money_text import money_text, percent_text, signed_money_text
 from alerts.selectors.episodes import open_alert_count
+from portfolios import formatting
 
 register = template.Library()
 
@@ -18,39 +15,49 @@ register = template.Library()
 @register.filter
 def money(amount, currency: str = "USD") -> str:
     """{{ amount|money:report.currency }} → "$1,500.00"."""
-    return money_text(amount, currency or "USD")
+    return formatting.money_text(amount, currency or "USD")
 
 
 @register.filter
 def signed_money(amount, currency: str = "USD") -> str:
     """{{ change|signed_money:"USD" }} → "+$120.00" or "−$80.00"."""
-    return signed_money_text(amount, currency or "USD")
+    return formatting.signed_money_text(amount, currency or "USD")
 
 
 @register.filter
 def pct(fraction, places: int = 1) -> str:
     """{{ 0.0625|pct }} → "6.3%"."""
-    return percent_text(fraction, int(places))
+    return formatting.percent_text(fraction, int(places))
 
 
 @register.filter
 def signed_pct(fraction, places: int = 2) -> str:
     """{{ 0.0125|signed_pct }} → "+1.25%"."""
-    return percent_text(fraction, int(places), signed=True)
+    return formatting.percent_text(fraction, int(places), signed=True)
 
 
 @register.filter
 def pp(fraction, places: int = 1) -> str:
     """{{ drift|pp }}: a weight difference in percentage points, "+2.5 pp"."""
-    if fraction is None:
-        return "—"
-    return percent_text(Decimal(str(fraction)), int(places), signed=True).replace("%", " pp")
+    return formatting.points_text(fraction, int(places))
 
 
 @register.filter
 def asset_class_label(code: str) -> str:
     """{{ "us_equity"|asset_class_label }} → "US equity"."""
-    return ASSET_CLASS_LABELS.get(code, code)
+    return formatting.asset_class_label(code)
+
+
+@register.filter
+def sleeve_label(name: str) -> str:
+    """{{ "core"|sleeve_label }} → "Core"."""
+    return formatting.sleeve_label(name)
+
+
+@register.filter
+def person(user) -> str:
+    """{{ member|person }}: a member by name, not username."""
+    return formatting.person_name(user)
 
 
 @register.inclusion_tag("alerts/_badge.html", takes_context=True)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import template
 
 from income.charts import source_label
+from portfolios import formatting
 
 register = template.Library()
 
@@ -12,9 +13,7 @@ register = template.Library()
 @register.filter
 def percent(value: Decimal | None, places: int = 2) -> str:
     """Show a fraction as a percent ("0.0425" → "4.25%"); a dash without a value."""
-    if value is None:
-        return "—"
-    return f"{value * 100:.{places}f}%"
+    return formatting.percent_text(value, int(places))
 
 
 @register.filter(name="source_label")

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from portfolios.formatting import person_name
 from portfolios.models import Household, Membership
 
 MAX_PK = 2**63 - 1
@@ -50,3 +51,10 @@ def membership_for_household(*, user, household_id: int | str) -> Membership | N
 def household_by_name(*, name: str) -> Household:
     """Return the household named name (for commands), raising Household.DoesNotExist."""
     return Household.objects.get(name=name)
+
+
+def member_names(*, household: Household) -> dict[str, str]:
+    """Return the household's members by username, each as people call them (full name,
+    else first name, else the username): for pages whose figures are keyed by username."""
+    memberships = Membership.objects.filter(household=household).select_related("user")
+    return {m.user.username: person_name(m.user) for m in memberships}

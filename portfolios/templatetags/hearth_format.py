@@ -2,10 +2,12 @@
 
 {{ amount|money:currency }} "$1,500.00" · {{ change|signed_money }} "+$120.00"
 {{ fraction|pct }} "6.25%" · {{ fraction|signed_pct }} · {{ drift|pp }} "+2.5 pp" (fractions)
+{{ band|points }} "5.0 pp" (a width, unsigned)
 {{ qty|shares }} · {{ code|asset_class_label }} · {{ code|kind_label }} · {{ code|txn_label }}
 {{ code|account_type_label }} · {{ name|sleeve_label }} · {{ status|band_status }}
 {{ status|band_class }} · {{ term|term_label }} · {{ user|person }} · {{ value|gain_class }}
 {% security_name symbol name %}
+{% cash_movement amount type currency %} "+$500.00" for a deposit, "−$1,200.00" for a buy
 """
 
 from django import template
@@ -41,6 +43,12 @@ def pp(fraction, places=1) -> str:
 
 
 @register.filter
+def points(fraction, places=1) -> str:
+    """A width in percentage points, unsigned: a band of 0.05 → "5.0 pp"."""
+    return formatting.points_text(fraction, int(places), signed=False)
+
+
+@register.filter
 def shares(quantity) -> str:
     return formatting.quantity_text(quantity)
 
@@ -57,6 +65,17 @@ register.filter("person", formatting.person_name)
 register.filter("gain_class", formatting.gain_class)
 
 
+@register.filter
+def lookup(mapping, key):
+    """{{ names|lookup:event.username }}: a dict's value by a variable key (None if absent)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
 @register.simple_tag
 def security_name(symbol, name="") -> str:
     return formatting.security_text(symbol, name)
+
+
+@register.simple_tag
+def cash_movement(amount, transaction_type, currency="USD") -> str:
+    return formatting.cash_movement_text(amount, transaction_type, currency or "USD")

@@ -1,8 +1,10 @@
-"""Template filters of the ledger pages."""
+"""Template filters of the ledger pages: the shared formatting layer under their old names."""
 
 from decimal import Decimal
 
 from django import template
+
+from portfolios import formatting
 
 register = template.Library()
 
@@ -10,14 +12,10 @@ register = template.Library()
 @register.filter
 def weight_percent(value: Decimal | None) -> str:
     """Show a weight fraction as a percent with two places ("0.490292" → "49.03%")."""
-    if value is None:
-        return "—"
-    return f"{value * 100:.2f}%"
+    return formatting.percent_text(value, 2)
 
 
 @register.filter
 def gain_class(value: Decimal | None) -> str:
     """Return the CSS class that colours a gain (``pos``) or a loss (``neg``)."""
-    if value is None or value == 0:
-        return ""
-    return "pos" if value > 0 else "neg"
+    return formatting.gain_class(value)

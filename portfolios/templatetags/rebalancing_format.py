@@ -1,21 +1,24 @@
-"""Template filters of the rebalancing sections: people's words for codes."""
+"""Template filters of the rebalancing sections: people's words for codes.
+
+Figures and shared labels come from ``portfolios.formatting``; only the words of a
+proposal (its actions and harvest terms) are this page's own.
+"""
 
 from decimal import Decimal
 
 from django import template
 
-from portfolios.models import Security
+from portfolios import formatting
 
 register = template.Library()
 ACTIONS = {"buy": "Buy", "sell": "Sell", "deposit": "Add", "withdraw": "Take out"}
-STATUSES = {"ok": "Inside its band", "over": "Above its band", "under": "Below its band"}
 TERMS = {"short": "Short-term", "long": "Long-term", "both": "Short- and long-term"}
 
 
 @register.filter
 def asset_class_label(code: str) -> str:
     """Return the asset class as people say it ("us_equity" → "US equity")."""
-    return dict(Security.AssetClass.choices).get(code, code.replace("_", " "))
+    return formatting.asset_class_label(code)
 
 
 @register.filter
@@ -26,8 +29,8 @@ def action_label(code: str) -> str:
 
 @register.filter
 def band_status(code: str) -> str:
-    """Return a class's status after a proposal in words."""
-    return STATUSES.get(code, code)
+    """Return a class's status against its band in words ("over" → "Over target")."""
+    return formatting.band_status_label(code)
 
 
 @register.filter
@@ -39,18 +42,12 @@ def harvest_term(candidate) -> str:
 
 
 @register.filter
-def money(value: Decimal | None) -> str:
-    """Return an amount with a dollar sign and separators ("-1234.5" → "−$1,234.50")."""
-    if value is None:
-        return "—"
-    sign = "−" if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}"
+def money(value: Decimal | None, currency: str = "USD") -> str:
+    """Return an amount with its currency and separators ("-1234.5" → "−$1,234.50")."""
+    return formatting.money_text(value, currency or "USD")
 
 
 @register.filter
 def shares(value: Decimal | None) -> str:
     """Return a quantity without trailing zeros ("12.5000" → "12.5")."""
-    if value is None:
-        return "—"
-    normalized = value.normalize()
-    return "0" if normalized == 0 else f"{normalized:,f}"
+    return formatting.quantity_text(value)

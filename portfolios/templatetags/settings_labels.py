@@ -2,6 +2,8 @@
 
 from django import template
 
+from portfolios import formatting
+
 register = template.Library()
 
 ACTION_LABELS = {
@@ -56,28 +58,16 @@ def change_pairs(changes) -> list[tuple[str, object, object]]:
     return pairs
 
 
-STATUS_LABELS = {
-    "ok": "Within band",
-    "over": "Over target",
-    "under": "Under target",
-    "untargeted": "No target",
-}
-
-
 @register.filter
 def status_label(status: str) -> str:
-    """Return an allocation status in words."""
-    return STATUS_LABELS.get(status, status)
+    """Return an allocation status in words ("over" → "Over target")."""
+    return formatting.band_status_label(status)
 
 
 @register.filter
 def asset_class_label(code: str) -> str:
-    """Return an asset class in words ("us_equity" -> "US equity")."""
-    from portfolios.models import Security
-
-    if code in Security.AssetClass.values:
-        return Security.AssetClass(code).label
-    return {"unassigned": "Unassigned"}.get(code, code)
+    """Return an asset class in words ("us_equity" → "US equity")."""
+    return formatting.asset_class_label(code)
 
 
 @register.filter

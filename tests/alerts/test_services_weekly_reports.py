@@ -181,8 +181,8 @@ def test_the_weeks_figures_exactly_as_received_by_the_smtp_server(week, smtp):
     #   = 4.29%. VTI: 231 / 220 − 1 = 5.00% and 231 / 200 − 1 = 15.50%
     assert "Return: November +2.95% (VTI +5.00%); year to date +4.29% (VTI +15.50%)" in lines
     # sleeves: everything is in the income sleeve: 100% against 20% (+80 pp)
-    assert "  income: 100.0% (target 20.0%, +80.0 pp)" in lines
-    assert "  core: 0.0% (target 70.0%, −70.0 pp)" in lines
+    assert "  Income: 100.0% (target 20.0%, +80.0 pp)" in lines
+    assert "  Core: 0.0% (target 70.0%, −70.0 pp)" in lines
     assert "ALERTS (1 open)" in lines
     assert (
         "  - The cash reserve covers 0.0 months of the income target, under the 6-month minimum"

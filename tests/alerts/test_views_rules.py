@@ -150,7 +150,7 @@ def test_quarterly_review_shows_the_quarters_figures(cast):
     assert "quarterly review, Q3 2026" in page  # the last closed quarter
     # loss 700 − 1,000 = −300, all disallowed by the twin's purchase within 30 days
     assert "wash-sale losses disallowed $300.00" in page
-    assert "<td>XYZ</td><td>Joint</td>" in page
+    assert "<td>XYZ · XYZ Inc.</td><td>Joint</td>" in page  # the security by name
     assert "$300.00 (W)" in page
     # income: nothing received, against 3 × 500 = 1,500
     assert '<th class="num">$1,500.00</th>' in page

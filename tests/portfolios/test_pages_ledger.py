@@ -49,7 +49,7 @@ def test_holdings_page_shows_values_gains_and_weights(cast, wash_sale):
     # 900 + 90 + 950 = 1,940, so Joint's weight is 900 / 1,940 = 46.39%
     html = response.content.decode()
     assert response.status_code == 200
-    assert '<td class="num neg">-150.00</td>' in html
+    assert '<td class="num neg" data-label="Unrealized gain">−$150.00</td>' in html
     assert "46.39%" in html
     # and the IRA: 10 x 9 = 90, no gain; its weight 90 / 1,940 = 4.64%
     assert "4.64%" in html
@@ -61,9 +61,9 @@ def test_consolidated_holdings_page_has_one_row_per_security(cast, wash_sale):
     html = response.content.decode()
     # 110 shares costing 1,050 + 90 = 1,140, worth 990: a loss of 150
     assert response.status_code == 200
-    assert html.count("<td title=") == 1
-    assert ">1,140.00<" in html
-    assert '<td class="num neg">-150.00</td>' in html
+    assert html.count('data-symbol="XYZ"') == 1
+    assert ">$1,140.00<" in html
+    assert '<td class="num neg" data-label="Unrealized gain">−$150.00</td>' in html
 
 
 @time_machine.travel("2024-06-03")
@@ -76,7 +76,7 @@ def test_lots_page_shows_basis_wash_sale_adjustment_and_term(cast, wash_sale):
     # which 250 is the wash-sale adjustment, short term on 2024-06-03
     html = response.content.decode()
     assert response.status_code == 200
-    for text in ("2024-03-15", "2024-01-16", "1,050.00", "250.00", "short", "again"):
+    for text in ("2024-03-15", "2024-01-16", "$1,050.00", "$250.00", "Short-term", "again"):
         assert text in html, text
     assert "IRA" not in html
 
@@ -88,8 +88,8 @@ def test_realized_gains_page_totals_by_term_with_wash_sale_flags(cast, wash_sale
     # the one sale: proceeds 750, basis 1,000, gain -250, 250 disallowed, taxable 0, code W
     assert response.status_code == 200
     assert '<span class="badge" title="Wash sale: loss disallowed">W</span>' in html
-    assert '<td class="num neg">-250.00</td>' in html
-    assert "Short term" in html and "Long term" in html
+    assert '<td class="num neg" data-label="Gain">−$250.00</td>' in html
+    assert "Short-term" in html and "Long-term" in html
     assert '<option value="2024" selected>' in html
 
 

@@ -106,7 +106,7 @@ def test_unknown_basis_is_null_in_the_api_and_unknown_on_the_pages(cast, brokera
     page = Client()
     page.force_login(cast.owner)
     html = page.get("/portfolio/gains/?year=2024").content.decode()
-    assert "sale of unknown basis (proceeds 3,281.95)" in html
+    assert "sale of unknown basis (proceeds $3,281.95)" in html
     # the year's known gains leave it out: the totals hold no sale at all
     assert 'id="gain-totals-unknown-short"' in html
 

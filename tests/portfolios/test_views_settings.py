@@ -170,7 +170,7 @@ def test_targets_page_saves_a_set_and_previews_it(cast, holding):
     preview = client.post("/settings/targets/preview/", fields, HTTP_HX_REQUEST="true")
     text = preview.content.decode()
     # 10 VTI x 100 = 1,000 of 1,500: US equity 66.67% against 80% (drift -13.33 pp, band 5)
-    assert "US equity" in text and "66.67%" in text and "80.00%" in text and "-13.33%" in text
+    assert "US equity" in text and "66.67%" in text and "80.00%" in text and "−13.3 pp" in text
     assert "Under target" in text
     bad = client.post("/settings/targets/", {**fields, "sleeve-0-row-1-target": "10"})
     assert bad.status_code == 400

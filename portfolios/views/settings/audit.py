@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from portfolios.forms.settings import AuditFilterForm
 from portfolios.selectors.audit import audit_actions, audit_list, audit_users
+from portfolios.selectors.households import member_names
 from portfolios.views.settings import owner_membership_or_403
 
 PAGE_SIZE = 50
@@ -38,5 +39,11 @@ def audit_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "settings/audit.html",
-        {"form": form, "page": page, "query": query.urlencode(), "section": "audit"},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "section": "audit",
+            "names": member_names(household=household),
+        },
     )

@@ -5,15 +5,17 @@
   var source = document.getElementById("performance-chart-data");
   if (!source || typeof Plotly === "undefined") { return; }
   var charts = JSON.parse(source.textContent);
+  var narrow = window.matchMedia("(max-width: 640px)").matches;
   var layout = function (yFormat) {
     return {
-      margin: { l: 60, r: 20, t: 10, b: 40 },
+      autosize: true,
+      margin: narrow ? { l: 48, r: 8, t: 8, b: 36 } : { l: 60, r: 20, t: 10, b: 40 },
       hovermode: "x unified",
       legend: { orientation: "h", y: -0.2 },
       yaxis: { tickformat: yFormat },
     };
   };
-  var config = { displaylogo: false, responsive: true };
+  var config = { displaylogo: false, responsive: true, displayModeBar: narrow ? false : "hover" };
   var line = function (points, name, extra) {
     return Object.assign({ x: points.x, y: points.y, name: name, type: "scatter", mode: "lines" }, extra || {});
   };
