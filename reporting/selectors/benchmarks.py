@@ -12,6 +12,7 @@ A component with no stored close is fetched through the price provider first
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -43,6 +44,10 @@ class ResolvedBenchmark:
     security_ids: Mapping[str, int] | None = None
 
 
+# A ticker as providers spell them (BRK.B, ^GSPC, BTC-USD, EURUSD=X), within Security.symbol.
+SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9.\-^=/]{0,31}")
+
+
 def _error(message: str) -> ApplicationError:
     return ApplicationError(message, errors={FIELD: [message]})
 
@@ -58,6 +63,8 @@ def parse_blend(spec: str) -> dict[str, Decimal]:
         symbol = symbol.strip().upper()
         if not symbol or symbol in raw:
             raise _error(f"bad or repeated component {part!r}")
+        if not SYMBOL.fullmatch(symbol):
+            raise _error(f"{symbol[:40]!r} is not a ticker: up to 32 letters, digits and . - ^ = /")
         try:
             raw[symbol] = Decimal(weight.strip()) if weight.strip() else None
         except InvalidOperation:

@@ -137,9 +137,13 @@ def ledger_digest(household: str = SEED_HOUSEHOLD) -> dict:
             "fees",
             "external_id",
         ),
+        # A lot's key is its opening transaction's database id (and the piece cut from it):
+        # two databases number rows differently, so the lot is named by that transaction's
+        # external id instead, with the piece.
         "lots": TaxLot.objects.filter(household=target).values_list(
             "account__name",
             "security__symbol",
+            "opening_transaction__external_id",
             "lot_key",
             "acquired",
             "holding_period_start",
@@ -149,11 +153,19 @@ def ledger_digest(household: str = SEED_HOUSEHOLD) -> dict:
             "wash_sale_adjustment",
         ),
         "reliefs": LotRelief.objects.filter(household=target).values_list(
-            "account__name", "security__symbol", "lot_key", "sequence", "acquired", "sold"
+            "account__name",
+            "security__symbol",
+            "opening_transaction__external_id",
+            "lot_key",
+            "sequence",
+            "acquired",
+            "sold",
         ),
     }
     result = {}
     for name, rows in tables.items():
+        if name != "transactions":  # the lot key's database id out, its piece kept
+            rows = [(*row[:3], str(row[3]).partition(".")[2], *row[4:]) for row in rows]
         canonical = sorted(repr(tuple(str(v) for v in row)) for row in rows)
         result[name] = [len(canonical), hashlib.sha256("\n".join(canonical).encode()).hexdigest()]
     return result

@@ -214,3 +214,12 @@ def test_a_default_without_closes_in_the_period_keeps_the_period(cast, valued, s
     # the API: the figures of the period, without the benchmark fields
     body = client_for(cast.owner).get("/api/v1/performance/?start=2026-02-02&end=2026-03-31")
     assert body.status_code == 200 and "benchmark_twr" not in body.json()
+
+
+@pytest.mark.parametrize("spec", ["A" * 33, "VTI:60,<script>:40", "VT I"])
+def test_a_benchmark_that_is_not_a_ticker_is_refused_by_name(cast, spec):
+    client = Client()
+    client.force_login(cast.owner)
+    response = client.get("/api/v1/performance/", {"benchmark": spec})
+    assert response.status_code == 400
+    assert "benchmark" in response.json()["errors"]

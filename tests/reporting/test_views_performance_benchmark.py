@@ -22,4 +22,4 @@ def test_default_benchmark_is_compared_without_being_asked(cast, valued):  # noq
     html = _page(cast.viewer, "?period=1Y")
     # then it compares with the household's default, not the first saved one
     assert "against VTI." in html
-    assert 'name="benchmark" list="benchmark-names" value="vti"' in html
+    assert 'name="benchmark" list="benchmark-names" value="vti"' in html.lower()
