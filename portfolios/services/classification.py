@@ -40,6 +40,7 @@ from portfolios.selectors.securities import SecurityView, security_profiles
 from portfolios.services import setting_values as values
 from portfolios.services.audit import audit_record
 from portfolios.services.market_data import security_get_or_create
+from portfolios.services.planner_statistics import planner_statistics_refresh
 from portfolios.services.policy import queue_recompute
 
 # The household's classification, with the API's `securities/<id>/` names.
@@ -293,6 +294,7 @@ def securities_import(
         changes={"updated": [None, result.updated], "new_symbols": [None, result.new_symbols]},
     )
     _after_change(household, outcome, security_ids=list(plan))
+    planner_statistics_refresh(SecurityProfile, Security, rows=len(plan))
     return result
 
 
