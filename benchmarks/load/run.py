@@ -50,6 +50,7 @@ def _env() -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": os.environ.get("LOAD_SECRET_KEY", secrets.token_urlsafe(40)),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback (DESIGN §6)
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
         "DATABASE_URL": database,
