@@ -395,17 +395,7 @@ def income_glance(
     }
     last_day = today + timedelta(days=UPCOMING_DAYS)
     upcoming = [
-        CalendarEntry(
-            pay_date=payment.pay_date,
-            ex_date=payment.ex_date,
-            account_id=payment.account_id,
-            account=payment.account.name,
-            security_id=payment.security_id,
-            symbol=payment.symbol,
-            source=payment.source,
-            amount=payment.amount,
-            status=payment.status,
-        )
+        CalendarEntry.of_projected(payment)
         for payment in projected
         if payment.pay_date <= last_day
         and (payment.account_id, payment.security_id, payment.pay_date) not in received_today

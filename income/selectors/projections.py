@@ -70,6 +70,21 @@ class CalendarEntry:
     amount: Decimal
     status: str
 
+    @classmethod
+    def of_projected(cls, payment) -> "CalendarEntry":
+        """Return a stored projected payment (declared or estimated) as a calendar entry."""
+        return cls(
+            pay_date=payment.pay_date,
+            ex_date=payment.ex_date,
+            account_id=payment.account_id,
+            account=payment.account.name,
+            security_id=payment.security_id,
+            symbol=payment.symbol,
+            source=payment.source,
+            amount=payment.amount,
+            status=payment.status,
+        )
+
 
 def calendar_entries(
     *, household: Household, start: date, end: date, today: date
@@ -107,17 +122,7 @@ def calendar_entries(
     if end >= today:
         projected = projected_payment_list(household=household, start=max(start, today), end=end)
         entries += [
-            CalendarEntry(
-                pay_date=payment.pay_date,
-                ex_date=payment.ex_date,
-                account_id=payment.account_id,
-                account=payment.account.name,
-                security_id=payment.security_id,
-                symbol=payment.symbol,
-                source=payment.source,
-                amount=payment.amount,
-                status=payment.status,
-            )
+            CalendarEntry.of_projected(payment)
             for payment in projected
             if (payment.account_id, payment.security_id, payment.pay_date) not in seen
         ]
