@@ -89,6 +89,7 @@ def prepare(env: dict[str, str]) -> None:
         print("heavy household already loaded (delete var/load/loaded.txt to reload)")
         return
     LOAD_DIR.mkdir(parents=True, exist_ok=True)
+    _create_database(env["DATABASE_URL"])
     if not (DATA_DIR / "summary.json").exists():
         print("generating the heavy household (gen_household.py --scale heavy --seed 1) ...")
         subprocess.run(
@@ -99,6 +100,24 @@ def prepare(env: dict[str, str]) -> None:
     print("loading it (minutes on a 2-core machine) ...", flush=True)
     subprocess.run([sys.executable, __file__, "load-data"], cwd=ROOT, env=env, check=True)
     READY_MARK.write_text(marker)
+
+
+def _create_database(url: str) -> None:
+    """Create LOAD_DATABASE_URL's PostgreSQL database when it does not exist (never drop)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql"}:
+        return  # SQLite creates its file on first connection
+    import psycopg
+
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            print(f"creating the PostgreSQL database {name!r}")
+            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def load_data() -> None:
