@@ -22,8 +22,7 @@ from income.services.projections import projections_rebuild, projections_refresh
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today
 from portfolios.services.ledger import LedgerRebuildResult, ledger_rebuild
-from reporting.selectors.series import household_series_end
-from reporting.services.valuations import valuations_rebuild
+from reporting.models import ValuationSeries
 
 
 def derived_rebuild(
@@ -42,11 +41,14 @@ def derived_rebuild(
     started = time.perf_counter()
     start = _valuation_start(household, from_date, ledger, full)
     unmarked = not full and from_date is None and ledger.changed_from is None
-    series_end = household_series_end(household=household) if unmarked else None
+    series_end = _series_end(household) if unmarked else None
     if unmarked and series_end is not None and series_end >= start:
         # Nothing marked, no lot changed, and the stored series already reaches today.
         summary["valuations"] = {"skipped": "current"}
     else:
+        # Imported here: valuing needs pandas, which a run with nothing to do never loads.
+        from reporting.services.valuations import valuations_rebuild
+
         summary["valuations"] = _jsonable(valuations_rebuild(household=household, from_date=start))
     summary["seconds"]["valuations"] = _since(started)
 
@@ -76,6 +78,17 @@ def _valuation_start(
     if ledger.changed_from is not None:
         return ledger.changed_from
     return household_today(household)
+
+
+def _series_end(household: Household) -> date | None:
+    """Return the last day of the household's stored series (None before the first).
+
+    ``reporting.selectors.series.household_series_end``'s query, without importing that
+    module: it decodes series with numpy, an import a run with nothing to do need not pay.
+    """
+    scope = ValuationSeries.Scope.HOUSEHOLD
+    rows = ValuationSeries.objects.filter(household=household, scope=scope)
+    return rows.values_list("end_date", flat=True).first()
 
 
 def _since(started: float) -> float:

@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from alerts.selectors.evaluation_inputs import evaluation_fingerprint, evaluation_is_current
 from alerts.services.derived import derived_rebuild
-from alerts.services.evaluation import alert_evaluation_record, alerts_evaluate
 from alerts.services.locks import household_lock
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today
@@ -63,6 +62,10 @@ def household_recompute(
         if not full and evaluation_is_current(household=household, fingerprint=fingerprint):
             summary["alerts"] = {"skipped": "nothing the rules read has changed"}
         else:
+            # Imported here: the rules' facts need pandas and the exchange calendar, about a
+            # second of start-up that a run with nothing to evaluate never pays.
+            from alerts.services.evaluation import alert_evaluation_record, alerts_evaluate
+
             evaluated = alerts_evaluate(household=household, now=now, derived_fresh=True)
             alert_evaluation_record(household=household, fingerprint=fingerprint, now=now)
             summary["alerts"] = {"opened": len(evaluated.opened), "resolved": evaluated.resolved}
