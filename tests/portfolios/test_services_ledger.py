@@ -379,3 +379,50 @@ def test_incremental_rebuild_equals_a_full_rebuild_after_any_change(cast, ops, c
         # then both give the same lots and reliefs, or the same error
         assert incremental == full
         transaction.set_rollback(True)
+
+
+def test_a_full_rebuild_of_an_unchanged_ledger_writes_nothing(cast, joint, xyz):
+    # given a buy of 10 and a sale of 4, rebuilt: one open lot and one relief
+    buy(joint, "2024-01-03", xyz, 10, 1000)
+    sell(joint, "2024-02-01", xyz, 4, 480)
+    first = ledger_rebuild(household=cast.household_a)
+    lot_ids = list(TaxLot.objects.values_list("pk", flat=True))
+    relief_ids = list(LotRelief.objects.values_list("pk", flat=True))
+
+    # when the ledger is rebuilt in full with nothing changed
+    again = ledger_rebuild(household=cast.household_a, full=True)
+
+    # then the first rebuild wrote its 2 rows, the second none: the same rows stay
+    assert (first.written, again.full, again.written) == (2, True, 0)
+    assert list(TaxLot.objects.values_list("pk", flat=True)) == lot_ids
+    assert list(LotRelief.objects.values_list("pk", flat=True)) == relief_ids
+    lot = TaxLot.objects.get()
+    assert (lot.quantity, lot.cost_basis) == (D(6), D(600))
+
+
+def test_a_full_rebuild_rewrites_only_the_rows_that_changed(cast, joint, xyz):
+    # given XYZ bought (10 for 1,000) and partly sold (4), and ABC bought (10 for 500)
+    abc = SecurityFactory(symbol="ABC")
+    buy(joint, "2024-01-03", xyz, 10, 1000)
+    sell(joint, "2024-02-01", xyz, 4, 480)
+    edited = buy(joint, "2024-01-03", abc, 10, 500)
+    ledger_rebuild(household=cast.household_a)
+    xyz_lot = TaxLot.objects.get(security=xyz).pk
+    relief = LotRelief.objects.get().pk
+
+    # when the ABC purchase becomes 20 for 1,300 and the ledger is rebuilt in full
+    Transaction.objects.filter(pk=edited.pk).update(quantity=D(20), amount=D(1300))
+    result = ledger_rebuild(household=cast.household_a, full=True)
+
+    # then only ABC's lot was replaced (its old row deleted, its new one inserted)
+    assert result.written == 2
+    assert TaxLot.objects.get(security=xyz).pk == xyz_lot
+    assert LotRelief.objects.get().pk == relief
+    abc_lot = TaxLot.objects.get(security=abc)
+    assert (abc_lot.quantity, abc_lot.cost_basis) == (D(20), D(1300))
+    # and the rows are those of a rebuild into empty tables
+    kept = _snapshot(cast.household_a)
+    TaxLot.objects.all().delete()
+    LotRelief.objects.all().delete()
+    ledger_rebuild(household=cast.household_a, full=True)
+    assert _snapshot(cast.household_a) == kept
