@@ -49,7 +49,10 @@ test: install
 # every step's time and peak memory beside its target. Drops and recreates the database.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hearth_bench
 BENCH_ARGS ?=
+# The app's modules are compiled first, as the image does: with PYTHONDONTWRITEBYTECODE set
+# (as the Dockerfile does, and this machine's shell) every command compiles them again.
 bench: install
+	$(BIN)/python -m compileall -q alerts config income portfolios reporting benchmarks >/dev/null
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python benchmarks/household.py $(BENCH_ARGS)
 
 # Load test: the heavy household behind gunicorn (as docker-compose.yml), 20 Locust users for
