@@ -7,7 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Max, OuterRef, Subquery, Value
+from django.db.models import CharField, Count, F, Max, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from income.calculations import NOT_INCOME, first_of_month, project_income
@@ -130,7 +131,7 @@ def _inputs_fingerprint(household: Household) -> tuple[dict | None, str]:
     The fingerprint joins the count, highest id and latest update of the household's
     transactions, the count and highest id of the dividend events of the securities it
     holds (a newly declared dividend), the ledger's last rebuild and the income settings'
-    last change. One query.
+    last change. One query, reading the transactions and the events once each.
     """
     transactions = Transaction.objects.filter(account__household=OuterRef("pk")).order_by()
     per_household = transactions.values("account__household")
@@ -145,12 +146,15 @@ def _inputs_fingerprint(household: Household) -> tuple[dict | None, str]:
         .annotate(group=Value(1))
         .values("group")
     )
+    # One scan each of the transactions and of the events: the figures are joined into one
+    # text per subquery (three subqueries over 50,000 transactions cost three scans).
     aggregates = {
-        "txn_count": Subquery(per_household.annotate(value=Count("pk")).values("value")),
-        "txn_last_id": Subquery(per_household.annotate(value=Max("pk")).values("value")),
-        "txn_latest": Subquery(per_household.annotate(value=Max("updated_at")).values("value")),
-        "event_count": Subquery(events.annotate(value=Count("pk")).values("value")),
-        "event_last_id": Subquery(events.annotate(value=Max("pk")).values("value")),
+        "transactions": Subquery(
+            per_household.annotate(value=_joined(Count("pk"), Max("pk"), Max("updated_at"))).values(
+                "value"
+            )
+        ),
+        "events": Subquery(events.annotate(value=_joined(Count("pk"), Max("pk"))).values("value")),
         "ledger_at": F("ledger_state__rebuilt_at"),
         "settings_at": F("income_settings__updated_at"),
     }
@@ -171,6 +175,14 @@ def _inputs_fingerprint(household: Household) -> tuple[dict | None, str]:
         else {"as_of": row["state_as_of"], "fingerprint": row["state_fingerprint"]}
     )
     return stored, fingerprint
+
+
+def _joined(*figures) -> Concat:
+    """Return the figures as one text, ``|`` between them (an empty part for a NULL)."""
+    parts = []
+    for figure in figures:
+        parts += [Coalesce(Cast(figure, CharField()), Value("")), Value("|")]
+    return Concat(*parts[:-1], output_field=CharField())
 
 
 def snapshot_projection(*, household: Household, month: date) -> ProjectionSnapshot:
