@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField, Count, F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
@@ -73,25 +73,61 @@ def projections_rebuild(
         household=household, defaults={"computed_at": now, "as_of": today}
     )
     ProjectedPayment.objects.filter(household=household).delete()
-    ProjectedPayment.objects.bulk_create(
-        ProjectedPayment(
-            household=household,
-            month=payment.month,
-            pay_date=payment.pay_date,
-            ex_date=payment.ex_date,
-            account_id=payment.account_id,
-            security_id=payment.security_id,
-            symbol=payment.symbol,
-            source=str(payment.source),
-            amount=payment.amount,
-            status=str(payment.status),
-            computed_at=now,
-        )
-        for payment in payments
-    )
+    _payments_insert(household, payments, now)
     state.computed_at, state.as_of, state.inputs_fingerprint = now, today, fingerprint
     state.save(update_fields=["computed_at", "as_of", "inputs_fingerprint"])
     return ProjectionRebuildResult(household.pk, today, len(payments), now)
+
+
+PAYMENT_COLUMNS = (
+    "household_id",
+    "month",
+    "pay_date",
+    "ex_date",
+    "account_id",
+    "security_id",
+    "symbol",
+    "source",
+    "amount",
+    "status",
+    "computed_at",
+)
+
+
+def _payments_insert(household: Household, payments: list, now: datetime) -> None:
+    """Store the projected payments in their order: through ``COPY`` on PostgreSQL (no model
+    instance per row; a heavy household projects about 1,500), ``bulk_create`` elsewhere."""
+    if connection.vendor != "postgresql":
+        ProjectedPayment.objects.bulk_create(
+            ProjectedPayment(household=household, computed_at=now, **_payment_fields(payment))
+            for payment in payments
+        )
+        return
+    quote = connection.ops.quote_name
+    table = quote(ProjectedPayment._meta.db_table)
+    names = ", ".join(quote(column) for column in PAYMENT_COLUMNS)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        for payment in payments:
+            copy.write_row((household.pk, *_payment_fields(payment).values(), now))
+
+
+def _payment_fields(payment) -> dict:
+    """Return a payment's stored fields, in ``PAYMENT_COLUMNS``' order (between the
+    household and ``computed_at``)."""
+    return {
+        "month": payment.month,
+        "pay_date": payment.pay_date,
+        "ex_date": payment.ex_date,
+        "account_id": payment.account_id,
+        "security_id": payment.security_id,
+        "symbol": payment.symbol,
+        "source": str(payment.source),
+        "amount": payment.amount,
+        "status": str(payment.status),
+    }
 
 
 def _cash_account_balances(household: Household) -> dict[int, Decimal]:
