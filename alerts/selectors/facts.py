@@ -26,7 +26,7 @@ from income.selectors import income_inputs, projected_income_by_month, received_
 from portfolios.models import Account, Household, Price, TaxLot
 from portfolios.selectors.allocation import allocation_list
 from portfolios.selectors.as_of import lot_values
-from portfolios.selectors.ledger import closes_on, holdings_report
+from portfolios.selectors.ledger import HoldingsReport, closes_on, holdings_report
 from portfolios.selectors.securities import security_profiles
 from reporting.calculations.risk import trading_day_levels
 from reporting.models import ValuationSeries
@@ -79,8 +79,8 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
         currency=household.base_currency,
         total_value=total,
         positions=positions,
-        asset_classes=_allocation(household, "asset_class", today),
-        sleeves=_allocation(household, "sleeve", today),
+        asset_classes=_allocation(household, "asset_class", today, report),
+        sleeves=_allocation(household, "sleeve", today, report),
         account_values=account_values,
         harvest=_harvest(household, today),
         sessions_without_price={
@@ -100,10 +100,14 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
     )
 
 
-def _allocation(household: Household, by: str, today: date) -> list[AllocationFact]:
+def _allocation(
+    household: Household, by: str, today: date, report: HoldingsReport
+) -> list[AllocationFact]:
+    """Return the groups with a target; ``report`` is the household's holdings on ``today``
+    (read once for the facts, not again for each grouping)."""
     return [
         AllocationFact(row.group, row.weight, row.target, row.band)
-        for row in allocation_list(household=household, by=by, as_of=today)
+        for row in allocation_list(household=household, by=by, as_of=today, report=report)
         if row.target is not None and row.band is not None
     ]
 
