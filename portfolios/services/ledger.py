@@ -455,7 +455,8 @@ def _sync(stored, model, columns: tuple[str, ...], rows: list[tuple]) -> int:
     how many rows were deleted or inserted."""
     wanted = Counter(rows)
     unwanted: list[int] = []
-    for pk, *values in stored.values_list("pk", *columns).iterator(chunk_size=BATCH):
+    # One fetch (not a server-side cursor's round trips): a heavy household's 20,000 rows.
+    for pk, *values in stored.values_list("pk", *columns):
         key = tuple(values)
         if wanted.get(key, 0) > 0:
             wanted[key] -= 1
