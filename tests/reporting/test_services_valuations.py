@@ -1,12 +1,13 @@
 """valuations_rebuild: scopes, flows at each scope's edge, FX, the gain breakdown, and an
 incremental rebuild that stores exactly what a full one does."""
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from portfolios.models import FxRate, Price, Transaction
@@ -16,6 +17,7 @@ from reporting.calculations.daily_series import decode_series
 from reporting.models import ValuationSeries
 from reporting.selectors.performance import gain_breakdown, period_window
 from reporting.selectors.series import series_get, series_list
+from reporting.services import valuations as valuations_module
 from reporting.services.valuations import valuations_rebuild
 from tests.portfolios.factories import SecurityFactory, TransactionFactory
 
@@ -436,3 +438,29 @@ def test_recompute_task_of_the_ledger_stores_valuations(ledger):
     summary = recompute_household_task.delay(ledger["household"].pk).get()
     assert summary["valuations"]["scopes"] == 7
     assert ValuationSeries.objects.filter(household=ledger["household"]).count() == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closes_read_on_a_second_connection_value_as_a_read_in_a_transaction(ledger, monkeypatch):
+    # given the rows committed (no test transaction), and a note of where closes are read
+    household = ledger["household"]
+    readers = []
+    real = valuations_module.price_book
+
+    def noted(**kwargs):
+        readers.append(threading.current_thread().name)
+        return real(**kwargs)
+
+    monkeypatch.setattr(valuations_module, "price_book", noted)
+
+    # when the series are built outside a transaction, then again inside one
+    valuations_rebuild(household=household, today=YEAR_END)
+    threaded = _arrays(household)
+    with transaction.atomic():
+        valuations_rebuild(household=household, today=YEAR_END)
+    in_transaction = _arrays(household)
+
+    # then the first read ran in its own thread (its own connection), the second in this
+    # one, and the stored series are the same
+    assert readers == ["price-book", threading.current_thread().name]
+    _assert_same_arrays(threaded, in_transaction)
