@@ -11,18 +11,32 @@ e.g. ``Decimal(str(value))`` or ``quantize_money(Decimal(repr(value)))``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Number = float | int | Decimal
 SecurityId = Hashable
-# Closes (or FX rates) of one security by date: pairs as read from the database, or a
-# Series indexed by date (the fast path for long histories).
-PriceHistory = Sequence[tuple[date, Number]] | pd.Series
+
+
+class DayValues(NamedTuple):
+    """A history as arrays: day ordinals (``date.toordinal``) and float values, aligned."""
+
+    days: np.ndarray
+    values: np.ndarray
+
+
+# Closes (or FX rates) of one security by date: pairs as read from the database, or arrays
+# (``DayValues``) or a Series indexed by date (the fast paths for long histories). pandas is
+# imported only by a caller that passes or asks for its objects (about half a second).
+PriceHistory = "Sequence[tuple[date, Number]] | DayValues | pd.Series"
 
 MONEY_DECIMAL_PLACES = 4
 COLUMNS = ("market_value", "cash", "value", "inflow", "outflow")
@@ -44,12 +58,18 @@ class MissingPriceError(ValueError):
         super().__init__(f"no price for held securities: {names}")
 
 
+def _pandas():
+    """Return the pandas module if something imported it (else no object can be pandas')."""
+    return sys.modules.get("pandas")
+
+
 def _day_offsets(dates: Sequence[date] | pd.Index, start: date) -> np.ndarray:
     """Return whole days from ``start`` to each date (negative before it)."""
-    if isinstance(dates, pd.DatetimeIndex):
+    pd = _pandas()
+    if pd is not None and isinstance(dates, pd.DatetimeIndex):
         days = dates.values.astype("datetime64[D]")
         return (days - np.datetime64(start, "D")).astype(np.int64)
-    if isinstance(dates, pd.Index):
+    if pd is not None and isinstance(dates, pd.Index):
         dates = list(dates)
     ordinals = np.fromiter((day.toordinal() for day in dates), dtype=np.int64, count=len(dates))
     return ordinals - start.toordinal()
@@ -66,7 +86,11 @@ def _float_array(values: Sequence[Number] | np.ndarray) -> np.ndarray:
 
 def _history_arrays(history: PriceHistory, start: date) -> tuple[np.ndarray, np.ndarray]:
     """Return a price history as (day offsets, values), sorted by date, without gaps."""
-    if isinstance(history, pd.Series):
+    pd = _pandas()
+    if isinstance(history, DayValues):
+        offsets = np.asarray(history.days, dtype=np.int64) - start.toordinal()
+        raw = history.values
+    elif pd is not None and isinstance(history, pd.Series):
         offsets = _day_offsets(history.index, start)
         raw = history.to_numpy()
     else:
@@ -229,6 +253,8 @@ def daily_valuation(
 ) -> pd.DataFrame:
     """Return the value at the close of every calendar day from ``start`` to ``end``.
 
+    ``daily_valuation_columns``' arrays as a DataFrame (which imports pandas).
+
     Inputs (all dates are days; amounts ``Decimal`` or numbers):
 
     - ``quantity_changes``: (date, security, signed quantity change) effective at that day's
@@ -257,10 +283,38 @@ def daily_valuation(
     float64 columns market_value, cash, value, inflow, outflow, rounded to 4 places. In TWR
     terms the first row is the base: its flows are already in its value.
     """
+    import pandas as pd
+
+    columns = daily_valuation_columns(
+        start=start,
+        end=end,
+        quantity_changes=quantity_changes,
+        cash_changes=cash_changes,
+        prices=prices,
+        flows=flows,
+        fx=fx,
+        round_positions=round_positions,
+    )
+    days = pd.date_range(start, end, freq="D", name="date")
+    return pd.DataFrame(columns, index=days)
+
+
+def daily_valuation_columns(
+    *,
+    start: date,
+    end: date,
+    quantity_changes: Sequence[tuple[date, SecurityId, Number]] = (),
+    cash_changes: Iterable[tuple[date, Number]] | Mapping[date, Number] = (),
+    prices: Mapping[SecurityId, PriceHistory] | None = None,
+    flows: Iterable[tuple[date, Number, Number]] | Mapping[date, tuple[Number, Number]] = (),
+    fx: Mapping[SecurityId, PriceHistory] | None = None,
+    round_positions: bool = False,
+) -> dict[str, np.ndarray]:
+    """Return ``daily_valuation``'s columns (``COLUMNS``) as arrays, one value per calendar
+    day from ``start`` to ``end``, rounded to 4 places; the same arguments and steps."""
     if end < start:
         raise ValueError(f"the valuation must end on or after its start (got {start} to {end})")
-    days = pd.date_range(start, end, freq="D", name="date")
-    day_count = len(days)
+    day_count = (end - start).days + 1
     prices = prices or {}
 
     securities, quantities = _quantity_matrix(list(quantity_changes), start, day_count)
@@ -293,14 +347,11 @@ def daily_valuation(
     _, inflow = _daily_sums(((day, inflow) for day, inflow, _ in triples), start, day_count)
     _, outflow = _daily_sums(((day, outflow) for day, _, outflow in triples), start, day_count)
 
-    frame = pd.DataFrame(
-        {
-            "market_value": market_value,
-            "cash": cash,
-            "value": market_value + cash,
-            "inflow": inflow,
-            "outflow": outflow,
-        },
-        index=days,
-    )
-    return frame.round(MONEY_DECIMAL_PLACES)
+    # np.round is what DataFrame.round applies to float columns.
+    return {
+        "market_value": np.round(market_value, MONEY_DECIMAL_PLACES),
+        "cash": np.round(cash, MONEY_DECIMAL_PLACES),
+        "value": np.round(market_value + cash, MONEY_DECIMAL_PLACES),
+        "inflow": np.round(inflow, MONEY_DECIMAL_PLACES),
+        "outflow": np.round(outflow, MONEY_DECIMAL_PLACES),
+    }

@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from portfolios.calculations.valuation import daily_valuation
+from portfolios.calculations.valuation import daily_valuation_columns
 from reporting.calculations.daily_series import MONEY_SCALE, DailySeries, to_money
 from reporting.calculations.replay import NO_QUANTITY, AccountReplay, ReplayState, TransferLeg
 from reporting.services.valuation_inputs import FxBook, PriceBook, SecurityInfo
@@ -92,7 +92,7 @@ class AccountValuer:
         if not changes:
             return np.zeros(self.length, dtype=np.int64)
         held = {security_id for _, security_id, _ in changes}
-        frame = daily_valuation(
+        columns = daily_valuation_columns(
             start=start,
             end=self._date(self.last),
             quantity_changes=changes,
@@ -100,16 +100,16 @@ class AccountValuer:
             fx={sid: series for sid in held if (series := self._fx_series(sid)) is not None},
             round_positions=True,  # each position to the cent, as the holdings page
         )
-        return to_money(frame["market_value"].to_numpy())
+        return to_money(columns["market_value"])
 
     def _price_series(self, security_id: int):
         if security_id not in self._prices:
-            self._prices[security_id] = self.book.series(security_id)
+            self._prices[security_id] = self.book.day_values(security_id)
         return self._prices[security_id]
 
     def _fx_series(self, security_id: int):
         if security_id not in self._fx:
-            self._fx[security_id] = self.fx.series(self.infos[security_id].currency)
+            self._fx[security_id] = self.fx.day_values(self.infos[security_id].currency)
         return self._fx[security_id]
 
     def cash_value(self, replay: AccountReplay, opening_units: int, currency: str) -> np.ndarray:

@@ -13,15 +13,19 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
+from portfolios.calculations.valuation import DayValues
 from portfolios.models import Account, FxRate, Household, Price, Security, Transaction
 from portfolios.selectors.securities import security_profiles
 from reporting.calculations.replay import LedgerRow, ReplayAccount
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FETCH_ROWS = 100_000
 UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -129,8 +133,17 @@ class PriceBook:
         order = np.argsort(days, kind="stable")
         self.days[security_id], self.closes[security_id] = days[order], closes[order]
 
+    def day_values(self, security_id: int) -> DayValues | None:
+        """Return the closes as arrays (the fast input of daily_valuation, without pandas)."""
+        days = self.days.get(security_id)
+        if days is None or len(days) == 0:
+            return None
+        return DayValues(days, self.closes[security_id])
+
     def series(self, security_id: int) -> pd.Series | None:
-        """Return the closes as a float Series by date (the fast input of daily_valuation)."""
+        """Return the closes as a float Series by date (imports pandas)."""
+        import pandas as pd
+
         days = self.days.get(security_id)
         if days is None or len(days) == 0:
             return None
@@ -343,7 +356,16 @@ class FxBook:
         positions = np.maximum(np.searchsorted(days, wanted, side="right") - 1, 0)
         return self.rates[currency][positions]
 
+    def day_values(self, currency: str) -> DayValues | None:
+        """Return the rates into the base as arrays; None for the base currency itself."""
+        if not currency or currency == self.base or currency not in self.days:
+            return None
+        return DayValues(self.days[currency], self.rates[currency])
+
     def series(self, currency: str) -> pd.Series | None:
+        """Return the rates into the base as a Series by date (imports pandas)."""
+        import pandas as pd
+
         if not currency or currency == self.base or currency not in self.days:
             return None
         index = pd.DatetimeIndex((self.days[currency] - UNIX_EPOCH_ORDINAL).astype("datetime64[D]"))
