@@ -9,8 +9,6 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pandas as pd
-
 from alerts.calculations import (
     AllocationFact,
     ClosedMonthFact,
@@ -28,7 +26,7 @@ from portfolios.selectors.allocation import allocation_list
 from portfolios.selectors.as_of import lot_values
 from portfolios.selectors.ledger import HoldingsReport, closes_on, holdings_report
 from portfolios.selectors.securities import security_profiles
-from reporting.calculations.risk import trading_day_levels
+from reporting.calculations.sessions import trading_day_level_values
 from reporting.models import ValuationSeries
 from reporting.selectors.market import stale_securities
 from reporting.selectors.series import series_list
@@ -199,11 +197,10 @@ def _volatility(household: Household, closes, securities) -> dict[str, tuple[flo
     if stored:
         series = stored[0].series
         start = max(0, len(series) - PRICE_HISTORY_DAYS)
-        index = pd.Series(
-            series.twr_index[start:],
-            index=pd.date_range(series.start + timedelta(days=start), periods=len(series) - start),
+        levels = trading_day_level_values(
+            series.twr_index[start:], series.start + timedelta(days=start)
         )
-        pair = volatility_pair(list(trading_day_levels(index).to_numpy()))
+        pair = volatility_pair(list(levels))
         if pair is not None:
             result["household"] = pair
     return result

@@ -26,6 +26,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from reporting.calculations.twr import twr_daily
+
 FORMAT_VERSION = 4
 MONEY_SCALE = 10_000  # ten-thousandths, as portfolios.fields.MONEY (4 places)
 
@@ -63,10 +65,6 @@ class DailySeries:
         """Return the cumulative TWR index: 1.0 on the first day, then the product of 1 + r_t
         with r_t = (V_t + out_t) / (V_{t-1} + in_t) - 1 (DESIGN §7)."""
         if self._index is None:
-            # Imported here: the performance module pulls in pandas and the exchange
-            # calendar, which reading a series' end (every recompute) never needs.
-            from reporting.calculations.performance import twr_daily
-
             returns = twr_daily(
                 self.amounts("value"), self.amounts("inflow"), self.amounts("outflow")
             )

@@ -13,20 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    import exchange_calendars
+from reporting.calculations.sessions import xnys_session_days
 
 TRADING_DAYS_PER_YEAR = 252
 VAR_PERCENTILE = 5.0
-
-# The calendar is built once for every session a household's history can need; 1970
-# predates any realistic account opening and keeps construction near 0.1 s.
-_CALENDAR_START = "1970-01-02"
 
 
 @dataclass(frozen=True)
@@ -53,36 +47,10 @@ class BenchmarkMetrics:
     tracking_error: float | None
 
 
-@functools.lru_cache(maxsize=1)
-def _xnys_calendar() -> exchange_calendars.ExchangeCalendar:
-    # Imported here: about 0.1 to 0.3 s, which only a caller that counts sessions pays.
-    import exchange_calendars
-
-    return exchange_calendars.get_calendar("XNYS", start=_CALENDAR_START)
-
-
-@functools.lru_cache(maxsize=1)
-def _xnys_session_days() -> np.ndarray:
-    """Return every session of the calendar (1970 to a year ahead) as ``datetime64[D]``,
-    from the day's stored copy when there is one (``reporting.sessions_store``)."""
-    from reporting.sessions_store import session_days
-
-    return session_days(_built_session_days, key=_CALENDAR_START)
-
-
-def _built_session_days() -> np.ndarray:
-    sessions = _xnys_calendar().sessions
-    if sessions.tz is not None:
-        sessions = sessions.tz_localize(None)
-    return sessions.values.astype("datetime64[D]")
-
-
 @functools.lru_cache(maxsize=512)
 def _cached_sessions(start: date, end: date) -> pd.DatetimeIndex:
-    days = _xnys_session_days()
-    first = int(np.searchsorted(days, np.datetime64(start, "D"), side="left"))
-    last = int(np.searchsorted(days, np.datetime64(end, "D"), side="right"))
-    return pd.DatetimeIndex(days[first:last].astype("datetime64[ns]"), name="date")
+    days = xnys_session_days(start, end)
+    return pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date")
 
 
 def xnys_sessions(start: date, end: date) -> pd.DatetimeIndex:

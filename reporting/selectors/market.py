@@ -12,7 +12,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from portfolios.models import Household, Price, Security, Transaction
-from reporting.calculations.performance import xnys_sessions
+from reporting.calculations.sessions import xnys_session_days
 from reporting.models import ValuationSeries
 from reporting.services.valuation_inputs import PAR_KINDS
 
@@ -35,8 +35,7 @@ def last_closed_session(now: datetime | None = None) -> date:
     """Return the latest XNYS session whose close is past, in New York time."""
     moment = (now or timezone.now()).astimezone(NEW_YORK)
     today = moment.date()
-    sessions = xnys_sessions(today - timedelta(days=14), today)
-    days = [day.date() for day in sessions]
+    days = list(xnys_session_days(today - timedelta(days=14), today).astype(object))
     if days and days[-1] == today and moment.time() < SESSION_DONE:
         days.pop()
     return days[-1] if days else today
@@ -90,7 +89,7 @@ def stale_securities(
     if not rows:
         return []
     earliest = min((last for _, _, last in rows if last), default=as_of)
-    session_days = xnys_sessions(min(earliest, as_of), as_of).values.astype("datetime64[D]")
+    session_days = xnys_session_days(min(earliest, as_of), as_of)
     stale = []
     for pk, symbol, last in rows:
         if last is None:

@@ -5,7 +5,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from reporting.calculations import risk
+from reporting.calculations import risk, sessions
 from reporting.sessions_store import session_days
 
 DAYS = np.array(["2023-06-30", "2023-07-03", "2023-07-05"], dtype="datetime64[D]")
@@ -56,15 +56,15 @@ def test_an_unwritable_directory_still_answers(settings, tmp_path):
 
 def test_sessions_read_back_from_the_file_are_the_calendars(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    risk._xnys_session_days.cache_clear()
+    sessions._all_session_days.cache_clear()
     risk._cached_sessions.cache_clear()
     try:
         built = risk.xnys_sessions(date(2023, 6, 30), date(2023, 7, 6))
-        risk._xnys_session_days.cache_clear()
+        sessions._all_session_days.cache_clear()
         risk._cached_sessions.cache_clear()
         read = risk.xnys_sessions(date(2023, 6, 30), date(2023, 7, 6))
     finally:
-        risk._xnys_session_days.cache_clear()
+        sessions._all_session_days.cache_clear()
         risk._cached_sessions.cache_clear()
     # Independence Day (Tuesday 4 July) closed the exchange; 1 and 2 July were a weekend.
     expected = pd.DatetimeIndex(["2023-06-30", "2023-07-03", "2023-07-05", "2023-07-06"])
