@@ -49,6 +49,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "period": _period(request),
             "periods": CHART_PERIODS,
             "chart_data": glance.chart_data | {"period": _period(request)},
+            "open_alert_count": glance.open_alerts,
         },
     )
 
