@@ -257,6 +257,7 @@ class OpenLotRow:
 
     account: str
     symbol: str
+    name: str  # the security's reference name, as the lot pages show it
     acquired: date
     holding_period_start: date
     quantity: Decimal
@@ -295,6 +296,7 @@ def open_lot_rows(
             "basis_unknown",
             "wash_sale_adjustment",
             "opening_transaction__external_id",
+            "security__name",
         )
     )
     prices = closes_on(security_ids={row[2] for row in rows}, as_of=today)
@@ -303,7 +305,7 @@ def open_lot_rows(
     result = []
     for row in rows:
         pk, account_id, security_id, acquired, _, quantity, name, ticker, start = row[:9]
-        cost, unknown, adjustment, opened_by = row[9:]
+        cost, unknown, adjustment, opened_by, security_name = row[9:]
         value = shares.get(pk)
         if start not in terms:
             terms[start] = term(start, today)
@@ -311,6 +313,7 @@ def open_lot_rows(
             OpenLotRow(
                 account=name,
                 symbol=ticker,
+                name=security_name,
                 acquired=acquired,
                 holding_period_start=start,
                 quantity=quantity,
