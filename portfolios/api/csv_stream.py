@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.http import HttpResponse, StreamingHttpResponse
 
-from portfolios.api.renderers import CSVRenderer, _cell, neutralise
+from portfolios.api.renderers import FORMULA_STARTS, CSVRenderer, _cell, neutralise
 
 CHUNK_ROWS = 2_000
 
@@ -86,7 +86,19 @@ def text_cell(value) -> str | None:
     """Return a text cell, neutralised when it could run as a formula (None stays None)."""
     if not value:
         return value
-    return neutralise(value if isinstance(value, str) else str(value))
+    if value.__class__ is not str:
+        value = str(value)
+    return neutralise(value) if value.startswith(FORMULA_STARTS) else value
+
+
+class DecimalCells(dict):
+    """The cells of one decimal column whose values repeat (fees, share counts), by value:
+    each distinct value written once (``cells[value]``). One per column and response."""
+
+    def __missing__(self, value):
+        cell = decimal_cell(value)
+        self[value] = cell
+        return cell
 
 
 def bool_cell(value) -> str | None:

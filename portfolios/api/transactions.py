@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from portfolios.api.csv_stream import (
     CHUNK_ROWS,
+    DecimalCells,
     LabelCells,
     csv_streaming_response,
     decimal_cell,
@@ -88,7 +89,8 @@ CSV_FIELDS = (
 def _csv_rows(rows):
     """Yield the CSV cells of ``CSV_FIELDS`` rows as the serializer would write them
     (``ratio`` made of split_new and split_old)."""
-    accounts, types, symbols, currencies, lots, classes = (LabelCells() for _ in range(6))
+    accounts, types, symbols, currencies, lots, classes, memos = (LabelCells() for _ in range(7))
+    quantities, fees, rates = DecimalCells(), DecimalCells(), DecimalCells()
     for row in rows:
         split_new, split_old = row[13], row[20]
         ratio = (
@@ -104,18 +106,18 @@ def _csv_rows(rows):
             types[row[4]],
             symbols[row[5]],
             row[6],
-            decimal_cell(row[7]),
+            quantities[row[7]],
             decimal_cell(row[8]),
             decimal_cell(row[9]),
-            decimal_cell(row[10]),
+            fees[row[10]],
             currencies[row[11]],
-            decimal_cell(row[12]),
+            rates[row[12]],
             ratio,
             accounts[row[14]],
             lots[row[15]],
             classes[row[16]],
             text_cell(row[17]),
-            text_cell(row[18]),
+            memos[row[18]],
             row[19],
         )
 
