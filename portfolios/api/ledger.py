@@ -29,6 +29,7 @@ from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household
 from portfolios.selectors.accounts import account_get
 from portfolios.selectors.ledger import (
+    Holding,
     OpenLotRow,
     holdings_report,
     open_lot_rows,
@@ -180,6 +181,17 @@ class HoldingListApi(_LedgerListApi):
         except LedgerError as exc:
             raise ApplicationError(str(exc), {"as_of": [str(exc)]}) from exc
 
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format != "csv":
+            return super().list(request, *args, **kwargs)
+        # Hundreds of holdings: their cells written directly, as the serializer would.
+        return csv_response(
+            columns=list(HoldingSerializer().fields),
+            rows=_holding_cells(self.get_queryset()),
+            filename=self.csv_filename,
+            cells_written=True,
+        )
+
 
 @extend_schema(parameters=[LedgerFilterSerializer])
 class LotListApi(_LedgerListApi):
@@ -229,6 +241,27 @@ class RealizedGainListApi(_LedgerListApi):
             rows=_gain_rows(rows),
             filename=self.csv_filename,
             cells_written=True,
+        )
+
+
+def _holding_cells(holdings: list[Holding]):
+    """Yield the holdings' CSV cells in ``HoldingSerializer``'s columns and forms."""
+    accounts, symbols, sleeves, classes = LabelCells(), LabelCells(), LabelCells(), LabelCells()
+    for h in holdings:
+        yield (
+            accounts[h.account],
+            symbols[h.symbol],
+            decimal_cell(h.quantity),
+            decimal_cell(h.cost_basis),
+            decimal_cell(h.market_value),
+            decimal_cell(h.unrealized_gain),
+            decimal_cell(h.weight),
+            sleeves[h.sleeve],
+            classes[h.asset_class],
+            decimal_cell(h.price),
+            h.account_id,
+            h.security_id,
+            bool_cell(h.basis_unknown),
         )
 
 

@@ -374,6 +374,41 @@ def test_realized_gains_csv_is_the_serializers_rows_cell_for_cell(
     assert rows[3].endswith(",true")
 
 
+@pytest.mark.parametrize("consolidated", [False, True])
+def test_holdings_csv_is_the_serializers_rows_cell_for_cell(
+    cast, joint, xyz, owner_api, consolidated
+):
+    # given XYZ in two accounts (one named like a formula) and a security with no close
+    odd = AccountFactory(household=cast.household_a, name="+Trading", owner=cast.owner)
+    unpriced = SecurityFactory(symbol="NOPX")
+    deposit(joint, "2024-01-02", 5000)
+    buy(joint, "2024-01-02", xyz, 10, 1000)
+    buy(odd, "2024-03-01", xyz, 5, 750)
+    buy(odd, "2024-03-04", unpriced, 2, 50)
+    close(xyz, "2024-01-02", 120)
+    recompute()
+    # when the CSV is read, and the JSON rows are written by the CSV renderer
+    from portfolios.api.ledger import HoldingSerializer
+    from portfolios.api.renderers import CSVRenderer
+    from portfolios.selectors.ledger import holdings_report
+
+    query = "&consolidated=true" if consolidated else ""
+    body = owner_api.get(f"/api/v1/holdings/?format=csv{query}").content
+    holdings = holdings_report(household=cast.household_a, consolidated=consolidated).holdings
+    rendered = CSVRenderer().render(HoldingSerializer(holdings, many=True).data)
+    # then both are the same bytes
+    assert body == rendered
+    rows = body.decode().splitlines()
+    if consolidated:
+        # 15 XYZ at 120 = 1,800 against a cost of 1,750: gain 50; no account, no sleeve
+        assert ",XYZ,15,1750,1800,50," in rows[2]
+        assert rows[2].startswith(",XYZ,")
+    else:
+        # the formula-like account name neutralised; NOPX has no value, gain or weight
+        assert rows[1].startswith("'+Trading,NOPX,2,50,,,,")
+        assert rows[2].startswith("'+Trading,XYZ,5,750,600,-150,")
+
+
 def test_lots_and_holdings_csv_columns(cast, joint, xyz, owner_api):
     buy(joint, "2024-01-02", xyz, 30, 3000)
     recompute()
