@@ -7,7 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_POST
 
 from alerts.calculations import SCOPES, THRESHOLD_UNITS
@@ -23,6 +26,7 @@ from alerts.services import (
 )
 from alerts.services.freshness import household_refresh_if_stale
 from income.selectors import household_today
+from portfolios.formatting import person_name
 from portfolios.models import Membership
 from portfolios.views.households import current_membership_or_404
 
@@ -37,8 +41,42 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "alerts/alerts.html",
-        {"episodes": episodes, "status": status, "statuses": AlertEpisode.Status.choices},
+        {
+            "episodes": _episode_rows(episodes),
+            "status": status,
+            "statuses": AlertEpisode.Status.choices,
+        },
     )
+
+
+def _episode_rows(episodes) -> list[dict]:
+    """Return the alert list's rows with their labels and times already written (as the
+    template's ``date`` filter writes them, in the household's time zone): a household can
+    have hundreds of episodes, each costing a dozen lookups and filters in the template."""
+    head, tail = reverse("alert-acknowledge", args=[0]).split("/0/")
+
+    def when(moment, pattern: str = "M j, Y H:i") -> str:
+        return date_filter(template_localtime(moment), pattern) if moment else ""
+
+    rows = []
+    for episode in episodes:
+        acknowledger = episode.acknowledged_by
+        rows.append(
+            {
+                "status": episode.status,
+                "status_label": capfirst(episode.status),
+                "link": episode.link,
+                "message": episode.message,
+                "kind": episode.rule.get_kind_display(),
+                "opened": when(episode.opened_at),
+                "acknowledged": when(episode.acknowledged_at),
+                "acknowledged_by": person_name(acknowledger) if acknowledger else "",
+                "resolved": when(episode.resolved_at),
+                "checked": when(episode.last_seen_at, "M j, H:i"),
+                "acknowledge_url": f"{head}/{episode.pk}/{tail}",
+            }
+        )
+    return rows
 
 
 @login_required

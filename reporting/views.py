@@ -18,7 +18,7 @@ from reporting.calculations.downsampling import DEFAULT_MAX_POINTS, downsample_i
 from reporting.calculations.performance import PERIOD_CODES
 from reporting.models import ValuationSeries
 from reporting.selectors.benchmarks import benchmark_index, benchmark_list
-from reporting.selectors.market import stale_securities
+from reporting.selectors.market import held_in_series, stale_securities
 from reporting.selectors.performance import (
     PerformanceSummary,
     gain_breakdown,
@@ -93,7 +93,10 @@ def performance_page(request: HttpRequest) -> HttpResponse:
     household = current_membership_or_404(request).household
     stored_all = series_list(household=household)
     benchmarks = benchmark_list(household=household)
-    stale = stale_securities(household=household)
+    household_row = next((s for s in stored_all if s.scope == Scope.HOUSEHOLD), None)
+    # The held set as the household series' last valuation lists it (no second read).
+    held = held_in_series(household_row.meta) if household_row is not None else None
+    stale = stale_securities(household=household, held_ids=held)
     context = {
         "periods": PERIOD_CODES,
         "benchmarks": benchmarks,
@@ -102,7 +105,6 @@ def performance_page(request: HttpRequest) -> HttpResponse:
         "scopes": stored_all,
         "error": None,
     }
-    household_row = next((s for s in stored_all if s.scope == Scope.HOUSEHOLD), None)
     if household_row is None:
         return render(request, "reporting/performance.html", context)
     context["problems"] = household_row.meta.get("problems", [])

@@ -44,7 +44,7 @@ from portfolios.selectors.ledger import (
 )
 from portfolios.selectors.securities import security_profiles
 from reporting.models import ValuationSeries
-from reporting.selectors.market import StaleSecurity, stale_securities
+from reporting.selectors.market import StaleSecurity, held_in_series, stale_securities
 from reporting.selectors.overview import (
     CHART_PERIODS,
     DEFAULT_CHART_PERIOD,
@@ -55,7 +55,6 @@ from reporting.selectors.series import (
     StoredSeries,
     series_cash_by_account,
     series_combined,
-    series_get,
     series_list,
 )
 
@@ -139,9 +138,11 @@ def household_glance(*, household: Household, show: str = ALL_ACCOUNTS) -> Glanc
     if show not in codes:
         show = ALL_ACCOUNTS
     chosen = accounts_in_group(accounts=accounts, code=show)
-    parts = series_list(household=household, scopes=(Scope.ACCOUNT,))
+    stored_all = series_list(household=household, scopes=(Scope.HOUSEHOLD, Scope.ACCOUNT))
+    parts = [part for part in stored_all if part.scope == Scope.ACCOUNT]
+    whole = next((part for part in stored_all if part.scope == Scope.HOUSEHOLD), None)
     if chosen is None:
-        stored = series_get(household=household, scope=Scope.HOUSEHOLD)
+        stored = whole
         account_ids = None
         shown = accounts
     else:
@@ -152,11 +153,15 @@ def household_glance(*, household: Household, show: str = ALL_ACCOUNTS) -> Glanc
     listed = [a for a in shown if a.closed_on is None]
     glance = _glance(household, stored, listed, account_ids, parts)
     glance.filters, glance.show, glance.show_label = filters, show, codes[show]
-    glance.open_alerts = alert_list(household=household, status=AlertEpisode.Status.OPEN).count()
-    glance.alerts = list(
-        alert_list(household=household, status=AlertEpisode.Status.OPEN)[:TOP_ALERTS]
+    # The top alerts, and their count without a second query when there are fewer.
+    open_alerts = alert_list(household=household, status=AlertEpisode.Status.OPEN)
+    glance.alerts = list(open_alerts[:TOP_ALERTS])
+    glance.open_alerts = (
+        len(glance.alerts) if len(glance.alerts) < TOP_ALERTS else open_alerts.count()
     )
-    stale = stale_securities(household=household)
+    # The held securities as the household series' last valuation lists them.
+    held = held_in_series(whole.meta) if whole is not None else None
+    stale = stale_securities(household=household, held_ids=held)
     glance.stale, glance.stale_more = stale[:STALE_SHOWN], max(len(stale) - STALE_SHOWN, 0)
     return glance
 
@@ -189,10 +194,17 @@ def _glance(
     rows = _account_rows(report, accounts)
     tree = allocation_tree(household=household, account_ids=account_ids, report=report)
     income = income_glance(household=household, today=today, account_ids=account_ids)
-    names = security_profiles(
-        household=household,
-        security_ids={e.security_id for e in income.upcoming if e.security_id is not None},
-    )
+    # The upcoming payments' securities by name: the holdings' own names, read only for
+    # those no longer held.
+    held_names = {h.security_id: h.name for h in report.holdings}
+    upcoming = {e.security_id for e in income.upcoming if e.security_id is not None}
+    names = {pk: held_names[pk] for pk in upcoming if pk in held_names}
+    missing = upcoming - set(names)
+    if missing:
+        names |= {
+            pk: view.name
+            for pk, view in security_profiles(household=household, security_ids=missing).items()
+        }
     return Glance(
         today=today,
         currency=household.base_currency,
@@ -205,7 +217,7 @@ def _glance(
         callouts=out_of_band(tree),
         income=income,
         income_figure=monthly_income_data(income.months, target=income.target),
-        security_names={pk: view.name for pk, view in names.items()},
+        security_names=names,
         holdings=[h for h in report.holdings if account_ids is None or h.account_id in account_ids],
     )
 

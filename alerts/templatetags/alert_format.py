@@ -62,7 +62,10 @@ def person(user) -> str:
 
 @register.inclusion_tag("alerts/_badge.html", takes_context=True)
 def open_alerts_badge(context) -> dict:
-    """The count of open alerts next to the navigation's Alerts link (nothing when 0)."""
-    membership = context.get("current_membership")
-    count = open_alert_count(household=membership.household) if membership else 0
+    """The count of open alerts next to the navigation's Alerts link (nothing when 0); a
+    page that has counted them already passes ``open_alert_count``."""
+    count = context.get("open_alert_count")
+    if count is None:
+        membership = context.get("current_membership")
+        count = open_alert_count(household=membership.household) if membership else 0
     return {"count": count}

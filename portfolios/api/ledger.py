@@ -12,15 +12,30 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 
-from portfolios.api.csv_stream import CHUNK_ROWS, csv_response, csv_streaming_response
+from portfolios.api.csv_stream import (
+    CHUNK_ROWS,
+    LabelCells,
+    bool_cell,
+    csv_response,
+    csv_streaming_response,
+    decimal_cell,
+    text_cell,
+)
 from portfolios.api.exceptions import ApplicationError
-from portfolios.api.fields import ExactDecimalField, decimal_string
+from portfolios.api.fields import ExactDecimalField
 from portfolios.api.mixins import HouseholdScopedMixin
 from portfolios.api.query import BoundedDateField, RefField
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household
 from portfolios.selectors.accounts import account_get
-from portfolios.selectors.ledger import holdings_report, open_lots_list, realized_gains_list
+from portfolios.selectors.ledger import (
+    Holding,
+    OpenLotRow,
+    holdings_report,
+    open_lot_rows,
+    open_lots_list,
+    realized_gains_list,
+)
 from portfolios.services.ledger import ledger_refresh_if_stale
 
 
@@ -166,6 +181,17 @@ class HoldingListApi(_LedgerListApi):
         except LedgerError as exc:
             raise ApplicationError(str(exc), {"as_of": [str(exc)]}) from exc
 
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format != "csv":
+            return super().list(request, *args, **kwargs)
+        # Hundreds of holdings: their cells written directly, as the serializer would.
+        return csv_response(
+            columns=list(HoldingSerializer().fields),
+            rows=_holding_cells(self.get_queryset()),
+            filename=self.csv_filename,
+            cells_written=True,
+        )
+
 
 @extend_schema(parameters=[LedgerFilterSerializer])
 class LotListApi(_LedgerListApi):
@@ -182,11 +208,13 @@ class LotListApi(_LedgerListApi):
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format != "csv":
             return super().list(request, *args, **kwargs)
-        # Thousands of lots: their cells written directly, as the serializer would write them.
+        # Thousands of lots as plain rows, their cells written directly, as the serializer
+        # would write them.
         return csv_response(
             columns=list(LotSerializer().fields),
-            rows=(_lot_cells(row) for row in self.get_queryset()),
+            rows=_lot_cells(open_lot_rows(household=self.household, **self.filters())),
             filename=self.csv_filename,
+            cells_written=True,
         )
 
 
@@ -212,36 +240,54 @@ class RealizedGainListApi(_LedgerListApi):
             columns=list(RealizedGainSerializer().fields),
             rows=_gain_rows(rows),
             filename=self.csv_filename,
+            cells_written=True,
         )
 
 
-def _optional_decimal(value):
-    return None if value is None else decimal_string(value)
+def _holding_cells(holdings: list[Holding]):
+    """Yield the holdings' CSV cells in ``HoldingSerializer``'s columns and forms."""
+    accounts, symbols, sleeves, classes = LabelCells(), LabelCells(), LabelCells(), LabelCells()
+    for h in holdings:
+        yield (
+            accounts[h.account],
+            symbols[h.symbol],
+            decimal_cell(h.quantity),
+            decimal_cell(h.cost_basis),
+            decimal_cell(h.market_value),
+            decimal_cell(h.unrealized_gain),
+            decimal_cell(h.weight),
+            sleeves[h.sleeve],
+            classes[h.asset_class],
+            decimal_cell(h.price),
+            h.account_id,
+            h.security_id,
+            bool_cell(h.basis_unknown),
+        )
 
 
-def _lot_cells(row) -> tuple:
-    """Return an ``OpenLot``'s CSV cells in ``LotSerializer``'s columns and forms."""
-    lot = row.lot
-    opened_by = lot.opening_transaction.external_id
-    return (
-        str(lot.account.name),
-        str(lot.security.symbol),
-        lot.acquired,
-        lot.holding_period_start,
-        decimal_string(lot.quantity),
-        None if lot.basis_unknown else decimal_string(lot.cost_basis),
-        decimal_string(lot.wash_sale_adjustment),
-        _optional_decimal(row.market_value),
-        _optional_decimal(row.unrealized_gain),
-        str(row.term),
-        None if opened_by is None else str(opened_by),
-        lot.account_id,
-        lot.security_id,
-        bool(lot.basis_unknown),
-    )
+def _lot_cells(rows: list[OpenLotRow]):
+    """Yield the lots' CSV cells in ``LotSerializer``'s columns and forms."""
+    accounts, symbols = LabelCells(), LabelCells()
+    for row in rows:
+        yield (
+            accounts[row.account],
+            symbols[row.symbol],
+            row.acquired,
+            row.holding_period_start,
+            decimal_cell(row.quantity),
+            None if row.basis_unknown else decimal_cell(row.cost_basis),
+            decimal_cell(row.wash_sale_adjustment),
+            decimal_cell(row.market_value),
+            decimal_cell(row.unrealized_gain),
+            row.term,
+            text_cell(row.opened_by),
+            row.account_id,
+            row.security_id,
+            bool_cell(row.basis_unknown),
+        )
 
 
-# RealizedGainSerializer's columns as query fields; taxable_gain is computed (index 9).
+# RealizedGainSerializer's columns as query fields, but taxable_gain (computed).
 GAIN_FIELDS = (
     "account__name",
     "security__symbol",
@@ -257,16 +303,33 @@ GAIN_FIELDS = (
     "code",
     "account_id",
     "security_id",
+    "basis_unknown",
 )
 
 
 def _gain_rows(rows):
-    """Yield the CSV cells of ``GAIN_FIELDS`` rows as the serializer would write them."""
+    """Yield the CSV cells of ``GAIN_FIELDS`` rows as the serializer would write them:
+    taxable_gain = gain + wash_sale_disallowed, and no cost basis or gain (nor taxable
+    gain) for shares of unknown basis."""
+    accounts, symbols, codes = LabelCells(), LabelCells(), LabelCells()
     for row in rows:
-        gain, disallowed = row[8], row[9]
+        name, symbol, acquired, start, sold, quantity, proceeds, cost, gain, lost = row[:10]
+        known = not row[14]
         yield (
-            *row[:5],
-            *(decimal_string(value) for value in row[5:10]),
-            decimal_string(gain + disallowed),
-            *row[10:],
+            accounts[name],
+            symbols[symbol],
+            acquired,
+            start,
+            sold,
+            decimal_cell(quantity),
+            decimal_cell(proceeds),
+            decimal_cell(cost) if known else None,
+            decimal_cell(gain) if known else None,
+            decimal_cell(lost),
+            decimal_cell(gain + lost) if known else None,
+            row[10],
+            codes[row[11]],
+            row[12],
+            row[13],
+            bool_cell(row[14]),
         )

@@ -9,7 +9,14 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from portfolios.api.csv_stream import CHUNK_ROWS, csv_streaming_response
+from portfolios.api.csv_stream import (
+    CHUNK_ROWS,
+    DecimalCells,
+    LabelCells,
+    csv_streaming_response,
+    decimal_cell,
+    text_cell,
+)
 from portfolios.api.fields import ExactDecimalField, decimal_string
 from portfolios.api.mixins import HouseholdScopedMixin
 from portfolios.api.query import BoundedDateField, RefField
@@ -77,23 +84,42 @@ CSV_FIELDS = (
     "import_batch_id",
     "split_old",
 )
-_DECIMAL_COLUMNS = (7, 8, 9, 10, 12)
 
 
 def _csv_rows(rows):
-    """Yield the CSV cells of ``CSV_FIELDS`` rows as the serializer would write them."""
+    """Yield the CSV cells of ``CSV_FIELDS`` rows as the serializer would write them
+    (``ratio`` made of split_new and split_old)."""
+    accounts, types, symbols, currencies, lots, classes, memos = (LabelCells() for _ in range(7))
+    quantities, fees, rates = DecimalCells(), DecimalCells(), DecimalCells()
     for row in rows:
-        values = list(row[:-1])
-        for index in _DECIMAL_COLUMNS:
-            if values[index] is not None:
-                values[index] = decimal_string(values[index])
-        split_new, split_old = row[13], row[-1]
-        values[13] = (
+        split_new, split_old = row[13], row[20]
+        ratio = (
             None
             if split_new is None or split_old is None
             else f"{decimal_string(split_new)}:{decimal_string(split_old)}"
         )
-        yield values
+        yield (
+            row[0],
+            row[1],
+            accounts[row[2]],
+            row[3],
+            types[row[4]],
+            symbols[row[5]],
+            row[6],
+            quantities[row[7]],
+            decimal_cell(row[8]),
+            decimal_cell(row[9]),
+            fees[row[10]],
+            currencies[row[11]],
+            rates[row[12]],
+            ratio,
+            accounts[row[14]],
+            lots[row[15]],
+            classes[row[16]],
+            text_cell(row[17]),
+            memos[row[18]],
+            row[19],
+        )
 
 
 def _text(**kwargs) -> serializers.CharField:
@@ -190,6 +216,7 @@ class TransactionViewSet(
             columns=list(TransactionOutputSerializer().fields),
             rows=_csv_rows(rows),
             filename=self.csv_filename,
+            cells_written=True,
         )
 
     @extend_schema(request=TransactionInputSerializer, responses={201: TransactionOutputSerializer})

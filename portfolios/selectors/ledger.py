@@ -222,31 +222,16 @@ def open_lots_list(
     """
     today = today or household_today(household)
     lots = (
-        TaxLot.objects.filter(household=household, quantity__gt=0)
+        _open_lots(household, account, symbol, security)
         .select_related("account", "security", "opening_transaction")
         # The columns the lot pages, the API and the alert facts read: thousands of lots
         # build four model instances each, so only these are loaded (others load on access).
         .only(*(f.name for f in TaxLot._meta.concrete_fields), *OPEN_LOT_RELATED_FIELDS)
     )
-    if account is not None:
-        lots = lots.filter(account=account)
-    if symbol:
-        lots = lots.filter(security__symbol__iexact=symbol.strip())
-    if security is not None:
-        lots = lots.filter(security=security)
-    lots = list(lots.order_by("account__name", "security__symbol", "acquired", "lot_key"))
+    lots = list(lots)
     prices = closes_on(security_ids={lot.security_id for lot in lots}, as_of=today)
-    # Each position's lots, by acquisition and key, share its value (``lot_values``).
-    by_position: dict[tuple[int, int], list[TaxLot]] = defaultdict(list)
-    for lot in lots:
-        by_position[(lot.account_id, lot.security_id)].append(lot)
-    shares: dict[int, Decimal] = {}
-    for (_, security_id), held in by_position.items():
-        price = prices.get(security_id)
-        if price is not None:
-            held.sort(key=lambda x: (x.acquired, x.lot_key))  # Python's order, not a collation
-            for lot, value in zip(held, lot_values((x.quantity for x in held), price), strict=True):
-                shares[lot.pk] = value
+    keys = [(x.pk, x.account_id, x.security_id, x.acquired, x.lot_key, x.quantity) for x in lots]
+    shares = _lot_shares(keys, prices)
     result = []
     for lot in lots:
         price = prices.get(lot.security_id)
@@ -263,6 +248,120 @@ def open_lots_list(
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class OpenLotRow:
+    """An open lot as plain columns (no model instances), valued as ``open_lots_list``
+    values it: for rows by the thousand (the lots CSV)."""
+
+    account: str
+    symbol: str
+    name: str  # the security's reference name, as the lot pages show it
+    acquired: date
+    holding_period_start: date
+    quantity: Decimal
+    cost_basis: Decimal
+    basis_unknown: bool
+    wash_sale_adjustment: Decimal
+    opened_by: str
+    account_id: int
+    security_id: int
+    market_value: Decimal | None
+    unrealized_gain: Decimal | None
+    term: str
+
+
+def open_lot_rows(
+    *,
+    household: Household,
+    account: Account | None = None,
+    symbol: str | None = None,
+    today: date | None = None,
+) -> list[OpenLotRow]:
+    """Return the same lots, values and order as ``open_lots_list``, as plain rows."""
+    today = today or household_today(household)
+    rows = list(
+        _open_lots(household, account, symbol, None).values_list(
+            "pk",
+            "account_id",
+            "security_id",
+            "acquired",
+            "lot_key",
+            "quantity",
+            "account__name",
+            "security__symbol",
+            "holding_period_start",
+            "cost_basis",
+            "basis_unknown",
+            "wash_sale_adjustment",
+            "opening_transaction__external_id",
+            "security__name",
+        )
+    )
+    prices = closes_on(security_ids={row[2] for row in rows}, as_of=today)
+    shares = _lot_shares((row[:6] for row in rows), prices)
+    terms: dict[date, str] = {}
+    result = []
+    for row in rows:
+        pk, account_id, security_id, acquired, _, quantity, name, ticker, start = row[:9]
+        cost, unknown, adjustment, opened_by, security_name = row[9:]
+        value = shares.get(pk)
+        if start not in terms:
+            terms[start] = term(start, today)
+        result.append(
+            OpenLotRow(
+                account=name,
+                symbol=ticker,
+                name=security_name,
+                acquired=acquired,
+                holding_period_start=start,
+                quantity=quantity,
+                cost_basis=cost,
+                basis_unknown=unknown,
+                wash_sale_adjustment=adjustment,
+                opened_by=opened_by,
+                account_id=account_id,
+                security_id=security_id,
+                market_value=value,
+                unrealized_gain=value - cost if value is not None and not unknown else None,
+                term=terms[start],
+            )
+        )
+    return result
+
+
+def _open_lots(
+    household: Household,
+    account: Account | None,
+    symbol: str | None,
+    security: Security | None,
+) -> QuerySet[TaxLot]:
+    """Return the household's open lots by account name, symbol, acquisition and key."""
+    lots = TaxLot.objects.filter(household=household, quantity__gt=0)
+    if account is not None:
+        lots = lots.filter(account=account)
+    if symbol:
+        lots = lots.filter(security__symbol__iexact=symbol.strip())
+    if security is not None:
+        lots = lots.filter(security=security)
+    return lots.order_by("account__name", "security__symbol", "acquired", "lot_key")
+
+
+def _lot_shares(lots, prices: Mapping[int, Decimal]) -> dict[int, Decimal]:
+    """Return each priced lot's share of its position's value by lot id (``lot_values``),
+    of lots given as (id, account id, security id, acquired, lot key, quantity)."""
+    by_position: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for lot in lots:
+        by_position[(lot[1], lot[2])].append(lot)
+    shares: dict[int, Decimal] = {}
+    for (_, security_id), held in by_position.items():
+        price = prices.get(security_id)
+        if price is not None:
+            held.sort(key=lambda x: (x[3], x[4]))  # Python's order, not a collation
+            for lot, value in zip(held, lot_values((x[5] for x in held), price), strict=True):
+                shares[lot[0]] = value
+    return shares
 
 
 def realized_gains_list(

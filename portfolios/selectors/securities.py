@@ -107,11 +107,7 @@ def with_household_view(securities: QuerySet[Security], *, household: Household)
     annotations["view_classified"] = Case(
         When(profiled, then=Value(True)), default=Value(False), output_field=BooleanField()
     )
-    annotations["view_identity_group"] = Subquery(
-        IdentityGroup.objects.filter(household=household, securities=OuterRef("pk"))
-        .order_by("name")
-        .values("name")[:1]
-    )
+    annotations["view_identity_group"] = _identity_group(household)
     return securities.annotate(
         hp=FilteredRelation("profiles", condition=Q(profiles__household=household))
     ).annotate(**annotations)
@@ -157,15 +153,95 @@ def security_profiles(
     *, household: Household, security_ids: Iterable[int] | None = None
 ) -> dict[int, SecurityView]:
     """Return the household's view of securities by id: the given ones (any security, held
-    or not), else every security it holds or has held. One query."""
+    or not), else every security it holds or has held. One query.
+
+    The same views as ``security_view`` of ``with_household_view``, read as plain rows
+    (the security's columns, its profile's, its first identity group) and merged here:
+    every page values its holdings through this, and building the annotated query and
+    its model instances cost more than running it.
+    """
     if security_ids is None:
-        rows = security_view_list(household=household)
+        traded = Transaction.objects.filter(account__household=household, security__isnull=False)
+        securities = Security.objects.filter(pk__in=traded.values("security_id"))
     else:
         ids = list(security_ids)
         if not ids:
             return {}
-        rows = with_household_view(Security.objects.filter(pk__in=ids), household=household)
-    return {security.pk: security_view(security) for security in rows}
+        securities = Security.objects.filter(pk__in=ids)
+    rows = securities.annotate(
+        hp=FilteredRelation("profiles", condition=Q(profiles__household=household)),
+        group=_identity_group(household),
+    ).values_list(
+        *_SECURITY_COLUMNS,
+        "hp__id",
+        *(f"hp__{name}" for name in PROFILE_FIELDS),
+        "hp__needs_review",
+        "group",
+    )
+    views = {}
+    for row in rows:
+        pk, symbol, exchange, currency = row[:4]
+        reference, needs_review = row[4:11], row[11]
+        provider_name, provider_kind, coupon_rate, face_value, maturity, coupon_frequency = row[
+            12:18
+        ]
+        classified = row[18] is not None
+        if classified:
+            fields, review = row[19:26], row[26]
+        else:
+            fields = reference
+            review = bool(needs_review or reference[1] == UNKNOWN or reference[2] == UNKNOWN)
+        name, kind, asset_class, sector, expense_ratio, frequency, qualified = fields
+        views[pk] = SecurityView(
+            security_id=pk,
+            symbol=symbol,
+            exchange=exchange,
+            currency=currency,
+            name=name,
+            kind=kind,
+            asset_class=asset_class,
+            sector=sector,
+            expense_ratio=expense_ratio,
+            dividend_frequency=frequency or "",
+            qualified_default=qualified,
+            needs_review=review,
+            identity_group=row[27] or "",
+            classified=classified,
+            provider_name=provider_name,
+            provider_kind=provider_kind,
+            coupon_rate=coupon_rate,
+            face_value=face_value,
+            maturity=maturity,
+            coupon_frequency=coupon_frequency,
+        )
+    return views
+
+
+# Security's columns ``security_profiles`` reads, in the order it unpacks them.
+_SECURITY_COLUMNS = (
+    "pk",
+    "symbol",
+    "exchange",
+    "currency",
+    *PROFILE_FIELDS,
+    "needs_review",
+    "provider_name",
+    "provider_kind",
+    "coupon_rate",
+    "face_value",
+    "maturity",
+    "coupon_frequency",
+)
+
+
+def _identity_group(household: Household) -> Subquery:
+    """Return the name of the household's first identity group (by name) holding the
+    security, as an annotation of ``Security`` rows."""
+    return Subquery(
+        IdentityGroup.objects.filter(household=household, securities=OuterRef("pk"))
+        .order_by("name")
+        .values("name")[:1]
+    )
 
 
 def security_get(*, household: Household, pk: int) -> Security:

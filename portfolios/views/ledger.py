@@ -4,7 +4,9 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
+from portfolios import formatting
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household, LedgerState, Security, Transaction
 from portfolios.selectors.accounts import account_get
@@ -47,6 +49,7 @@ def holdings_page(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "report": report,
+            "rows": _holding_rows(report, household.base_currency) if report else [],
             "consolidated": consolidated,
             "ledger_error": error or _stored_error(household),
         },
@@ -93,11 +96,90 @@ def realized_gains_page(request: HttpRequest) -> HttpResponse:
         {
             "year": year,
             "years": years,
-            "reliefs": reliefs,
+            "reliefs": _gain_rows(reliefs, household.base_currency),
             "totals": realized_gain_totals(reliefs),
             "ledger_error": _stored_error(household),
         },
     )
+
+
+def _holding_rows(report, currency: str) -> list[dict]:
+    """Return the holdings page's rows with every cell already formatted
+    (``portfolios.formatting``): hundreds of positions, each formatted once here rather
+    than through a dozen template lookups and filters per row."""
+    lots_urls: dict[int, str] = {}
+    rows = []
+    for h in report.holdings:
+        if h.security_id not in lots_urls:
+            lots_urls[h.security_id] = reverse("position-lots", args=[h.security_id])
+        lots_url = lots_urls[h.security_id]
+        rows.append(
+            {
+                "symbol": h.symbol,
+                "name": h.name if h.name and h.name != h.symbol else "",
+                "account": h.account,
+                "sleeve": formatting.sleeve_label(h.sleeve) if h.sleeve else "",
+                "asset_class": formatting.asset_class_label(h.asset_class),
+                "shares": formatting.quantity_text(h.quantity),
+                "price": formatting.money_text(h.price, currency) if h.price is not None else "",
+                "cost_basis": formatting.money_text(h.cost_basis, currency),
+                "basis_unknown": h.basis_unknown,
+                "market_value": formatting.money_text(h.market_value, currency),
+                "gain": formatting.signed_money_text(h.unrealized_gain, currency),
+                "gain_class": formatting.gain_class(h.unrealized_gain),
+                "weight": formatting.percent_text(h.weight, 2),
+                "lots_url": (f"{lots_url}?account={h.account_id}" if h.account_id else lots_url),
+            }
+        )
+    return rows
+
+
+def _gain_rows(reliefs, currency: str) -> list[dict]:
+    """Return the page's sales with every cell already formatted (``portfolios.formatting``):
+    hundreds of rows a year, each read as plain columns and formatted once here rather than
+    through a dozen template lookups and filters per row."""
+    rows = []
+    for row in reliefs.values_list(
+        "sold",
+        "account__name",
+        "security__symbol",
+        "security__name",
+        "acquired",
+        "holding_period_start",
+        "quantity",
+        "proceeds",
+        "cost_basis",
+        "gain",
+        "wash_sale_disallowed",
+        "term",
+        "code",
+        "basis_unknown",
+    ):
+        sold, account, symbol, name, acquired, start, quantity, proceeds, cost, gain = row[:10]
+        disallowed, term, code, basis_unknown = row[10:]
+        taxable = gain + disallowed
+        rows.append(
+            {
+                "sold": sold.isoformat(),
+                "account": account,
+                "symbol": symbol,
+                "name": name if name and name != symbol else "",
+                "acquired": acquired.isoformat(),
+                "holding_period_start": start.isoformat(),
+                "shares": formatting.quantity_text(quantity),
+                "proceeds": formatting.money_text(proceeds, currency),
+                "basis_unknown": basis_unknown,
+                "cost_basis": formatting.money_text(cost, currency),
+                "gain": formatting.signed_money_text(gain, currency),
+                "gain_class": formatting.gain_class(gain),
+                "disallowed": formatting.money_text(disallowed, currency) if disallowed else "",
+                "taxable_gain": formatting.signed_money_text(taxable, currency),
+                "taxable_class": formatting.gain_class(taxable),
+                "term": formatting.term_label(term),
+                "code": code,
+            }
+        )
+    return rows
 
 
 def _held_security_or_404(household: Household, pk: int) -> Security:

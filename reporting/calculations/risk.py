@@ -99,10 +99,10 @@ def trading_day_levels(
         sessions = pd.DatetimeIndex(pd.to_datetime(list(trading_days))).normalize()
     sessions = sessions[(sessions > first) & (sessions <= last)]
     points = pd.DatetimeIndex([first]).append(sessions).unique().sort_values()
-    carried = levels.reindex(levels.index.union(points)).ffill()
-    result = carried.loc[points]
-    result.index.name = "date"
-    return result
+    # Each point's level is the last one on or before it (the levels are sorted and unique,
+    # and the first point is the first level): found by bisection, not a reindex.
+    before = levels.index.searchsorted(points, side="right") - 1
+    return pd.Series(levels.to_numpy()[before], index=points.rename("date"))
 
 
 def trading_day_returns(

@@ -56,9 +56,17 @@ def held_security_ids(*, household: Household | None = None) -> list[int]:
     for household_id, meta in rows.values_list("household_id", "meta"):
         held.update(meta.get("held", []))
         valued.add(household_id)
+    if household is not None and household.pk in valued:
+        return sorted(held)  # valued: nothing traded is left to count
     unvalued = traded.exclude(account__household_id__in=valued)
     held.update(unvalued.values_list("security_id", flat=True).distinct())
     return sorted(held)
+
+
+def held_in_series(meta: dict) -> list[int]:
+    """Return the securities held at the last valuation as ``held_security_ids`` does, from
+    the household series' ``meta`` a page has already read."""
+    return sorted(set(meta.get("held", [])))
 
 
 def stale_securities(
@@ -66,16 +74,18 @@ def stale_securities(
     household: Household | None = None,
     as_of: date | None = None,
     sessions: int | None = None,
+    held_ids: list[int] | None = None,
 ) -> list[StaleSecurity]:
     """Return held securities whose last close is ``sessions`` or more XNYS sessions old.
 
     ``sessions`` defaults to settings.STALE_PRICE_SESSIONS, ``as_of`` to the last session
     that has closed. Cash-like securities, valued at par, are never stale. One query for
-    the held set and one for each security's last close (an index seek each).
+    the held set (none when the caller has it: ``held_ids``, see ``held_in_series``) and
+    one for each security's last close (an index seek each).
     """
     sessions = sessions if sessions is not None else settings.STALE_PRICE_SESSIONS
     as_of = as_of or last_closed_session()
-    ids = held_security_ids(household=household)
+    ids = held_ids if held_ids is not None else held_security_ids(household=household)
     if not ids:
         return []
     latest = Price.objects.filter(security=OuterRef("pk")).order_by("-date").values("date")[:1]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,6 +20,35 @@ from reporting.models import ValuationSeries
 
 Scope = ValuationSeries.Scope
 logger = logging.getLogger(__name__)
+
+# Decoded series kept by this process, keyed by the stored bytes themselves: decoding is a
+# pure function of them, so a rewritten row is simply a new key. A heavy household's 16
+# series decode to about 14 MB; the oldest are dropped past this many.
+DECODED_KEPT = 48
+_decoded: OrderedDict[tuple, DailySeries] = OrderedDict()
+_decoded_lock = threading.Lock()
+
+
+def _decoded_series(recent, history, start: date) -> DailySeries:
+    """Return ``decode_series`` of the stored parts, decoded once per process.
+
+    The arrays are shared by every reader, so they are made read-only: a reader that
+    needs to change one works on a copy.
+    """
+    key = (start, bytes(recent), bytes(history))
+    with _decoded_lock:
+        found = _decoded.get(key)
+        if found is not None:
+            _decoded.move_to_end(key)
+            return found
+    series = decode_series(key[1], key[2], start)
+    for column in series.money.values():
+        column.flags.writeable = False
+    with _decoded_lock:
+        _decoded[key] = series
+        while len(_decoded) > DECODED_KEPT:
+            _decoded.popitem(last=False)
+    return series
 
 
 @dataclass
@@ -37,20 +68,36 @@ class StoredSeries:
         return self.series.end
 
 
-def _stored(row: ValuationSeries) -> StoredSeries | None:
+# The columns a stored series is read from (plain rows: no model instances to build).
+_COLUMNS = (
+    "pk",
+    "scope",
+    "scope_key",
+    "label",
+    "first_date",
+    "computed_at",
+    "meta",
+    "start_date",
+    "values",
+    "history",
+)
+
+
+def _stored(row: tuple) -> StoredSeries | None:
+    pk, scope, key, label, first_date, computed_at, meta, start, recent, history = row
     try:
-        series = decode_series(row.values, row.history, row.start_date)
+        series = _decoded_series(recent, history, start)
     except ValueError:
         # Packed by an older format: read as not yet valued until the next rebuild.
-        logger.warning("valuation series %s has an old format; waiting for a rebuild", row.pk)
+        logger.warning("valuation series %s has an old format; waiting for a rebuild", pk)
         return None
     return StoredSeries(
-        scope=row.scope,
-        key=row.scope_key,
-        label=row.label,
-        first_date=row.first_date,
-        computed_at=row.computed_at,
-        meta=row.meta,
+        scope=scope,
+        key=key,
+        label=label,
+        first_date=first_date,
+        computed_at=computed_at,
+        meta=meta,
         series=series,
     )
 
@@ -62,12 +109,16 @@ def series_list(
     rows = ValuationSeries.objects.filter(household=household)
     if scopes:
         rows = rows.filter(scope__in=scopes)
-    return [stored for row in rows if (stored := _stored(row)) is not None]
+    return [stored for row in rows.values_list(*_COLUMNS) if (stored := _stored(row)) is not None]
 
 
 def series_get(*, household: Household, scope: str, key: str = "") -> StoredSeries | None:
     """Return one scope's stored series, or None before the first valuation."""
-    row = ValuationSeries.objects.filter(household=household, scope=scope, scope_key=key).first()
+    row = (
+        ValuationSeries.objects.filter(household=household, scope=scope, scope_key=key)
+        .values_list(*_COLUMNS)
+        .first()
+    )
     return _stored(row) if row is not None else None
 
 

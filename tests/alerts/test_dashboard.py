@@ -317,3 +317,39 @@ def test_the_account_ledger_is_paginated_newest_first(cast, family):
     second = _get(cast.owner, f"/portfolio/accounts/{family['ira'].pk}/?page=2").content.decode()
     assert "Page 2 of 2" in second
     assert _text(second, "account-ledger").count("2025-12-01") == 2  # deposit and buy
+
+
+@pytest.mark.parametrize("opened", [2, 7])
+def test_open_alerts_are_counted_in_the_attention_card_and_the_menu_badge(cast, family, opened):
+    # given the household's alerts after the recompute, plus `opened` new open episodes,
+    # one acknowledged and one resolved (neither counts)
+    from django.utils import timezone
+
+    from alerts.models import AlertEpisode, AlertRule
+
+    household = family["household"]
+    before = AlertEpisode.objects.filter(
+        household=household, resolved_at=None, acknowledged_at=None
+    ).count()
+    rule = AlertRule.objects.filter(household=household).first()
+    now = timezone.now()
+    for n in range(opened + 2):
+        AlertEpisode.objects.create(
+            rule=rule, household=household, subject=f"s{n}", message=f"episode {n}",
+            opened_at=now, last_seen_at=now,
+            acknowledged_at=now if n == opened else None,
+            resolved_at=now if n == opened + 1 else None,
+        )  # fmt: skip
+    # when
+    html = _get(cast.owner, "/").content.decode()
+    # then the card and the menu's badge both count the open ones only
+    count = before + opened
+    assert _text(html, "open-alert-count") == str(count)
+    assert f'aria-label="{count} open alerts">{count}</span>' in html
+    # and the card lists at most three
+    assert len(re.findall(r"<li>", _text_html(html, "top-alerts"))) == min(count, 3)
+
+
+def _text_html(html: str, element_id: str) -> str:
+    start = html.index(f'id="{element_id}"')
+    return html[start : html.index("</ul>", start)]

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from portfolios.models import Account, Transaction
+from portfolios.models import Account, Security, Transaction
 from portfolios.services.recompute import ledger_mark_changed
 from tests.conftest import client_for, token_client
 from tests.portfolios.factories import AccountFactory, SecurityFactory
@@ -331,6 +331,82 @@ def test_realized_gains_csv_has_every_column_and_every_row(cast, joint, xyz, own
     assert lines[1].startswith(
         "Joint,XYZ,2024-01-02,2024-01-02,2024-02-01,10,1200,1000,200,0,200,short,"
     )
+
+
+def test_realized_gains_csv_is_the_serializers_rows_cell_for_cell(
+    tmp_path, cast, joint, xyz, owner_api
+):
+    # given a sale with a gain in Joint, and in an account whose name looks like a formula
+    # a wash-sale loss and a sale from shares carried in without a basis
+    odd = AccountFactory(household=cast.household_a, name="=Trading", owner=cast.owner)
+    buy(joint, "2024-01-02", xyz, 10, 1000)
+    sell(joint, "2024-02-01", xyz, 4, 480)
+    buy(odd, "2024-01-02", xyz, 10, 1000)
+    sell(odd, "2024-03-01", xyz, 10, 750)
+    buy(odd, "2024-03-15", xyz, 10, 800)
+    path = tmp_path / "openings.csv"
+    path.write_text(
+        "id,date,account,type,symbol,quantity,amount\nopen1,2020-01-02,=Trading,OPENING,ABC,5,\n"
+    )
+    call_command("import_transactions", str(path), household=cast.household_a.name, stdout=None)
+    sell(odd, "2024-05-01", Security.objects.get(symbol="ABC"), 5, 600)
+    recompute()
+    # when the CSV is streamed, and the JSON rows are written by the CSV renderer
+    from portfolios.api.ledger import RealizedGainSerializer
+    from portfolios.api.renderers import CSVRenderer
+    from portfolios.selectors.ledger import realized_gains_list
+
+    body = b"".join(owner_api.get("/api/v1/realized-gains/?format=csv").streaming_content)
+    rendered = CSVRenderer().render(
+        RealizedGainSerializer(realized_gains_list(household=cast.household_a), many=True).data
+    )
+    # then both are the same bytes, basis_unknown included
+    assert body == rendered
+    rows = body.decode().splitlines()
+    assert rows[0].endswith(",account_id,security_id,basis_unknown")
+    # Joint: 4 of 10 shares costing 1,000 (400) sold for 480: gain 80
+    assert rows[1].startswith("Joint,XYZ,2024-01-02,2024-01-02,2024-02-01,4,480,400,80,0,80,")
+    # the loss 750 - 1,000 = -250 is disallowed (replaced 14 days later): taxable 0
+    assert rows[2].startswith("'=Trading,XYZ,2024-01-02,2024-01-02,2024-03-01,10,750,1000,-250,")
+    assert ",-250,250,0,short,W," in rows[2]
+    # the shares of unknown basis: proceeds 600, no basis, no gain, no taxable gain
+    assert rows[3].startswith("'=Trading,ABC,2020-01-02,2020-01-02,2024-05-01,5,600,,,0,,long,")
+    assert rows[3].endswith(",true")
+
+
+@pytest.mark.parametrize("consolidated", [False, True])
+def test_holdings_csv_is_the_serializers_rows_cell_for_cell(
+    cast, joint, xyz, owner_api, consolidated
+):
+    # given XYZ in two accounts (one named like a formula) and a security with no close
+    odd = AccountFactory(household=cast.household_a, name="+Trading", owner=cast.owner)
+    unpriced = SecurityFactory(symbol="NOPX")
+    deposit(joint, "2024-01-02", 5000)
+    buy(joint, "2024-01-02", xyz, 10, 1000)
+    buy(odd, "2024-03-01", xyz, 5, 750)
+    buy(odd, "2024-03-04", unpriced, 2, 50)
+    close(xyz, "2024-01-02", 120)
+    recompute()
+    # when the CSV is read, and the JSON rows are written by the CSV renderer
+    from portfolios.api.ledger import HoldingSerializer
+    from portfolios.api.renderers import CSVRenderer
+    from portfolios.selectors.ledger import holdings_report
+
+    query = "&consolidated=true" if consolidated else ""
+    body = owner_api.get(f"/api/v1/holdings/?format=csv{query}").content
+    holdings = holdings_report(household=cast.household_a, consolidated=consolidated).holdings
+    rendered = CSVRenderer().render(HoldingSerializer(holdings, many=True).data)
+    # then both are the same bytes
+    assert body == rendered
+    rows = body.decode().splitlines()
+    if consolidated:
+        # 15 XYZ at 120 = 1,800 against a cost of 1,750: gain 50; no account, no sleeve
+        assert ",XYZ,15,1750,1800,50," in rows[2]
+        assert rows[2].startswith(",XYZ,")
+    else:
+        # the formula-like account name neutralised; NOPX has no value, gain or weight
+        assert rows[1].startswith("'+Trading,NOPX,2,50,,,,")
+        assert rows[2].startswith("'+Trading,XYZ,5,750,600,-150,")
 
 
 def test_lots_and_holdings_csv_columns(cast, joint, xyz, owner_api):

@@ -143,6 +143,62 @@ def test_csv_has_every_row_with_stable_columns(cast, ledger):
     )
 
 
+def test_csv_stream_is_the_serializers_rows_cell_for_cell(cast, ledger):
+    # given rows whose cells test every writer: a formula-like memo and account name, a
+    # split's ratio, an FX rate, a transfer's other account, negative and tiny decimals
+    odd = AccountFactory(household=cast.household_a, name="=Trading")
+    TransactionFactory(
+        account=odd,
+        trade_date=date(2024, 4, 2),
+        type="SPLIT",
+        security=ledger["vti"],
+        split_new=D("2.0"),
+        split_old=D(1),
+        amount=D(0),
+        memo="@SUM(A1:A9)",
+        external_id="-s1",
+    )
+    TransactionFactory(
+        account=odd,
+        trade_date=date(2024, 4, 3),
+        type="TRANSFER",
+        to_account=ledger["taxable"],
+        amount=D("0.0000"),
+        fees=D("0.0001"),
+        fx_rate=D("1.08500000"),
+        currency="EUR",
+        memo='say "hi", then\nleave',
+        lot_selection="b1:2;b2",
+    )
+    TransactionFactory(
+        account=odd,
+        trade_date=date(2024, 4, 4),
+        type="BUY",
+        security=ledger["vti"],
+        quantity=D("0.0000001"),
+        price=D("-1E+2"),
+        amount=D("100.0000"),
+        memo="+1",
+    )
+    # when the CSV is streamed, and the same rows are written by the serializer and renderer
+    from portfolios.api.renderers import CSVRenderer
+    from portfolios.api.transactions import TransactionOutputSerializer
+    from portfolios.selectors.transactions import transaction_list
+
+    response = client_for(cast.owner).get(f"{URL}?format=csv")
+    body = b"".join(response.streaming_content)
+    rendered = CSVRenderer().render(
+        TransactionOutputSerializer(transaction_list(household=cast.household_a), many=True).data
+    )
+    # then both are the same bytes
+    assert body == rendered
+    lines = body.decode().split("\r\n")
+    # the split: ratio 2:1, the memo and the id neutralised with a leading '
+    assert lines[3].endswith(",2:1,,,,'-s1,'@SUM(A1:A9),")
+    # 1E-7 shares written out in full, the price -100 left a number
+    assert f",VTI,{ledger['vti'].pk},0.0000001,-100,100,0," in lines[1]
+
+
 def test_list_query_count_does_not_grow_with_rows(cast, ledger):
     client = client_for(cast.owner)
 

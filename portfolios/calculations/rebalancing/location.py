@@ -17,6 +17,7 @@ hints say so.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -88,21 +89,35 @@ def location_hints(state: HouseholdState) -> list[LocationHint]:
         for (account_id, security_id), value in sorted(state.positions.items())
         if account_id in accounts and value > 0
     ]
+    # Each security's drag in each treatment, worked out once (not four times per pair).
+    treatments = {account.treatment for account, _, _ in holdings}
+    drag = {
+        (security.id, treatment): annual_drag(security, treatment, rates)
+        for _, security, _ in holdings
+        for treatment in treatments
+    }
     pairs = []
-    for i, (account_a, security_a, _) in enumerate(holdings):
-        for account_b, security_b, _ in holdings[i + 1 :]:
-            if account_a.treatment == account_b.treatment or security_a.id == security_b.id:
+    for i, (account_a, security_a, value_a) in enumerate(holdings):
+        here_a, id_a = account_a.treatment, security_a.id
+        for account_b, security_b, value_b in holdings[i + 1 :]:
+            here_b, id_b = account_b.treatment, security_b.id
+            if here_a == here_b or id_a == id_b:
                 continue
-            now = annual_drag(security_a, account_a.treatment, rates) + annual_drag(
-                security_b, account_b.treatment, rates
-            )
-            swapped = annual_drag(security_a, account_b.treatment, rates) + annual_drag(
-                security_b, account_a.treatment, rates
-            )
-            if now > swapped:
-                pairs.append((now - swapped, account_a, security_a, account_b, security_b))
+            now = drag[(id_a, here_a)] + drag[(id_b, here_b)]
+            swapped = drag[(id_a, here_b)] + drag[(id_b, here_a)]
+            if now <= swapped:
+                continue
+            # A swap whose whole amount would save less than MIN_SAVING is never taken
+            # (step 3 only uses up amounts): left out before sorting.
+            most = (min(value_a, value_b) // STEP) * STEP
+            if cents(most * (now - swapped)) < MIN_SAVING:
+                continue
+            pairs.append((now - swapped, account_a, security_a, account_b, security_b))
     pairs.sort(key=lambda p: (-p[0], p[1].name, p[2].symbol, p[3].name, p[4].symbol))
     left = {(a.id, s.id): value for a, s, value in holdings}
+    lots_of: dict[tuple[int, int], list] = defaultdict(list)
+    for lot in state.lots:
+        lots_of[(lot.account_id, lot.security_id)].append(lot)
     hints = []
     for per_dollar, account_a, security_a, account_b, security_b in pairs:
         amount = min(left[(account_a.id, security_a.id)], left[(account_b.id, security_b.id)])
@@ -129,8 +144,8 @@ def location_hints(state: HouseholdState) -> list[LocationHint]:
                 amount=amount,
                 annual_tax_saved=saving,
                 tax_to_move=_sum_known(
-                    _tax_to_sell(state, account_a, security_a, amount),
-                    _tax_to_sell(state, account_b, security_b, amount),
+                    _tax_to_sell(state, lots_of, account_a, security_a, amount),
+                    _tax_to_sell(state, lots_of, account_b, security_b, amount),
                 ),
                 reason=_reason(state, account_a, security_a, account_b, security_b),
             )
@@ -150,15 +165,17 @@ def _sum_known(*taxes: Decimal | None) -> Decimal | None:
 
 
 def _tax_to_sell(
-    state: HouseholdState, account: AccountState, security: SecurityState, amount: Decimal
+    state: HouseholdState,
+    lots_of: dict[tuple[int, int], list],
+    account: AccountState,
+    security: SecurityState,
+    amount: Decimal,
 ) -> Decimal | None:
-    """Return the tax on selling ``amount`` of the position, None when a lot it takes has
-    an unknown basis."""
+    """Return the tax on selling ``amount`` of the position (its lots in ``lots_of``, in
+    the order of ``state.lots``), None when a lot it takes has an unknown basis."""
     if not account.taxable or security.price <= 0:
         return ZERO
-    lots = [
-        lot for lot in state.lots if lot.account_id == account.id and lot.security_id == security.id
-    ]
+    lots = lots_of.get((account.id, security.id), [])
     rates = state.policy.rates
     ordered = sale_order(lots, security.price, taxable=True, rates=rates)
     pieces = take_shares(
