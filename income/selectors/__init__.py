@@ -23,6 +23,7 @@ from income.selectors.received import (
     ReceivedPayment,
     received_grouped,
     received_payments,
+    received_totals,
 )
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "projection_window",
     "received_grouped",
     "received_payments",
+    "received_totals",
 ]
