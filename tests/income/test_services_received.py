@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 
 from alerts.services.recompute import household_recompute
+from income.calculations import IncomeSource
 from income.models import ReceivedIncomeMonth, ReceivedIncomeState
-from income.selectors import received_totals
+from income.selectors import received_payments, received_totals
 from income.services.received import (
     received_months_rebuild,
     received_months_refresh_if_stale,
@@ -19,7 +20,7 @@ from income.services.received import (
 from portfolios.models import Account, Security, SecurityProfile, Transaction
 from portfolios.services.transactions import transaction_create
 from tests.conftest import client_for
-from tests.income.builders import income
+from tests.income.builders import income, security
 from tests.portfolios.factories import AccountFactory
 
 pytestmark = [pytest.mark.usefixtures("frozen_today")]
@@ -225,3 +226,61 @@ def test_another_households_income_is_never_summed(cast, received):
         ("Taxable", "373.34"),
     ]
     assert ReceivedIncomeState.objects.filter(household=cast.household_b).count() == 1
+
+
+def test_the_sources_summed_in_the_database_are_received_sources_every_time(cast):
+    # given one payment in its own month for every type, income class and kind (the
+    # reference kind and qualified default, and two overridden by household A's profiles)
+    account = AccountFactory(household=cast.household_a, name="Taxable")
+    held = [
+        security("STK", kind=Security.Kind.STOCK, qualified_default=True),
+        security("REI", kind=Security.Kind.REIT, qualified_default=False),
+        security("PRF", kind=Security.Kind.PREFERRED),
+        security("BND", kind=Security.Kind.BOND),
+        security("NOW", kind=Security.Kind.STOCK, qualified_default=True),  # preferred in A
+        security("NQL", kind=Security.Kind.STOCK, qualified_default=True),  # not qualified in A
+    ]
+    for symbol, kind, qualified in (
+        ("NOW", Security.Kind.PREFERRED, True),
+        ("NQL", Security.Kind.STOCK, False),
+    ):
+        SecurityProfile.objects.create(
+            household=cast.household_a,
+            security=next(s for s in held if s.symbol == symbol),
+            kind=kind,
+            asset_class=Security.AssetClass.US_EQUITY,
+            qualified_default=qualified,
+        )
+    payments = [
+        (kind, income_class, paid)
+        for kind in ("DIVIDEND", "REINVEST")
+        for income_class in ("", "qualified", "ordinary", "return_of_capital", "capital_gain")
+        for paid in held
+    ]
+    payments += [("INTEREST", "", paid) for paid in (None, *held)]
+    payments += [("OPTION_PREMIUM", "", held[0]), ("RETURN_OF_CAPITAL", "", held[1])]
+    for index, (kind, income_class, paid) in enumerate(payments):
+        day = date(2010 + index // 12, index % 12 + 1, 15)
+        income(account, day, f"{index + 1}.00", type=kind, held=paid, income_class=income_class)
+
+    # when summed in the database
+    received_months_rebuild(household=cast.household_a)
+
+    # then each month holds the one payment, under the source received_source gives it
+    ledger = received_payments(household=cast.household_a)
+    expected = {
+        (payment.pay_date.replace(day=1), str(payment.source), payment.amount)
+        for payment in ledger.payments
+    }
+    stored = {
+        (month, source, amount)
+        for month, source, amount in ReceivedIncomeMonth.objects.filter(
+            household=cast.household_a
+        ).values_list("month", "source", "amount")
+    }
+    assert len(expected) == len(payments)
+    assert stored == expected
+    # every source a payment can have was met
+    assert {source for _, source, _ in stored} == {
+        str(source) for source in IncomeSource if source != IncomeSource.BOND_PRINCIPAL
+    }
