@@ -19,7 +19,7 @@ from income.calculations import add_months, first_of_month, last_of_month
 from income.selectors import (
     calendar_entries,
     household_today,
-    projected_payment_list,
+    projected_payment_rows,
     projection_window,
     received_totals,
 )
@@ -82,7 +82,7 @@ class ProjectionListApi(HouseholdScopedMixin, GenericAPIView):
         today = household_today(household)
         projections_refresh_if_stale(household=household, today=today)
         start, end = projection_window(today=today, months=params.validated_data["months"])
-        payments = list(projected_payment_list(household=household, start=start, end=end))
+        payments = projected_payment_rows(household=household, start=start, end=end)
         page = self.paginate_queryset(payments)
         if page is None:
             return Response(self.get_serializer(payments, many=True).data)
