@@ -39,7 +39,6 @@ from income.selectors.holdings import (
 from income.selectors.projections import (
     CalendarEntry,
     income_reliability,
-    projected_payment_list,
     projected_payment_rows,
     projection_window,
 )
@@ -248,9 +247,13 @@ def holding_yields(*, household: Household, today: date) -> YieldTable:
     inputs = income_inputs(household=household, today=today)
     start, end = projection_window(today=today, months=12)
     forward: dict[tuple[int, int | None], Decimal] = defaultdict(lambda: ZERO)
-    for payment in projected_payment_list(household=household, start=start, end=end):
-        if payment.source not in NOT_INCOME:
-            forward[(payment.account_id, payment.security_id)] += payment.amount
+    for account_id, security_id, amount in (
+        ProjectedPayment.objects.filter(household=household, pay_date__gte=start, pay_date__lte=end)
+        .exclude(source__in=[str(source) for source in NOT_INCOME])
+        .order_by()
+        .values_list("account_id", "security_id", "amount")
+    ):
+        forward[(account_id, security_id)] += amount
     trailing: dict[tuple[int, int | None], Decimal] = defaultdict(lambda: ZERO)
     trailing_start = add_months(today, -12) + timedelta(days=1)
     for payment in received_payments(household=household, start=trailing_start, end=today).income:
