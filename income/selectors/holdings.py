@@ -215,14 +215,14 @@ def _open_positions(
     The lots are trusted unless the ledger is marked dirty or a transaction changed after
     its last rebuild.
     """
-    ledger = LedgerState.objects.filter(household=household).first()
+    # The two dates only: the state's digests are ~100 KB of JSON on a heavy household.
+    ledger = (
+        LedgerState.objects.filter(household=household).values("dirty_from", "rebuilt_at").first()
+    )
+    rebuilt_at = ledger["rebuilt_at"] if ledger is not None else None
     behind = ledger is not None and (
-        ledger.dirty_from is not None
-        or (
-            ledger.rebuilt_at is not None
-            and latest_change is not None
-            and latest_change > ledger.rebuilt_at
-        )
+        ledger["dirty_from"] is not None
+        or (rebuilt_at is not None and latest_change is not None and latest_change > rebuilt_at)
     )
     if not behind:
         lots = list(
@@ -231,7 +231,7 @@ def _open_positions(
             .annotate(quantity=Sum("quantity"), cost=Sum("cost_basis"), acquired=Min("acquired"))
             .order_by("account_id", "security_id")
         )
-        if lots or (ledger is not None and ledger.rebuilt_at is not None):
+        if lots or rebuilt_at is not None:
             return [
                 (
                     lot["account_id"],
