@@ -47,40 +47,13 @@ def source_label(source: str) -> str:
         return source.replace("_", " ").capitalize()
 
 
-def monthly_income_figure(months: Sequence[MonthBySource], *, target: Decimal) -> dict:
-    """Return stacked monthly bars per source, received then projected, and the target line.
-
-    Projected bars are the source's colour, lighter; the current month can hold both.
-    """
-    labels = [month.month.strftime("%b %Y") for month in months]
-    figure = go.Figure()
-    for kind, opacity in (("received", 1.0), ("projected", 0.45)):
-        for source, color in SOURCE_COLORS.items():
-            values = [float(getattr(month, kind).get(str(source), 0)) for month in months]
-            if not any(values):
-                continue
-            figure.add_bar(
-                x=labels,
-                y=values,
-                name=f"{SOURCE_LABELS[source]} ({kind})",
-                marker={"color": color, "opacity": opacity},
-                hovertemplate="%{x}: $%{y:,.2f}<extra>%{fullData.name}</extra>",
-            )
-    if target > 0:
-        figure.add_scatter(
-            x=labels,
-            y=[float(target)] * len(labels),
-            name="Monthly target",
-            mode="lines",
-            line={"color": "#1f2933", "dash": "dash", "width": 2},
-        )
-    figure.update_layout(barmode="stack", yaxis={"title": "per month", "tickprefix": "$"}, **LAYOUT)
-    return _as_dict(figure)
-
-
 def monthly_income_data(months: Sequence[MonthBySource], *, target: Decimal) -> dict:
-    """Return the same bars and target line as ``monthly_income_figure`` as plain JSON types,
-    built without Plotly's figure validation (tens of milliseconds the front page saves)."""
+    """Return stacked monthly bars per source, received then projected, and the target line,
+    as plain JSON types (the income page and the front page).
+
+    Projected bars are the source's colour, lighter; the current month can hold both. Built
+    without Plotly's figure validation: tens of milliseconds each page saves.
+    """
     labels = [month_label(month.month) for month in months]
     data: list[dict] = []
     for kind, opacity in (("received", 1.0), ("projected", 0.45)):

@@ -160,3 +160,54 @@ class ProjectionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} {self.month:%Y-%m}: {self.total}"
+
+
+class ReceivedIncomeMonth(models.Model):
+    """Income received in one month by one account from one source, summed from the
+    household's income transactions (derived, like the projection: rebuilt, never edited).
+
+    Return of capital is kept too (its own source); readers leave out what is not income.
+    Tax withheld is not kept: the pages that show it read the payments themselves.
+    """
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month the payments were received")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=32, choices=SOURCE_CHOICES)
+    amount = models.DecimalField(**MONEY)
+    payments = models.PositiveIntegerField(help_text="How many payments the amount sums")
+
+    class Meta:
+        ordering = ["household", "month", "account", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "month", "account", "source"],
+                name="income_received_month_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="income_received_month_first_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.month:%Y-%m} {self.source}: {self.amount}"
+
+
+class ReceivedIncomeState(models.Model):
+    """When a household's received income by month was last summed, and from what."""
+
+    household = models.OneToOneField(
+        Household, on_delete=models.CASCADE, related_name="received_income_state"
+    )
+    computed_at = models.DateTimeField()
+    inputs_stamp = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The ledger's rebuild and pending marks and the classification summed from",
+    )
+
+    class Meta:
+        ordering = ["household"]
+
+    def __str__(self) -> str:
+        return f"received income of {self.household}"

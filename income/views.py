@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from income.charts import bond_ladder_figure, monthly_income_figure
+from income.charts import bond_ladder_figure, monthly_income_data
 from income.forms import IncomeSettingsForm
 from income.selectors import (
     calendar_entries,
@@ -50,7 +50,7 @@ def income_page(request: HttpRequest) -> HttpResponse:
         "income/income.html",
         {
             "overview": overview,
-            "figure": monthly_income_figure(overview.months, target=overview.target),
+            "figure": monthly_income_data(overview.months, target=overview.target),
             "group_titles": RECEIVED_GROUP_TITLES,
             "member_names": member_names(household=household),
             "settings_form": IncomeSettingsForm(instance=settings, household=household)

@@ -2,7 +2,8 @@
 
 1. The ledger: tax lots and reliefs (``portfolios.services.ledger``).
 2. Daily valuations, which need the lots (``reporting.services.valuations``).
-3. Income projections, which need the holdings (``income.services.projections``).
+3. Income projections, which need the holdings (``income.services.projections``), and the
+   received income by month (``income.services.received``).
 
 Each step replaces what it derives and does only the work the change needs. The recompute
 chain (``alerts.services.recompute``) runs this and then the alert rules; the alerts'
@@ -19,6 +20,7 @@ from datetime import date
 from django.core.serializers.json import DjangoJSONEncoder
 
 from income.services.projections import projections_rebuild, projections_refresh_if_stale
+from income.services.received import received_months_rebuild, received_months_refresh_if_stale
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today
 from portfolios.services.ledger import LedgerRebuildResult, ledger_rebuild
@@ -58,6 +60,7 @@ def derived_rebuild(
     else:
         # Nothing marked and no lot changed: rebuilt only if its inputs or its day moved.
         summary["projections"] = {"rebuilt": projections_refresh_if_stale(household=household)}
+    summary["received_income"] = _received_income(household, from_date, ledger, full)
     summary["seconds"]["projections"] = _since(started)
     return summary
 
@@ -103,3 +106,15 @@ def _jsonable(value: object) -> object:
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
     return json.loads(DjangoJSONEncoder().encode(value))
+
+
+def _received_income(
+    household: Household, from_date: date | None, ledger: LedgerRebuildResult, full: bool
+) -> dict:
+    """Sum the received income by month again from the earliest changed day (every month
+    when full); with nothing marked or changed, only if its inputs moved."""
+    changed = [day for day in (from_date, ledger.changed_from) if day is not None]
+    if full or changed:
+        since = None if full else min(changed)
+        return {"months": received_months_rebuild(household=household, from_date=since)}
+    return {"rebuilt": received_months_refresh_if_stale(household=household)}

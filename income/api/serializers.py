@@ -40,9 +40,11 @@ class ProjectionFilterSerializer(serializers.Serializer):
 
 
 class ProjectedPaymentSerializer(serializers.Serializer):
+    """A stored projected payment, a row of ``projected_payment_rows``."""
+
     month = serializers.DateField()
     pay_date = serializers.DateField()
-    account = serializers.CharField(source="account.name")
+    account = serializers.CharField(source="account_name")
     symbol = serializers.CharField()
     source = serializers.CharField()
     amount = ExactDecimalField()

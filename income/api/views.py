@@ -19,12 +19,13 @@ from income.calculations import add_months, first_of_month, last_of_month
 from income.selectors import (
     calendar_entries,
     household_today,
-    projected_payment_list,
+    projected_payment_rows,
     projection_window,
-    received_grouped,
-    received_payments,
+    received_totals,
 )
+from income.selectors.received import STORED_GROUPS
 from income.services.projections import projections_refresh_if_stale
+from income.services.received import received_months_refresh_if_stale
 from portfolios.api.fields import decimal_string
 from portfolios.api.mixins import HouseholdScopedMixin
 
@@ -46,15 +47,16 @@ class IncomeListApi(HouseholdScopedMixin, GenericAPIView):
         params = IncomeFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         group_by = params.validated_data["group_by"]
-        ledger = received_payments(
-            household=self.household,
+        household = self.household
+        if group_by in STORED_GROUPS:  # per security, the payments themselves are read
+            received_months_refresh_if_stale(household=household)
+        totals = received_totals(
+            household=household,
+            group_by=group_by,
             start=params.validated_data.get("start"),
             end=params.validated_data.get("end"),
         )
-        rows = [
-            {group_by: group.label, "amount": decimal_string(group.amount)}
-            for group in received_grouped(ledger.income, group_by=group_by)
-        ]
+        rows = [{group_by: label, "amount": decimal_string(amount)} for _, label, amount in totals]
         self.csv_columns = [group_by, "amount"]
         page = self.paginate_queryset(rows)
         if page is None:
@@ -80,7 +82,7 @@ class ProjectionListApi(HouseholdScopedMixin, GenericAPIView):
         today = household_today(household)
         projections_refresh_if_stale(household=household, today=today)
         start, end = projection_window(today=today, months=params.validated_data["months"])
-        payments = list(projected_payment_list(household=household, start=start, end=end))
+        payments = projected_payment_rows(household=household, start=start, end=end)
         page = self.paginate_queryset(payments)
         if page is None:
             return Response(self.get_serializer(payments, many=True).data)

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from income.calculations.months import add_months, first_of_month
 from income.calculations.ratios import ratio
@@ -14,6 +14,16 @@ from income.calculations.types import ReceivedIncome
 ZERO = Decimal(0)
 
 GroupBy = Literal["month", "source", "account", "symbol"]
+
+
+class Paid(Protocol):
+    """A payment received: its day and amount (``ReceivedIncome``, or a ledger's payment)."""
+
+    @property
+    def pay_date(self) -> date: ...
+
+    @property
+    def amount(self) -> Decimal: ...
 
 
 def group_received(
@@ -36,18 +46,18 @@ def group_received(
     return sorted(totals.items(), key=lambda item: item[0])
 
 
-def received_total(received: Iterable[ReceivedIncome], *, start: date, end: date) -> Decimal:
+def received_total(received: Iterable[Paid], *, start: date, end: date) -> Decimal:
     """Return the income received from `start` to `end`, both included."""
     return sum((payment.amount for payment in received if start <= payment.pay_date <= end), ZERO)
 
 
-def trailing_twelve_months_total(received: Iterable[ReceivedIncome], *, today: date) -> Decimal:
+def trailing_twelve_months_total(received: Iterable[Paid], *, today: date) -> Decimal:
     """Return the income received in (today - 12 months, today]."""
     start = add_months(today, -12) + timedelta(days=1)
     return received_total(received, start=start, end=today)
 
 
-def year_to_date_total(received: Iterable[ReceivedIncome], *, today: date) -> Decimal:
+def year_to_date_total(received: Iterable[Paid], *, today: date) -> Decimal:
     """Return the income received from 1 January of today's year through today."""
     return received_total(received, start=today.replace(month=1, day=1), end=today)
 
@@ -62,7 +72,7 @@ class YearOverYear:
     change_fraction: Decimal | None
 
 
-def year_over_year(received: Iterable[ReceivedIncome], *, today: date) -> YearOverYear:
+def year_over_year(received: Iterable[Paid], *, today: date) -> YearOverYear:
     """Return year-to-date income compared with the same days of last year.
 
     1. Current: 1 January through today.

@@ -15,6 +15,7 @@ from income.selectors.projections import (
     income_reliability,
     projected_income_by_month,
     projected_payment_list,
+    projected_payment_rows,
     projection_window,
 )
 from income.selectors.received import (
@@ -23,6 +24,7 @@ from income.selectors.received import (
     ReceivedPayment,
     received_grouped,
     received_payments,
+    received_totals,
 )
 
 __all__ = [
@@ -42,7 +44,9 @@ __all__ = [
     "income_settings_get",
     "projected_income_by_month",
     "projected_payment_list",
+    "projected_payment_rows",
     "projection_window",
     "received_grouped",
     "received_payments",
+    "received_totals",
 ]

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Max, Min, Sum
+from django.db.models import F, Max, Min, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 
 from income.calculations import (
     DividendEventInput,
@@ -83,14 +84,7 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
     """
     today = today or household_today(household)
     transactions = Transaction.objects.filter(account__household=household).order_by()
-    latest_change = transactions.aggregate(latest=Max("updated_at"))["latest"]
-    open_positions = _open_positions(household, latest_change)
-    if open_positions is None:
-        history = PositionHistory(_position_txns(_rows(transactions, POSITION_TYPES)))
-        open_positions = [
-            (p.account_id, p.security_id, p.quantity, p.cost_basis, p.acquired)
-            for p in history.open_positions()
-        ]
+    open_positions = _held(household, transactions)
     security_ids = sorted({position[1] for position in open_positions})
     # Kind, name, dividend habits and qualified default are the household's own view.
     securities = {
@@ -123,29 +117,7 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
         )
         for account_id, security_id, quantity, cost, acquired in open_positions
     ]
-    events = [
-        DividendEventInput(
-            security_id=row["security_id"],
-            ex_date=row["ex_date"],
-            pay_date=row["pay_date"],
-            amount=row["amount"],
-        )
-        for row in DividendEvent.objects.filter(security_id__in=security_ids)
-        .order_by("security_id", "ex_date")
-        .values("security_id", "ex_date", "pay_date", "amount")
-    ]
-    without_events = set(security_ids) - {event.security_id for event in events}
-    paid = (
-        _rows(transactions.filter(security_id__in=without_events), DIVIDEND_TYPES)
-        if without_events
-        else []
-    )
-    if paid:
-        # Only the securities that paid the household need their share counts replayed.
-        payers = {row["security_id"] for row in paid}
-        rows = _rows(transactions.filter(security_id__in=payers), POSITION_TYPES)
-        history = PositionHistory(_position_txns(rows))
-        events += _inferred_events(paid, history, without_events, today=today)
+    events = _dividend_events(transactions, security_ids, today=today)
     premium = [
         ReceivedIncome(
             pay_date=row["trade_date"],
@@ -159,6 +131,70 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
     ]
     symbols = {security_id: row["symbol"] for security_id, row in securities.items()}
     return IncomeInputs(today, positions, events, premium, symbols)
+
+
+def _held(
+    household: Household, transactions: QuerySet[Transaction]
+) -> list[tuple[int, int, Decimal, Decimal, date]]:
+    """Return (account, security, quantity, cost, acquired) of each open position: from the
+    ledger's lots when they are current, else replayed from the transactions."""
+    latest_change = transactions.aggregate(latest=Max("updated_at"))["latest"]
+    open_positions = _open_positions(household, latest_change)
+    if open_positions is None:
+        history = PositionHistory(_position_txns(_rows(transactions, POSITION_TYPES)))
+        open_positions = [
+            (p.account_id, p.security_id, p.quantity, p.cost_basis, p.acquired)
+            for p in history.open_positions()
+        ]
+    return open_positions
+
+
+def _dividend_events(
+    transactions: QuerySet[Transaction],
+    security_ids: list[int],
+    *,
+    today: date,
+    latest: int | None = None,
+) -> list[DividendEventInput]:
+    """Return the securities' dividend events, else (a security without any) the events
+    inferred from the household's dividends (``income_inputs`` step 2).
+
+    With `latest`, only each security's last `latest` events by ex-date then pay date are
+    read (ranked in the database; the latest stored wins a tie).
+    """
+    found = DividendEvent.objects.filter(security_id__in=security_ids)
+    if latest is not None:
+        found = found.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("security_id"),
+                order_by=[F("ex_date").desc(), F("pay_date").desc(), F("pk").desc()],
+            )
+        ).filter(rank__lte=latest)
+    events = [
+        DividendEventInput(
+            security_id=row["security_id"],
+            ex_date=row["ex_date"],
+            pay_date=row["pay_date"],
+            amount=row["amount"],
+        )
+        for row in found.order_by("security_id", "ex_date").values(
+            "security_id", "ex_date", "pay_date", "amount"
+        )
+    ]
+    without_events = set(security_ids) - {event.security_id for event in events}
+    paid = (
+        _rows(transactions.filter(security_id__in=without_events), DIVIDEND_TYPES)
+        if without_events
+        else []
+    )
+    if paid:
+        # Only the securities that paid the household need their share counts replayed.
+        payers = {row["security_id"] for row in paid}
+        rows = _rows(transactions.filter(security_id__in=payers), POSITION_TYPES)
+        history = PositionHistory(_position_txns(rows))
+        events += _inferred_events(paid, history, without_events, today=today)
+    return events
 
 
 def _rows(transactions, types: tuple[str, ...]) -> list[dict]:
@@ -179,14 +215,14 @@ def _open_positions(
     The lots are trusted unless the ledger is marked dirty or a transaction changed after
     its last rebuild.
     """
-    ledger = LedgerState.objects.filter(household=household).first()
+    # The two dates only: the state's digests are ~100 KB of JSON on a heavy household.
+    ledger = (
+        LedgerState.objects.filter(household=household).values("dirty_from", "rebuilt_at").first()
+    )
+    rebuilt_at = ledger["rebuilt_at"] if ledger is not None else None
     behind = ledger is not None and (
-        ledger.dirty_from is not None
-        or (
-            ledger.rebuilt_at is not None
-            and latest_change is not None
-            and latest_change > ledger.rebuilt_at
-        )
+        ledger["dirty_from"] is not None
+        or (rebuilt_at is not None and latest_change is not None and latest_change > rebuilt_at)
     )
     if not behind:
         lots = list(
@@ -195,7 +231,7 @@ def _open_positions(
             .annotate(quantity=Sum("quantity"), cost=Sum("cost_basis"), acquired=Min("acquired"))
             .order_by("account_id", "security_id")
         )
-        if lots or (ledger is not None and ledger.rebuilt_at is not None):
+        if lots or rebuilt_at is not None:
             return [
                 (
                     lot["account_id"],
@@ -279,17 +315,27 @@ def dividend_cuts(*, household: Household, today: date | None = None) -> list[Di
     The threshold is the household's income setting (default 10%); see
     `detect_dividend_cuts` for the rule. For the alerts app and the income page.
     """
-    inputs = income_inputs(household=household, today=today)
+    today = today or household_today(household)
+    transactions = Transaction.objects.filter(account__household=household).order_by()
+    security_ids = sorted({position[1] for position in _held(household, transactions)})
+    # Only the last two events of each security decide (``detect_dividend_cuts``).
+    events = _dividend_events(transactions, security_ids, today=today, latest=2)
     threshold = income_settings_get(household=household).cut_threshold
+    cuts = detect_dividend_cuts(events, threshold=threshold)
+    symbols = dict(
+        Security.objects.filter(pk__in=[cut.security_id for cut in cuts]).values_list(
+            "id", "symbol"
+        )
+    )
     return [
         DividendCutRow(
             cut.security_id,
-            inputs.symbols.get(cut.security_id, ""),
+            symbols.get(cut.security_id, ""),
             cut.previous_amount,
             cut.latest_amount,
             cut.change,
         )
-        for cut in detect_dividend_cuts(inputs.dividend_events, threshold=threshold)
+        for cut in cuts
     ]
 
 

@@ -27,6 +27,7 @@ from income.calculations import (
     year_to_date_total,
     yield_on_cost,
 )
+from income.models import ProjectedPayment
 from income.selectors.common import income_settings_get, tax_treatment_of
 from income.selectors.holdings import (
     DividendCutRow,
@@ -38,11 +39,11 @@ from income.selectors.holdings import (
 from income.selectors.projections import (
     CalendarEntry,
     income_reliability,
-    projected_payment_list,
+    projected_payment_rows,
     projection_window,
 )
 from income.selectors.received import ReceivedGroup, received_grouped, received_payments
-from portfolios.models import Account, Household
+from portfolios.models import Household
 from portfolios.selectors.accounts import account_cash_balances
 
 ZERO = Decimal(0)
@@ -107,13 +108,14 @@ def income_overview(*, household: Household, today: date) -> IncomeOverview:
     current = first_of_month(today)
     since = min(add_months(current, -12), date(today.year - 1, 1, 1))
     ledger = received_payments(household=household, start=since, end=today)
-    incomes = [payment.as_input() for payment in ledger.income]
     start, end = projection_window(today=today, months=12)
-    projected = [
-        payment
-        for payment in projected_payment_list(household=household, start=start, end=end)
-        if payment.source not in NOT_INCOME
-    ]
+    # Rows, with the account's tax treatment: source, month, amount and account type.
+    projected = list(
+        ProjectedPayment.objects.filter(household=household, pay_date__gte=start, pay_date__lte=end)
+        .exclude(source__in=[str(source) for source in NOT_INCOME])
+        .order_by()
+        .values_list("month", "source", "amount", "account__type")
+    )
 
     months = [add_months(current, offset) for offset in range(-12, 12)]
     received_cells: dict[date, dict[str, Decimal]] = {
@@ -122,21 +124,19 @@ def income_overview(*, household: Household, today: date) -> IncomeOverview:
     projected_cells: dict[date, dict[str, Decimal]] = {
         month: defaultdict(lambda: ZERO) for month in months
     }
+    received_by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)  # for reliability
     for payment in ledger.income:
         month = first_of_month(payment.pay_date)
+        received_by_month[month] += payment.amount
         if month in received_cells:
             received_cells[month][str(payment.source)] += payment.amount
     projected_by_month = dict.fromkeys(months[12:], ZERO)
-    for payment in projected:
-        projected_cells[payment.month][payment.source] += payment.amount
-        projected_by_month[payment.month] += payment.amount
+    for month, source, amount, _ in projected:
+        projected_cells[month][source] += amount
+        projected_by_month[month] += amount
 
     trailing_start = add_months(today, -12) + timedelta(days=1)
     trailing = [p for p in ledger.payments if p.pay_date >= trailing_start]
-    treatments = {
-        pk: tax_treatment_of(kind)
-        for pk, kind in Account.objects.filter(household=household).values_list("pk", "type")
-    }
     rates = {
         "federal_rate": household.federal_marginal_rate / HUNDRED,
         "state_rate": household.state_marginal_rate / HUNDRED,
@@ -147,8 +147,11 @@ def income_overview(*, household: Household, today: date) -> IncomeOverview:
         if payment.is_income:
             received_by_key[(str(payment.source), payment.tax_treatment)] += payment.amount
     projected_by_key: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for payment in projected:
-        projected_by_key[(payment.source, treatments[payment.account_id])] += payment.amount
+    treatments: dict[str, str] = {}
+    for _, source, amount, account_type in projected:
+        if account_type not in treatments:
+            treatments[account_type] = tax_treatment_of(account_type)
+        projected_by_key[(source, treatments[account_type])] += amount
 
     # This month so far is received; what is left of it, and the months after, projected.
     expected_by_month = dict(projected_by_month)
@@ -162,13 +165,15 @@ def income_overview(*, household: Household, today: date) -> IncomeOverview:
             MonthBySource(month, dict(received_cells[month]), dict(projected_cells[month]))
             for month in months
         ],
-        trailing_twelve_months=trailing_twelve_months_total(incomes, today=today),
-        year_to_date=year_to_date_total(incomes, today=today),
-        year_over_year=year_over_year(incomes, today=today),
+        trailing_twelve_months=trailing_twelve_months_total(ledger.income, today=today),
+        year_to_date=year_to_date_total(ledger.income, today=today),
+        year_over_year=year_over_year(ledger.income, today=today),
         projected_twelve_months=sum(projected_by_month.values(), ZERO),
         projected_by_month=projected_by_month,
         expected_by_month=expected_by_month,
-        reliability=income_reliability(household=household, today=today),
+        reliability=income_reliability(
+            household=household, today=today, received_by_month=received_by_month
+        ),
         short=months_short(expected_by_month, target=target) if target > 0 else [],
         paycheck=_paycheck(household, projected_by_month),
         after_tax_received=after_tax_income(received_by_key, **rates),
@@ -242,9 +247,13 @@ def holding_yields(*, household: Household, today: date) -> YieldTable:
     inputs = income_inputs(household=household, today=today)
     start, end = projection_window(today=today, months=12)
     forward: dict[tuple[int, int | None], Decimal] = defaultdict(lambda: ZERO)
-    for payment in projected_payment_list(household=household, start=start, end=end):
-        if payment.source not in NOT_INCOME:
-            forward[(payment.account_id, payment.security_id)] += payment.amount
+    for account_id, security_id, amount in (
+        ProjectedPayment.objects.filter(household=household, pay_date__gte=start, pay_date__lte=end)
+        .exclude(source__in=[str(source) for source in NOT_INCOME])
+        .order_by()
+        .values_list("account_id", "security_id", "amount")
+    ):
+        forward[(account_id, security_id)] += amount
     trailing: dict[tuple[int, int | None], Decimal] = defaultdict(lambda: ZERO)
     trailing_start = add_months(today, -12) + timedelta(days=1)
     for payment in received_payments(household=household, start=trailing_start, end=today).income:
@@ -376,17 +385,21 @@ def income_glance(
     start, end = projection_window(today=today, months=12)
     projected = [
         payment
-        for payment in projected_payment_list(household=household, start=start, end=end)
-        if account_ids is None or payment.account_id in account_ids
+        for payment in projected_payment_rows(household=household, start=start, end=end)
+        if account_ids is None or payment["account_id"] in account_ids
     ]
     received_cells: dict[date, dict[str, Decimal]] = {m: defaultdict(lambda: ZERO) for m in months}
     projected_cells: dict[date, dict[str, Decimal]] = {m: defaultdict(lambda: ZERO) for m in months}
+    received_by_month: dict[date, Decimal] = defaultdict(lambda: ZERO)  # for reliability
     for payment in payments:
         if payment.is_income:
-            received_cells[first_of_month(payment.pay_date)][str(payment.source)] += payment.amount
+            month = first_of_month(payment.pay_date)
+            received_cells[month][str(payment.source)] += payment.amount
+            received_by_month[month] += payment.amount
+    not_income = {str(source) for source in NOT_INCOME}
     for payment in projected:
-        if payment.source not in NOT_INCOME:
-            projected_cells[payment.month][payment.source] += payment.amount
+        if payment["source"] not in not_income:
+            projected_cells[payment["month"]][payment["source"]] += payment["amount"]
 
     received_today = {
         (payment.account_id, payment.security_id, payment.pay_date)
@@ -397,8 +410,9 @@ def income_glance(
     upcoming = [
         CalendarEntry.of_projected(payment)
         for payment in projected
-        if payment.pay_date <= last_day
-        and (payment.account_id, payment.security_id, payment.pay_date) not in received_today
+        if payment["pay_date"] <= last_day
+        and (payment["account_id"], payment["security_id"], payment["pay_date"])
+        not in received_today
     ]
     upcoming.sort(key=lambda entry: (entry.pay_date, entry.account, entry.symbol, entry.source))
     return IncomeGlance(
@@ -418,6 +432,10 @@ def income_glance(
         month_expected=sum(projected_cells[current].values(), ZERO),
         upcoming=upcoming,
         reliability=(
-            income_reliability(household=household, today=today) if account_ids is None else None
+            income_reliability(
+                household=household, today=today, received_by_month=received_by_month
+            )
+            if account_ids is None
+            else None
         ),
     )

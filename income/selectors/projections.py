@@ -1,11 +1,12 @@
 """Reads of the stored projection: upcoming payments, the calendar, reliability."""
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from income.calculations import (
     NOT_INCOME,
@@ -41,6 +42,33 @@ def projected_payment_list(
     ).select_related("account")
 
 
+# The fields of a stored projected payment as ``projected_payment_rows`` reads them.
+PROJECTED_FIELDS = (
+    "month",
+    "pay_date",
+    "ex_date",
+    "account_id",
+    "security_id",
+    "symbol",
+    "source",
+    "amount",
+    "status",
+)
+
+
+def projected_payment_rows(*, household: Household, start: date, end: date) -> list[dict]:
+    """Return the stored projected payments with pay dates from `start` to `end` as plain
+    rows (``PROJECTED_FIELDS`` and `account`, the account's name), in the stored order.
+
+    Rows, not model instances: the pages that sum a year of payments read them cheaply.
+    """
+    return list(
+        ProjectedPayment.objects.filter(household=household, pay_date__gte=start, pay_date__lte=end)
+        .annotate(account_name=F("account__name"))
+        .values(*PROJECTED_FIELDS, "account_name")
+    )
+
+
 def projected_income_by_month(
     *, household: Household, today: date, months: int = 12
 ) -> dict[date, Decimal]:
@@ -71,18 +99,19 @@ class CalendarEntry:
     status: str
 
     @classmethod
-    def of_projected(cls, payment) -> "CalendarEntry":
-        """Return a stored projected payment (declared or estimated) as a calendar entry."""
+    def of_projected(cls, payment: dict) -> "CalendarEntry":
+        """Return a stored projected payment (declared or estimated), a row of
+        ``projected_payment_rows``, as a calendar entry."""
         return cls(
-            pay_date=payment.pay_date,
-            ex_date=payment.ex_date,
-            account_id=payment.account_id,
-            account=payment.account.name,
-            security_id=payment.security_id,
-            symbol=payment.symbol,
-            source=payment.source,
-            amount=payment.amount,
-            status=payment.status,
+            pay_date=payment["pay_date"],
+            ex_date=payment["ex_date"],
+            account_id=payment["account_id"],
+            account=payment["account_name"],
+            security_id=payment["security_id"],
+            symbol=payment["symbol"],
+            source=payment["source"],
+            amount=payment["amount"],
+            status=payment["status"],
         )
 
 
@@ -120,11 +149,11 @@ def calendar_entries(
         if payment.security_id is not None
     }
     if end >= today:
-        projected = projected_payment_list(household=household, start=max(start, today), end=end)
+        projected = projected_payment_rows(household=household, start=max(start, today), end=end)
         entries += [
             CalendarEntry.of_projected(payment)
             for payment in projected
-            if (payment.account_id, payment.security_id, payment.pay_date) not in seen
+            if (payment["account_id"], payment["security_id"], payment["pay_date"]) not in seen
         ]
     return sorted(
         entries, key=lambda entry: (entry.pay_date, entry.account, entry.symbol, entry.source)
@@ -156,11 +185,20 @@ def _ex_dates(received: list) -> dict[int, date]:
     return found
 
 
-def income_reliability(*, household: Household, today: date, months: int = 12) -> Reliability:
+def income_reliability(
+    *,
+    household: Household,
+    today: date,
+    months: int = 12,
+    received_by_month: Mapping[date, Decimal] | None = None,
+) -> Reliability:
     """Return received ÷ projected for the last `months` closed months (DESIGN §7).
 
     A month is judged against the projection kept when it started (`ProjectionSnapshot`);
     months without one show their income with no ratio and stay out of the trailing ratio.
+    A caller that has already read the income of those months (every account, return of
+    capital left out) passes it as `received_by_month` (the first day of each month with a
+    payment: its amount), so it is not read twice.
     """
     current = first_of_month(today)
     first = add_months(current, -months)
@@ -171,7 +209,12 @@ def income_reliability(*, household: Household, today: date, months: int = 12) -
         ).values_list("month", "total")
     }
     received: dict[date, Decimal] = {}
-    if snapshots:
+    if snapshots and received_by_month is not None:
+        since = min(snapshots)
+        received = {
+            month: amount for month, amount in received_by_month.items() if since <= month < current
+        }
+    elif snapshots:
         since = min(snapshots)
         ledger = received_payments(
             household=household, start=since, end=current - timedelta(days=1)
