@@ -1,10 +1,10 @@
-"""The XNYS sessions, kept in a small file under ``VAR_DIR`` for the day.
+"""The XNYS sessions, kept in a small file under ``VAR_DIR``.
 
 Building exchange_calendars' XNYS calendar costs about a second of a process's CPU (its
 import and its holiday rules), and every short-lived process that counts sessions paid it:
 ``manage.py recompute`` with its alert rules, each worker process. The sessions change only
-with the library's version and the day (the calendar runs to a year after today, UTC), so
-the first process of the day stores them and the others read a 100 KB file.
+with the library's version and the calendar's range (``key``; a fixed range, never "a year
+after today"), so the first process stores them and the others read a 100 KB file.
 
 Any failure to read or write the file falls back to building the calendar.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -24,13 +23,12 @@ PREFIX = "xnys-sessions-"
 
 
 def session_days(build: Callable[[], np.ndarray], *, key: str) -> np.ndarray:
-    """Return the stored session days (``datetime64[D]``, ascending) for today and ``key``
-    (what the build depends on besides the library and the day), else ``build()``'s, which
-    are stored for the next process."""
+    """Return the stored session days (``datetime64[D]``, ascending) for ``key`` (what the
+    build depends on besides the library's version), else ``build()``'s, which are stored
+    for the next process."""
     version = metadata.version("exchange_calendars")
-    today = datetime.now(UTC).date().isoformat()
     directory = Path(settings.VAR_DIR) / "cache"
-    path = directory / f"{PREFIX}{version}-{key}-{today}.npy"
+    path = directory / f"{PREFIX}{version}-{key}.npy"
     try:
         days = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError):

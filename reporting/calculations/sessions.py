@@ -16,6 +16,10 @@ import numpy as np
 # The calendar is built once for every session a household's history can need; 1970
 # predates any realistic account opening and keeps construction near 0.1 s.
 CALENDAR_START = "1970-01-02"
+# A fixed end, not the library's default of a year after today: the sessions then never
+# depend on the clock (a process whose clock was frozen in the past, or that ran over
+# midnight, reads the same days as any other), so one stored copy serves every process.
+CALENDAR_END = "2045-12-29"
 
 
 @functools.lru_cache(maxsize=1)
@@ -24,16 +28,16 @@ def xnys_calendar():
     a second, paid only when the day's stored sessions are missing)."""
     import exchange_calendars
 
-    return exchange_calendars.get_calendar("XNYS", start=CALENDAR_START)
+    return exchange_calendars.get_calendar("XNYS", start=CALENDAR_START, end=CALENDAR_END)
 
 
 @functools.lru_cache(maxsize=1)
 def _all_session_days() -> np.ndarray:
-    """Return every session of the calendar (1970 to a year ahead) as ``datetime64[D]``,
-    from the day's stored copy when there is one."""
+    """Return every session of the calendar (1970 to 2045) as ``datetime64[D]``, from the
+    stored copy when there is one."""
     from reporting.sessions_store import session_days
 
-    return session_days(_built_session_days, key=CALENDAR_START)
+    return session_days(_built_session_days, key=f"{CALENDAR_START}-{CALENDAR_END}")
 
 
 def _built_session_days() -> np.ndarray:
@@ -46,8 +50,7 @@ def _built_session_days() -> np.ndarray:
 def xnys_session_days(start: date, end: date) -> np.ndarray:
     """Return the XNYS sessions from ``start`` to ``end`` inclusive as ``datetime64[D]``.
 
-    Dates outside the calendar's range (before 1970, or more than about a year ahead) have
-    no sessions.
+    Dates outside the calendar's range (before 1970 or after 2045) have no sessions.
     """
     days = _all_session_days()
     first = int(np.searchsorted(days, np.datetime64(start, "D"), side="left"))

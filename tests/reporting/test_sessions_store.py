@@ -1,9 +1,10 @@
-"""The XNYS sessions kept for the day under VAR_DIR (reporting.sessions_store)."""
+"""The XNYS sessions kept under VAR_DIR (reporting.sessions_store)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
+import time_machine
 
 from reporting.calculations import risk, sessions
 from reporting.sessions_store import session_days
@@ -19,7 +20,7 @@ def _counting_build(calls):
     return build
 
 
-def test_the_second_process_of_the_day_reads_the_stored_sessions(settings, tmp_path):
+def test_the_second_process_reads_the_stored_sessions(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     calls = []
     first = session_days(_counting_build(calls), key="k")
@@ -70,4 +71,19 @@ def test_sessions_read_back_from_the_file_are_the_calendars(settings, tmp_path):
     expected = pd.DatetimeIndex(["2023-06-30", "2023-07-03", "2023-07-05", "2023-07-06"])
     assert list(built) == list(expected) and list(read) == list(expected)
     assert read.name == "date"
-    assert len(risk.xnys_sessions(date(2031, 1, 1), date(2031, 1, 31))) == 0  # past its end
+    assert len(risk.xnys_sessions(date(2046, 1, 1), date(2046, 1, 31))) == 0  # past its end
+
+
+def test_the_sessions_do_not_depend_on_the_clock(settings, tmp_path):
+    # A process whose clock stands in 2020 builds the same far calendar as one in 2026, so
+    # a frozen-clock test cannot leave a short calendar behind for the next one.
+    settings.VAR_DIR = tmp_path
+    sessions._all_session_days.cache_clear()
+    risk._cached_sessions.cache_clear()
+    try:
+        with time_machine.travel(datetime(2020, 3, 2, 12, 0, tzinfo=UTC), tick=False):
+            # January 2031: 23 weekdays less New Year's Day and Martin Luther King Jr. Day.
+            assert len(risk.xnys_sessions(date(2031, 1, 1), date(2031, 1, 31))) == 21
+    finally:
+        sessions._all_session_days.cache_clear()
+        risk._cached_sessions.cache_clear()
