@@ -167,6 +167,7 @@ class ColumnIndex:
         self.width = len(header.cells)
         self._positions: dict[str, int] = {}
         self._repeated: dict[str, str] = {}
+        self._looked_up: dict[str, int | None] = {}
         for position, name in enumerate(header.cells):
             key = header_key(name)
             if not key:
@@ -181,13 +182,18 @@ class ColumnIndex:
             self._positions[key] = position
 
     def _position(self, name: str) -> int | None:
+        try:
+            return self._looked_up[name]  # asked for by every row: worked out once
+        except KeyError:
+            pass
         key = header_key(name)
         if key in self._repeated:
             raise ImportFileError(
                 f"line {self.line}: column '{self._repeated[key]}' appears more than once, "
                 "so its values are ambiguous; remove one of them"
             )
-        return self._positions.get(key)
+        position = self._looked_up[name] = self._positions.get(key)
+        return position
 
     def has(self, name: str) -> bool:
         """Return True when the header has the column."""

@@ -353,7 +353,8 @@ class _PriceStage:
 
     @staticmethod
     def _copy(cursor, table: str, columns: str, lines: list[str]) -> None:
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        statement = f"COPY {table} ({columns}) FROM STDIN"
+        with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
             copy.write("".join(lines))
 
     def _go_bulk(self, cursor) -> None:
