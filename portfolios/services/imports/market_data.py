@@ -46,7 +46,9 @@ from portfolios.services.planner_statistics import planner_statistics_refresh
 from portfolios.services.recompute import recompute_mark_pending
 
 SOURCE = "file"
-STAGE_BATCH = 50_000  # closes written at a time
+STAGE_BATCH = 5_000  # closes checked, then written, at a time
+IN_RANGE_BATCH = 50_000  # a bulk load's closes inside stored ranges, staged at a time
+STAGE_COLUMNS = "line, security_id, date, close, new"
 BULK_ROWS = (
     200_000  # from this many new closes on, the price table's keys are built once, at the end
 )
@@ -129,21 +131,38 @@ def _text(content: bytes | None, path: str | Path | None) -> Iterator[str | Text
 
 
 class _Symbols:
-    """Security ids by symbol, creating unknown ones (inside the import's transaction)."""
+    """Security ids by symbol, creating unknown ones (inside the import's transaction).
 
-    def __init__(self) -> None:
+    ``preload`` reads every security's id at once, so that only a new symbol needs a
+    query, and ``before_query`` runs first (a COPY in progress ends: the connection takes
+    no other statement meanwhile)."""
+
+    def __init__(self, *, preload: bool = False, before_query=None) -> None:
         self.ids: dict[str, int] = {}
         self.symbol_of: dict[int, str] = {}
         self.new: list[str] = []
+        self.known: dict[str, int] = {}
+        self.before_query = before_query
+        if preload:
+            # As security_get_or_create picks: the first by exchange.
+            for pk, symbol in Security.objects.order_by("exchange", "pk").values_list(
+                "pk", "symbol"
+            ):
+                self.known.setdefault(symbol, pk)
 
     def id(self, symbol: str) -> int:
         pk = self.ids.get(symbol)
         if pk is None:
-            security, created = security_get_or_create(symbol=symbol)
-            pk = self.ids[symbol] = security.pk
+            pk = self.known.get(symbol)
+            if pk is None:
+                if self.before_query is not None:
+                    self.before_query()
+                security, created = security_get_or_create(symbol=symbol)
+                pk = security.pk
+                if created:
+                    self.new.append(symbol)
+            self.ids[symbol] = pk
             self.symbol_of[pk] = symbol
-            if created:
-                self.new.append(symbol)
         return pk
 
 
@@ -182,12 +201,13 @@ def _prices_load(text: str | TextIO, *, bulk: bool) -> MarketDataImportResult:
        them raises ``_Repeated`` (the caller loads again without ``bulk``).
     4. Mark the households holding those securities from their earliest new close.
     """
-    symbols = _Symbols()
     errors = _Errors()
     first_day: dict[int, str] = {}
     with _PriceStage(bulk=bulk) as stage:
+        symbols = _Symbols(preload=stage.postgres, before_query=stage.pause)
         for batch in _good_close_batches(iter_raw_closes(text), symbols, errors, first_day):
             stage.write(batch)
+        stage.pause()
         if errors:
             raise _Rejected(errors.messages())
         added, updated = stage.merge(source=SOURCE, symbol_of=symbols.symbol_of)
@@ -271,26 +291,58 @@ class _PriceStage:
 
     def __enter__(self) -> _PriceStage:
         self.postgres = connection.vendor == "postgresql"
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
-            if self.postgres:
-                cursor.execute(
-                    f"CREATE TEMP TABLE {self.TABLE} (line integer, security_id bigint, "
-                    "date date, close numeric, new boolean) ON COMMIT DROP"
-                )
-                if self.bulk_allowed:
-                    self._read_ranges(cursor)
-            else:
-                cursor.execute(
-                    f"CREATE TEMP TABLE {self.TABLE} (line integer, security_id integer, "
-                    "date text, close text)"
-                )
+        self.cursor = connection.cursor()
+        self.copying: tuple[str, contextlib.ExitStack, object] | None = None  # table, COPY
+        self.in_range: list[str] = []  # bulk: staged rows waiting for their COPY
+        cursor = self.cursor
+        cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+        if self.postgres:
+            cursor.execute(
+                f"CREATE TEMP TABLE {self.TABLE} (line integer, security_id bigint, "
+                "date date, close numeric, new boolean) ON COMMIT DROP"
+            )
+            if self.bulk_allowed:
+                self._read_ranges(cursor)
+        else:
+            cursor.execute(
+                f"CREATE TEMP TABLE {self.TABLE} (line integer, security_id integer, "
+                "date text, close text)"
+            )
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if exc_info[0] is None and not self.postgres:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+        try:
+            if self.copying is not None:
+                _, copy_stack, _ = self.copying
+                self.copying = None
+                copy_stack.__exit__(*exc_info)  # a failure ends the COPY as failed
+            if exc_info[0] is None and not self.postgres:
+                self.cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+        finally:
+            self.cursor.close()
+
+    def _copy_into(self, table: str, columns: str):
+        """Return the COPY in progress into ``table``, starting it when needed.
+
+        A COPY stays open from batch to batch, so the server stores the rows while the
+        next ones are read and checked: the file's reading and the database's writing
+        overlap rather than take turns."""
+        if self.copying is not None and self.copying[0] == table:
+            return self.copying[2]
+        self.pause()
+        copy_stack = contextlib.ExitStack()
+        statement = f"COPY {table} ({columns}) FROM STDIN"
+        copy = copy_stack.enter_context(self.cursor.cursor.copy(statement))
+        self.copying = (table, copy_stack, copy)
+        return copy
+
+    def pause(self) -> None:
+        """End the COPY in progress, if any (before any other statement)."""
+        if self.copying is not None:
+            _, copy_stack, _ = self.copying
+            self.copying = None
+            with connection.wrap_database_errors:
+                copy_stack.close()
 
     def _read_ranges(self, cursor) -> None:
         """Read each security's first and last stored day (two index probes a security)
@@ -308,54 +360,52 @@ class _PriceStage:
 
     def write(self, batch: list[tuple[int, int, str, str]]) -> None:
         """Write one batch of good rows (line, security id, day, close)."""
-        with connection.cursor() as cursor:
-            if not self.postgres:
-                self.staged += len(batch)
-                cursor.executemany(
-                    f"INSERT INTO {self.TABLE} (line, security_id, date, close) "
-                    "VALUES (%s, %s, %s, %s)",
-                    batch,
-                )
-                return
-            ranges = self.ranges
-            # One COPY per batch: making a batch may create a security, and the connection
-            # takes no other statement while a COPY is open.
-            if not self.bulk:
-                lines = []
-                new = 0
-                for line, pk, day, close in batch:
-                    known = ranges.get(pk)
-                    if known is None or day < known[0] or day > known[1]:
-                        new += 1
-                        lines.append(f"{line}\t{pk}\t{day}\t{close}\tt\n")
-                    else:
-                        lines.append(f"{line}\t{pk}\t{day}\t{close}\tf\n")
-                self._copy(cursor, self.TABLE, "line, security_id, date, close, new", lines)
-                self.staged += len(batch)
-                self.staged_new += new
-                if self.bulk_allowed and self.staged_new >= self.threshold:
-                    self._go_bulk(cursor)
-                return
-            direct, staged = [], []
+        if not self.postgres:
+            self.staged += len(batch)
+            self.cursor.executemany(
+                f"INSERT INTO {self.TABLE} (line, security_id, date, close) "
+                "VALUES (%s, %s, %s, %s)",
+                batch,
+            )
+            return
+        ranges = self.ranges
+        if not self.bulk:
+            lines = []
+            new = 0
             for line, pk, day, close in batch:
                 known = ranges.get(pk)
                 if known is None or day < known[0] or day > known[1]:
-                    direct.append(f"{pk}\t{day}\t{close}\t{SOURCE}\n")
+                    new += 1
+                    lines.append(f"{line}\t{pk}\t{day}\t{close}\tt\n")
                 else:
-                    staged.append(f"{line}\t{pk}\t{day}\t{close}\tf\n")
-            if direct:
-                columns = "security_id, date, close, source"
-                self._copy(cursor, Price._meta.db_table, columns, direct)
-                self.direct += len(direct)
-            if staged:
-                self._copy(cursor, self.TABLE, "line, security_id, date, close, new", staged)
-                self.staged += len(staged)
+                    lines.append(f"{line}\t{pk}\t{day}\t{close}\tf\n")
+            self._copy_into(self.TABLE, STAGE_COLUMNS).write("".join(lines))
+            self.staged += len(batch)
+            self.staged_new += new
+            if self.bulk_allowed and self.staged_new >= self.threshold:
+                self.pause()
+                self._go_bulk(self.cursor)
+            return
+        direct = []
+        in_range = self.in_range
+        for line, pk, day, close in batch:
+            known = ranges.get(pk)
+            if known is None or day < known[0] or day > known[1]:
+                direct.append(f"{pk}\t{day}\t{close}\t{SOURCE}\n")
+            else:
+                in_range.append(f"{line}\t{pk}\t{day}\t{close}\tf\n")
+        if direct:
+            columns = "security_id, date, close, source"
+            self._copy_into(Price._meta.db_table, columns).write("".join(direct))
+            self.direct += len(direct)
+        if len(in_range) >= IN_RANGE_BATCH:
+            self._stage_in_range()
 
-    @staticmethod
-    def _copy(cursor, table: str, columns: str, lines: list[str]) -> None:
-        statement = f"COPY {table} ({columns}) FROM STDIN"
-        with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
-            copy.write("".join(lines))
+    def _stage_in_range(self) -> None:
+        if self.in_range:
+            self._copy_into(self.TABLE, STAGE_COLUMNS).write("".join(self.in_range))
+            self.staged += len(self.in_range)
+            self.in_range.clear()
 
     def _go_bulk(self, cursor) -> None:
         """Set the price table's keys and indexes aside and move the new closes staged so
@@ -422,6 +472,9 @@ class _PriceStage:
     def merge(self, *, source: str, symbol_of: dict[int, str]) -> tuple[int, int]:
         """Upsert the staged closes into the price table; return (added, updated),
         counting the closes copied straight in as added."""
+        if self.postgres:
+            self._stage_in_range()
+            self.pause()
         staged = self.staged
         with connection.cursor() as cursor:
             if self.postgres:
