@@ -242,12 +242,13 @@ def test_a_bulk_load_beside_stored_closes_adds_updates_and_keeps_the_keys(tmp_pa
         "VTI,2024-01-02,100\n"  # stored: replaced
         "VTI,2024-01-03,101\n"  # between stored days: new
         "VTI,2024-01-08,102\n"  # after them: new
-        "BND,2024-01-03,71\n",
+        "BND,2024-01-03,71\n"
+        "NEWCO,2024-01-03,5\n",  # a new symbol while closes are being copied: new
     )  # fmt: skip
     # when
     output = run("import_prices", path)
-    # then 6 closes for 2 symbols: 5 new, VTI 2024-01-02 replaced; 01-05 is kept
-    assert "6 prices for 2 symbols (5 added, 1 updated), new symbols 1" in output
+    # then 7 closes for 3 symbols: 6 new, VTI 2024-01-02 replaced; 01-05 is kept
+    assert "7 prices for 3 symbols (6 added, 1 updated), new symbols 2" in output
     stored = {
         (p.security.symbol, p.date.isoformat()): p.close
         for p in Price.objects.select_related("security")
@@ -260,6 +261,7 @@ def test_a_bulk_load_beside_stored_closes_adds_updates_and_keeps_the_keys(tmp_pa
         ("VTI", "2024-01-08"): Decimal("102"),
         ("BND", "2024-01-02"): Decimal("70"),
         ("BND", "2024-01-03"): Decimal("71"),
+        ("NEWCO", "2024-01-03"): Decimal("5"),
     }
     # and the table has its keys and indexes back, by the same names
     if keys is not None:
