@@ -265,8 +265,9 @@ class _PriceStage:
     ``INSERT … ON CONFLICT`` merges it at the end, naming any repeat by its line.
 
     A bulk load on PostgreSQL (``bulk``, once BULK_ROWS new closes or half the table's
-    size have come) goes faster: the price table's foreign keys, unique and primary keys
-    and indexes are set aside, the closes of days outside their security's stored range
+    size have come) goes faster: the price table's foreign and unique keys and indexes
+    are set aside (not the primary key: new ids only ever append to its index, which
+    keeps up while the file is read), the closes of days outside their security's stored range
     (they cannot be there already) are copied straight into it, and the keys are built
     again once at the end from sorted rows, which costs a fraction of maintaining them
     row by row. Closes inside a stored range (updates, or gaps filled) still go through
@@ -420,8 +421,8 @@ class _PriceStage:
             return
         cursor.execute(
             "SELECT conname, contype = 'f', pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('f', 'u', 'p') "
-            "ORDER BY contype = 'f', contype = 'u'",  # built again: primary, unique, foreign
+            "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') "
+            "ORDER BY contype = 'f'",  # built again: unique, then foreign
             [price],
         )
         for name, foreign, definition in cursor.fetchall():

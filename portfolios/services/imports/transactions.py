@@ -33,6 +33,7 @@ from portfolios.imports import ImportFileError, ParseResult, RowError, parse_fil
 from portfolios.imports.values import decimal_text
 from portfolios.models import Account, AuditEvent, Household, ImportBatch, Transaction
 from portfolios.services.audit import audit_record
+from portfolios.services.imports.collector import cycle_collection_paused
 from portfolios.services.imports.plan import ImportPlan, plan_rows, plan_store
 from portfolios.services.ledger_check import stored_ledger
 from portfolios.services.planner_statistics import planner_statistics_refresh
@@ -109,6 +110,7 @@ class _BatchNotWaiting(Exception):
     """The preview batch being confirmed was confirmed (or rejected) meanwhile."""
 
 
+@cycle_collection_paused()
 def transactions_import(
     *,
     household: Household,
