@@ -53,6 +53,7 @@ BULK_ROWS = (
     200_000  # from this many new closes on, the price table's keys are built once, at the end
 )
 DIVIDEND_BATCH = 5_000
+BYTES_PER_CLOSE = 20  # about, in a prices file ("VTI,2024-01-02,231.45" and its line end)
 MAX_LISTED_ERRORS = 1_000  # a file that is wrong throughout names this many rows, then counts
 
 
@@ -86,9 +87,10 @@ def prices_import(
     """Store the daily closes of a ``symbol,date,close`` file, all or nothing: from
     ``content`` (an upload, size-limited) or streamed from ``path`` (any size)."""
     try:
+        size = len(content) if content is not None else _size(path)
         try:
             with _text(content, path) as text, transaction.atomic():
-                result = _prices_load(text, bulk=True)
+                result = _prices_load(text, bulk=True, expected=size // BYTES_PER_CLOSE)
         except _Repeated:
             # A bulk load met a close given twice where it keeps no line numbers (the price
             # table itself): it is rolled back whole, and the file is read again through
@@ -188,7 +190,14 @@ class _Errors:
         return self.listed
 
 
-def _prices_load(text: str | TextIO, *, bulk: bool) -> MarketDataImportResult:
+def _size(path: str | Path | None) -> int:
+    try:
+        return Path(path).stat().st_size if path is not None else 0
+    except OSError:
+        return 0  # the reading says why
+
+
+def _prices_load(text: str | TextIO, *, bulk: bool, expected: int = 0) -> MarketDataImportResult:
     """Steps, inside the import's transaction:
 
     1. Read the file row by row; check each close, map its symbol to a security (created
@@ -203,7 +212,7 @@ def _prices_load(text: str | TextIO, *, bulk: bool) -> MarketDataImportResult:
     """
     errors = _Errors()
     first_day: dict[int, str] = {}
-    with _PriceStage(bulk=bulk) as stage:
+    with _PriceStage(bulk=bulk, expected=expected) as stage:
         symbols = _Symbols(preload=stage.postgres, before_query=stage.pause)
         for batch in _good_close_batches(iter_raw_closes(text), symbols, errors, first_day):
             stage.write(batch)
@@ -279,8 +288,9 @@ class _PriceStage:
 
     TABLE = "hearth_price_stage"
 
-    def __init__(self, *, bulk: bool) -> None:
+    def __init__(self, *, bulk: bool, expected: int = 0) -> None:
         self.bulk_allowed = bulk
+        self.expected = expected  # closes the file's size suggests
         self.naming_repeats = not bulk  # the second reading of a file with a repeat
         self.bulk = False  # the keys are set aside and new closes copied straight in
         self.staged = 0  # rows in the staging table
@@ -383,7 +393,10 @@ class _PriceStage:
             self._copy_into(self.TABLE, STAGE_COLUMNS).write("".join(lines))
             self.staged += len(batch)
             self.staged_new += new
-            if self.bulk_allowed and self.staged_new >= self.threshold:
+            # A file big enough to be bulk whose first closes are all new is taken as
+            # bulk at once: nothing staged to move into the price table then.
+            at_once = self.expected >= self.threshold and new == self.staged == len(batch)
+            if self.bulk_allowed and (self.staged_new >= self.threshold or at_once):
                 self.pause()
                 self._go_bulk(self.cursor)
             return
