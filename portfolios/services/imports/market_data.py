@@ -357,8 +357,13 @@ class _PriceStage:
 
     def _read_ranges(self, cursor) -> None:
         """Read each security's first and last stored day (two index probes a security)
-        and how many closes the table holds (the planner's estimate is enough)."""
+        and how many closes the table holds (the planner's estimate is enough).
+
+        The price table is locked against other writers first (readers go on): the ranges
+        stay true until the import ends, and two bulk loads at once queue here rather than
+        deadlock when each would set the keys aside."""
         price = Price._meta.db_table
+        cursor.execute(f"LOCK TABLE {price} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(
             f"SELECT s.id, r.first, r.last FROM {Security._meta.db_table} s CROSS JOIN "
             f"LATERAL (SELECT min(date) AS first, max(date) AS last FROM {price} p "
