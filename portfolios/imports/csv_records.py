@@ -108,6 +108,15 @@ def read_csv_records(text: str | TextIO, *, delimiter: str | None = None) -> Ite
     of any size) is never held whole: its delimiter is a comma unless given, and a field
     cut off at its end is left to the row's own checks.
     """
+    for line, cells in read_csv_rows(text, delimiter=delimiter):
+        yield CsvRecord(line=line, cells=tuple(cells))
+
+
+def read_csv_rows(
+    text: str | TextIO, *, delimiter: str | None = None
+) -> Iterator[tuple[int, Sequence[str]]]:
+    """Yield ``(line, cells)`` for each record of ``text``, as ``read_csv_records`` reads
+    them, without making a record object (the millions of rows of a prices file)."""
     streamed = not isinstance(text, str)
     protected = False
     if isinstance(text, str):
@@ -117,7 +126,7 @@ def read_csv_records(text: str | TextIO, *, delimiter: str | None = None) -> Ite
         source, delimiter = text, delimiter or ","
     reader = csv.reader(source, delimiter=delimiter, strict=False)
     previous_end = 0
-    pending: CsvRecord | None = None
+    pending: tuple[int, Sequence[str]] | None = None
     while True:
         try:
             cells = next(reader)
@@ -127,13 +136,11 @@ def read_csv_records(text: str | TextIO, *, delimiter: str | None = None) -> Ite
             raise ImportFileError(f"line {previous_end + 1}: unreadable CSV ({err})") from None
         if pending is not None:
             yield pending
-        pending = CsvRecord(
-            line=previous_end + 1, cells=_restore(cells) if protected else tuple(cells)
-        )
+        pending = (previous_end + 1, _restore(cells) if protected else cells)
         previous_end = reader.line_num
     if pending is not None:
         opened = None if streamed else _unclosed_quote_line(text)
-        if opened is not None and opened >= pending.line:
+        if opened is not None and opened >= pending[0]:
             raise ImportFileError(
                 f"line {opened}: a quoted field starts here and is never closed, so the "
                 "file looks cut off; download or export it again"
@@ -160,6 +167,7 @@ class ColumnIndex:
         self.width = len(header.cells)
         self._positions: dict[str, int] = {}
         self._repeated: dict[str, str] = {}
+        self._looked_up: dict[str, int | None] = {}
         for position, name in enumerate(header.cells):
             key = header_key(name)
             if not key:
@@ -174,13 +182,18 @@ class ColumnIndex:
             self._positions[key] = position
 
     def _position(self, name: str) -> int | None:
+        try:
+            return self._looked_up[name]  # asked for by every row: worked out once
+        except KeyError:
+            pass
         key = header_key(name)
         if key in self._repeated:
             raise ImportFileError(
                 f"line {self.line}: column '{self._repeated[key]}' appears more than once, "
                 "so its values are ambiguous; remove one of them"
             )
-        return self._positions.get(key)
+        position = self._looked_up[name] = self._positions.get(key)
+        return position
 
     def has(self, name: str) -> bool:
         """Return True when the header has the column."""

@@ -79,5 +79,7 @@ def assign_external_ids(rows: list[ParsedRow]) -> list[ParsedRow]:
         seen[key] += 1
         occurrence = seen[key]
         external_id = base if occurrence == 1 else f"{base}#{occurrence}"
-        assigned.append(dataclasses.replace(row, external_id=external_id))
+        if external_id != row.external_id:
+            row = dataclasses.replace(row, external_id=external_id)
+        assigned.append(row)
     return assigned

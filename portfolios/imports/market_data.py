@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-from portfolios.imports.csv_records import ColumnIndex, CsvRecord, read_csv_records
+from portfolios.imports.csv_records import ColumnIndex, CsvRecord, read_csv_records, read_csv_rows
 from portfolios.imports.decoding import decode_text
 from portfolios.imports.rows import INCOME_CLASSES, MAX_SYMBOL_LENGTH, ImportFileError, RowError
 from portfolios.imports.values import ValueProblem, parse_iso_date, parse_unsigned_decimal
@@ -62,6 +63,7 @@ DIVIDEND_COLUMNS = ("symbol", "ex_date", "pay_date", "amount")
 _PLAIN_POSITIVE = re.compile(r"\d+(\.\d*)?|\.\d+")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 STREAM_SAMPLE_BYTES = 65_536
+MAX_REMEMBERED_DAYS = 100_000  # ~270 years of days: bounded memory whatever the file
 
 
 def iter_raw_closes(text: str | TextIO) -> Iterator[RawClose | RowError]:
@@ -73,12 +75,14 @@ def iter_raw_closes(text: str | TextIO) -> Iterator[RawClose | RowError]:
     (symbol, date) pairs are the caller's to find (see ``parse_prices_csv``).
     Raises ImportFileError for a file that is empty, lacks a column or is not text.
     """
-    records, columns = _records_after_header(text, PRICE_COLUMNS)
+    rows = read_csv_rows(text)
+    columns = _header(rows, PRICE_COLUMNS)
     i_symbol, i_date, i_close = (_position(columns, name) for name in PRICE_COLUMNS)
     width = columns.width
-    fromisoformat = date.fromisoformat
-    for record in records:
-        cells = record.cells
+    plain_positive = _PLAIN_POSITIVE.fullmatch
+    real_days: set[str] = set()  # days already checked: a few thousand serve millions of rows
+    raw_close = functools.partial(tuple.__new__, RawClose)  # no Python-level __new__ per row
+    for line, cells in rows:
         if len(cells) <= width:
             try:
                 symbol = cells[i_symbol].strip().upper()
@@ -89,17 +93,13 @@ def iter_raw_closes(text: str | TextIO) -> Iterator[RawClose | RowError]:
             if (
                 symbol
                 and len(symbol) <= MAX_SYMBOL_LENGTH
-                and _ISO_DAY.fullmatch(day)
-                and _PLAIN_POSITIVE.fullmatch(close)
+                and (day in real_days or _real_iso_day(day, real_days))
+                and plain_positive(close)
                 and close.strip("0.")
             ):
-                try:
-                    fromisoformat(day)
-                except ValueError:
-                    pass
-                else:
-                    yield RawClose(record.line, symbol, day, close)
-                    continue
+                yield raw_close((line, symbol, day, close))
+                continue
+        record = CsvRecord(line=line, cells=tuple(cells))
         if record.is_blank:
             continue
         row = _price_row(record, columns)
@@ -107,6 +107,19 @@ def iter_raw_closes(text: str | TextIO) -> Iterator[RawClose | RowError]:
             yield RawClose(row.line, row.symbol, row.date.isoformat(), _plain(row.close))
         else:
             yield from row
+
+
+def _real_iso_day(day: str, real_days: set[str]) -> bool:
+    """Return whether ``day`` is a real date written YYYY-MM-DD, remembering it if so."""
+    if not _ISO_DAY.fullmatch(day):
+        return False
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return False
+    if len(real_days) < MAX_REMEMBERED_DAYS:
+        real_days.add(day)
+    return True
 
 
 def parse_prices_csv(content: bytes | str) -> tuple[list[PriceRow], list[RowError]]:
@@ -287,6 +300,17 @@ def _records_after_header(
     columns = ColumnIndex(header)
     columns.require(*required)
     return records, columns
+
+
+def _header(rows: Iterator[tuple[int, Sequence[str]]], required: tuple[str, ...]) -> ColumnIndex:
+    """Read the header from ``rows`` (the first non-blank one) and return its columns."""
+    for line, cells in rows:
+        record = CsvRecord(line=line, cells=tuple(cells))
+        if not record.is_blank:
+            columns = ColumnIndex(record)
+            columns.require(*required)
+            return columns
+    raise ImportFileError("the file is empty")
 
 
 def _check_width(record: CsvRecord, columns: ColumnIndex, cells: _Cells) -> None:

@@ -207,3 +207,97 @@ def test_a_bulk_load_checks_the_foreign_key_once_and_keeps_it(tmp_path, monkeypa
                 "WHERE conrelid = 'portfolios_price'::regclass AND contype = 'f'"
             )
             assert cursor.fetchone()[0] == 1
+
+
+def _price_table_keys() -> list[tuple[str, str]]:
+    """Return the price table's constraints and indexes, by name (PostgreSQL)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, contype FROM pg_constraint "
+            "WHERE conrelid = 'portfolios_price'::regclass "
+            "UNION ALL SELECT indexrelid::regclass::text, 'i' FROM pg_index "
+            "WHERE indrelid = 'portfolios_price'::regclass ORDER BY 1"
+        )
+        return cursor.fetchall()
+
+
+def test_a_bulk_load_beside_stored_closes_adds_updates_and_keeps_the_keys(tmp_path, monkeypatch):
+    from django.db import connection
+
+    # given VTI has closes on 2024-01-02 and 2024-01-05 and the load is bulk from its first
+    # batch of two rows
+    monkeypatch.setattr("portfolios.services.imports.market_data.BULK_ROWS", 1)
+    monkeypatch.setattr("portfolios.services.imports.market_data.STAGE_BATCH", 2)
+    vti = SecurityFactory(symbol="VTI")
+    Price.objects.create(security=vti, date=date(2024, 1, 2), close=Decimal("99"))
+    Price.objects.create(security=vti, date=date(2024, 1, 5), close=Decimal("98"))
+    keys = _price_table_keys() if connection.vendor == "postgresql" else None
+    path = write(
+        tmp_path,
+        "symbol,date,close\n"
+        "VTI,2023-12-29,97\n"  # before VTI's stored days: new
+        "BND,2024-01-02,70\n"  # a new symbol: new
+        "VTI,2024-01-02,100\n"  # stored: replaced
+        "VTI,2024-01-03,101\n"  # between stored days: new
+        "VTI,2024-01-08,102\n"  # after them: new
+        "BND,2024-01-03,71\n"
+        "NEWCO,2024-01-03,5\n",  # a new symbol while closes are being copied: new
+    )  # fmt: skip
+    # when
+    output = run("import_prices", path)
+    # then 7 closes for 3 symbols: 6 new, VTI 2024-01-02 replaced; 01-05 is kept
+    assert "7 prices for 3 symbols (6 added, 1 updated), new symbols 2" in output
+    stored = {
+        (p.security.symbol, p.date.isoformat()): p.close
+        for p in Price.objects.select_related("security")
+    }
+    assert stored == {
+        ("VTI", "2023-12-29"): Decimal("97"),
+        ("VTI", "2024-01-02"): Decimal("100"),
+        ("VTI", "2024-01-03"): Decimal("101"),
+        ("VTI", "2024-01-05"): Decimal("98"),
+        ("VTI", "2024-01-08"): Decimal("102"),
+        ("BND", "2024-01-02"): Decimal("70"),
+        ("BND", "2024-01-03"): Decimal("71"),
+        ("NEWCO", "2024-01-03"): Decimal("5"),
+    }
+    # and the table has its keys and indexes back, by the same names
+    if keys is not None:
+        assert _price_table_keys() == keys
+        with pytest.raises(Exception, match="unique"):
+            Price.objects.create(security=vti, date=date(2024, 1, 3), close=Decimal("1"))
+
+
+def test_a_bulk_load_names_every_repeated_close(tmp_path, monkeypatch):
+    from django.db import connection
+
+    # given a bulk load (from its first batch) in which VTI 2024-01-03 comes on lines 3 and
+    # 6, after VTI's only stored close, and BND 2024-01-02 on lines 2 and 5
+    monkeypatch.setattr("portfolios.services.imports.market_data.BULK_ROWS", 1)
+    monkeypatch.setattr("portfolios.services.imports.market_data.STAGE_BATCH", 2)
+    vti = SecurityFactory(symbol="VTI")
+    Price.objects.create(security=vti, date=date(2024, 1, 2), close=Decimal("99"))
+    keys = _price_table_keys() if connection.vendor == "postgresql" else None
+    path = write(
+        tmp_path,
+        "symbol,date,close\n"
+        "BND,2024-01-02,70\n"
+        "VTI,2024-01-03,101\n"
+        "VTI,2024-01-04,102\n"
+        "bnd,2024-01-02,70.5\n"
+        "VTI,2024-01-03,100\n",
+    )  # fmt: skip
+    # when
+    with pytest.raises(CommandError) as raised:
+        run("import_prices", path)
+    # then each repeat names its first line, and nothing is written: not BND, not a close
+    assert str(raised.value).splitlines()[1:] == [
+        "line 5, column date: BND on 2024-01-02 is already on line 2",
+        "line 6, column date: VTI on 2024-01-03 is already on line 3",
+    ]
+    assert list(Price.objects.values_list("date", "close")) == [(date(2024, 1, 2), Decimal("99"))]
+    assert not Security.objects.filter(symbol="BND").exists()
+    if keys is not None:
+        assert _price_table_keys() == keys

@@ -81,11 +81,13 @@ class Browser:
 
 
 def _importer_is_writing(server) -> bool:
-    """Return True once the import's transaction has inserted transaction rows."""
+    """Return True once the import's transaction has inserted transaction rows (with
+    INSERT, or COPY for a file of many rows)."""
     with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
         row = conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = 'hearth' "
-            "AND query LIKE 'INSERT INTO \"portfolios_transaction\"%%'"
+            "AND (query LIKE 'INSERT INTO \"portfolios_transaction\"%%' "
+            "OR query LIKE 'COPY portfolios_transaction %%')"
         ).fetchone()
     return row[0] > 0
 

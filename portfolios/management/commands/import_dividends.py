@@ -11,6 +11,10 @@ from portfolios.services.imports import dividends_import
 
 class Command(BaseCommand):
     help = "Import dividend events (amount per share) from a file, all or nothing."
+    # A bulk load's own start-up: the system checks cost about a second and ``manage.py
+    # check`` (and every other command) still runs them.
+    requires_system_checks = []
+    requires_migrations_checks = False
 
     def add_arguments(self, parser):
         parser.add_argument("file")

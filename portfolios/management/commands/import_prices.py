@@ -26,6 +26,10 @@ def market_data_rejection(path: str, result: MarketDataImportResult) -> str:
 
 class Command(BaseCommand):
     help = "Import daily closes from a symbol,date,close file, all or nothing."
+    # A bulk load's own start-up: the system checks cost about a second and ``manage.py
+    # check`` (and every other command) still runs them.
+    requires_system_checks = []
+    requires_migrations_checks = False
 
     def add_arguments(self, parser):
         parser.add_argument("file")

@@ -22,6 +22,10 @@ def read_upload(path: str) -> bytes:
 
 class Command(BaseCommand):
     help = "Import a transactions file into a household, all or nothing (DESIGN §3)."
+    # A bulk load's own start-up: the system checks cost about a second and ``manage.py
+    # check`` (and every other command) still runs them.
+    requires_system_checks = []
+    requires_migrations_checks = False
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="Hearth CSV, OFX/QFX, or a broker's CSV export")

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from portfolios.calculations.lots import AccountInfo, LedgerError, LedgerTxn, TaxTreatment
 from portfolios.fields import quantize_money, quantize_quantity
@@ -46,6 +48,7 @@ MONEY_LIMIT = Decimal(10) ** 16
 QUANTITY_LIMIT = Decimal(10) ** 18
 PRICE_LIMIT = Decimal(10) ** 16
 BULK_BATCH = 1000
+COPY_ROWS = 1000  # from this many new rows on PostgreSQL, ``plan_store`` writes with COPY
 # A trade dated after tomorrow, household time, is a typo or a file of the future.
 FUTURE_DAYS = 1
 
@@ -447,28 +450,34 @@ def plan_securities(plan: ImportPlan) -> None:
             planned.security = created[planned.row.symbol]
 
 
+def planned_values(planned: PlannedRow, *, batch: ImportBatch | None = None) -> dict:
+    """Return the field values of a planned row's Transaction (lots naming rows of the same
+    file are left out: they have no ids yet)."""
+    row = planned.row
+    account = planned.account
+    return {
+        "account": account,
+        "trade_date": row.trade_date,
+        "type": row.type,
+        "security": planned.security,
+        "currency": (row.currency or account.currency)[:3],
+        "income_class": row.income_class or "",
+        "to_account": planned.to_account,
+        "lot_selection": lot_selection_text(
+            (target, quantity) for target, quantity in planned.lot_refs if isinstance(target, int)
+        ),
+        "external_id": row.external_id,
+        "import_batch": batch,
+        "memo": row.memo[:500],
+        "basis_unknown": row.basis_unknown,
+        **stored_values(row),
+    }
+
+
 def planned_transaction(planned: PlannedRow, *, batch: ImportBatch | None = None) -> Transaction:
     """Return the unsaved Transaction of a planned row (lots naming rows of the same file
     are filled in by ``plan_write`` once those rows have ids)."""
-    row = planned.row
-    account = planned.account
-    return Transaction(
-        account=account,
-        trade_date=row.trade_date,
-        type=row.type,
-        security=planned.security,
-        currency=(row.currency or account.currency)[:3],
-        income_class=row.income_class or "",
-        to_account=planned.to_account,
-        lot_selection=lot_selection_text(
-            (target, quantity) for target, quantity in planned.lot_refs if isinstance(target, int)
-        ),
-        external_id=row.external_id,
-        import_batch=batch,
-        memo=row.memo[:500],
-        basis_unknown=row.basis_unknown,
-        **stored_values(row),
-    )
+    return Transaction(**planned_values(planned, batch=batch))
 
 
 def plan_write(plan: ImportPlan, *, batch: ImportBatch | None = None) -> list[Transaction]:
@@ -500,6 +509,56 @@ def plan_write(plan: ImportPlan, *, batch: ImportBatch | None = None) -> list[Tr
     return created
 
 
+def plan_store(plan: ImportPlan, *, batch: ImportBatch | None = None) -> int:
+    """Store the plan's new rows as ``plan_write`` does and return how many, without making
+    a Transaction of each: an import of many rows on PostgreSQL reserves their ids (in
+    file order) and writes them with one ``COPY``, lot selections naming rows of the same
+    file included. The constraints hold as for ``bulk_create`` (a concurrent import of the
+    same rows is an IntegrityError)."""
+    new_rows = plan.new_rows
+    if connection.vendor != "postgresql" or len(new_rows) < COPY_ROWS:
+        return len(plan_write(plan, batch=batch))
+    accounts_create(plan.accounts)
+    plan_securities(plan)
+    meta = Transaction._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id "
+            "FROM generate_series(1, %s) ORDER BY id",
+            [meta.db_table, meta.pk.column, len(new_rows)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        id_of = {id(planned): pk for planned, pk in zip(new_rows, ids, strict=True)}
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        now = timezone.now()
+        # What each column takes when the row gives no value: the field's default, the
+        # time for auto_now fields, as Model.save would.
+        defaults = {
+            f.name: now
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            else f.get_default()
+            for f in fields
+        }
+        relations = {f.name for f in fields if f.is_relation}
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in [meta.pk, *fields])
+        names = [f.name for f in fields]
+        statement = f"COPY {meta.db_table} ({columns}) FROM STDIN"
+        # The driver's own COPY: its errors become Django's (IntegrityError) as a query's do.
+        with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+            for planned, pk in zip(new_rows, ids, strict=True):
+                values = {**defaults, **planned_values(planned, batch=batch)}
+                if any(not isinstance(target, int) for target, _ in planned.lot_refs):
+                    values["lot_selection"] = lot_selection_text(
+                        (target if isinstance(target, int) else id_of[id(target)], quantity)
+                        for target, quantity in planned.lot_refs
+                    )
+                for name in relations:
+                    related = values[name]
+                    values[name] = getattr(related, "pk", related)  # an instance or None
+                copy.write_row([pk, *(values[name] for name in names)])
+    return len(new_rows)
+
+
 __all__ = [
     "DUPLICATE",
     "ERROR",
@@ -510,7 +569,9 @@ __all__ = [
     "ledger_txn",
     "plan_rows",
     "plan_securities",
+    "plan_store",
     "plan_write",
     "planned_transaction",
+    "planned_values",
     "stored_values",
 ]

@@ -33,7 +33,8 @@ from portfolios.imports import ImportFileError, ParseResult, RowError, parse_fil
 from portfolios.imports.values import decimal_text
 from portfolios.models import Account, AuditEvent, Household, ImportBatch, Transaction
 from portfolios.services.audit import audit_record
-from portfolios.services.imports.plan import ImportPlan, plan_rows, plan_write
+from portfolios.services.imports.collector import cycle_collection_paused
+from portfolios.services.imports.plan import ImportPlan, plan_rows, plan_store
 from portfolios.services.ledger_check import stored_ledger
 from portfolios.services.planner_statistics import planner_statistics_refresh
 from portfolios.services.recompute import ledger_mark_changed
@@ -109,6 +110,7 @@ class _BatchNotWaiting(Exception):
     """The preview batch being confirmed was confirmed (or rejected) meanwhile."""
 
 
+@cycle_collection_paused()
 def transactions_import(
     *,
     household: Household,
@@ -302,7 +304,7 @@ def _import_parsed(
         create_accounts=create_accounts,
         open_missing=open_missing,
     )
-    plan_write(plan, batch=batch)
+    plan_store(plan, batch=batch)
     result.batch = batch
     if plan.earliest is not None:
         ledger_mark_changed(household=household, from_date=plan.earliest)
