@@ -336,7 +336,7 @@ class IncomeGlance:
     today: date
     target: Decimal
     months: list[MonthBySource]
-    received_twelve_months: Decimal  # the 12 closed months before this one
+    received_twelve_months: Decimal  # (today - 12 months, today], as the income page
     projected_twelve_months: Decimal  # today through the 11th month after this one
     month_received: Decimal  # this month so far
     month_expected: Decimal  # still expected this month (projected from today)
@@ -422,8 +422,9 @@ def income_glance(
             MonthBySource(month, dict(received_cells[month]), dict(projected_cells[month]))
             for month in months
         ],
-        received_twelve_months=sum(
-            (sum(received_cells[month].values(), ZERO) for month in months[:12]), ZERO
+        # The income page's window: (today - 12 months, today], so both say the same figure.
+        received_twelve_months=trailing_twelve_months_total(
+            [payment.as_input() for payment in payments if payment.is_income], today=today
         ),
         projected_twelve_months=sum(
             (sum(projected_cells[month].values(), ZERO) for month in months[12:]), ZERO

@@ -33,7 +33,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from alerts.services.recompute import household_recompute
-from portfolios.models import Account, DividendEvent, Household, Target, Transaction
+from portfolios.models import Account, DividendEvent, Household, Security, Target, Transaction
 from tests.portfolios.factories import AccountFactory, SecurityFactory, TransactionFactory
 from tests.portfolios.ledger_builders import buy, close, deposit
 
@@ -183,6 +183,24 @@ def test_income_this_month_against_the_target_and_the_next_fourteen_days(cast, f
     figure = _chart_data(html)["income"]
     target = next(trace for trace in figure["data"] if trace["name"] == "Monthly target")
     assert set(target["y"]) == {100.0}
+
+
+def test_last_twelve_months_of_income_is_the_income_pages_figure(cast, family):
+    # given payments on the edges of (2025-03-18, 2026-03-18]: the day itself 12 months ago
+    # is out, the next day in, with the 30.00 of 5 March 2026
+    ira, bnd = family["ira"], Security.objects.get(symbol="BND")
+    for day, amount in (("2025-03-18", "7.00"), ("2025-03-19", "11.00")):
+        TransactionFactory(
+            account=ira,
+            trade_date=date.fromisoformat(day),
+            type=Transaction.Type.DIVIDEND,
+            security=bnd,
+            amount=Decimal(amount),
+        )
+    dashboard = _get(cast.owner, "/").content.decode()
+    income_page = _get(cast.owner, "/income/").content.decode()
+    assert _text(dashboard, "income-received") == "$41.00"  # 11.00 + 30.00
+    assert _text(income_page, "kpi-ttm") == "$41.00"
 
 
 @pytest.mark.parametrize(
