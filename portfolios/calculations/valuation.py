@@ -240,7 +240,7 @@ def position_cents(
     return rounded
 
 
-def daily_valuation(
+def daily_valuation_columns(
     *,
     start: date,
     end: date,
@@ -250,10 +250,8 @@ def daily_valuation(
     flows: Iterable[tuple[date, Number, Number]] | Mapping[date, tuple[Number, Number]] = (),
     fx: Mapping[SecurityId, PriceHistory] | None = None,
     round_positions: bool = False,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """Return the value at the close of every calendar day from ``start`` to ``end``.
-
-    ``daily_valuation_columns``' arrays as a DataFrame (which imports pandas).
 
     Inputs (all dates are days; amounts ``Decimal`` or numbers):
 
@@ -279,39 +277,10 @@ def daily_valuation(
     3. market_value = sum over securities of quantity x price x fx; value = market_value +
        cash. A security held in the window without any price raises ``MissingPriceError``.
 
-    Returns a DataFrame indexed by every calendar day (``DatetimeIndex`` named "date") with
-    float64 columns market_value, cash, value, inflow, outflow, rounded to 4 places. In TWR
-    terms the first row is the base: its flows are already in its value.
+    Returns the float64 columns market_value, cash, value, inflow, outflow (``COLUMNS``) as
+    arrays, one value per calendar day, rounded to 4 places. In TWR terms the first day is
+    the base: its flows are already in its value. No pandas: a recompute imports none.
     """
-    import pandas as pd
-
-    columns = daily_valuation_columns(
-        start=start,
-        end=end,
-        quantity_changes=quantity_changes,
-        cash_changes=cash_changes,
-        prices=prices,
-        flows=flows,
-        fx=fx,
-        round_positions=round_positions,
-    )
-    days = pd.date_range(start, end, freq="D", name="date")
-    return pd.DataFrame(columns, index=days)
-
-
-def daily_valuation_columns(
-    *,
-    start: date,
-    end: date,
-    quantity_changes: Sequence[tuple[date, SecurityId, Number]] = (),
-    cash_changes: Iterable[tuple[date, Number]] | Mapping[date, Number] = (),
-    prices: Mapping[SecurityId, PriceHistory] | None = None,
-    flows: Iterable[tuple[date, Number, Number]] | Mapping[date, tuple[Number, Number]] = (),
-    fx: Mapping[SecurityId, PriceHistory] | None = None,
-    round_positions: bool = False,
-) -> dict[str, np.ndarray]:
-    """Return ``daily_valuation``'s columns (``COLUMNS``) as arrays, one value per calendar
-    day from ``start`` to ``end``, rounded to 4 places; the same arguments and steps."""
     if end < start:
         raise ValueError(f"the valuation must end on or after its start (got {start} to {end})")
     day_count = (end - start).days + 1

@@ -134,7 +134,7 @@ class PriceBook:
         self.days[security_id], self.closes[security_id] = days[order], closes[order]
 
     def day_values(self, security_id: int) -> DayValues | None:
-        """Return the closes as arrays (the fast input of daily_valuation, without pandas)."""
+        """Return the closes as arrays (daily_valuation_columns' fast input, no pandas)."""
         days = self.days.get(security_id)
         if days is None or len(days) == 0:
             return None

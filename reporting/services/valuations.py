@@ -120,8 +120,8 @@ def valuations_rebuild(
        day, value 0).
     2. Replay the ledger per account (quantities incl. splits, cash, flows, the gain
        breakdown's buckets), keeping a new checkpoint about six weeks before the end.
-    3. Value each account's positions with ``daily_valuation`` (closes carried forward, FX
-       into the household's currency) plus cash; sum accounts into sleeves and the
+    3. Value each account's positions with ``daily_valuation_columns`` (closes carried
+       forward, FX into the household's currency) plus cash; sum accounts into sleeves and the
        household, with the flows that cross each scope's edge, and chain the TWR index.
     4. Check the gain breakdown on every day of every scope (and, on a full run, each
        account's cash against the ledger's sums), then store one row per scope and the

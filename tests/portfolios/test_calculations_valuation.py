@@ -11,7 +11,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from portfolios.calculations.valuation import MissingPriceError, daily_valuation
+from portfolios.calculations.valuation import MissingPriceError
+from tests.portfolios.valuation_frames import daily_valuation
 
 
 def test_weekend_carries_friday_close_forward():

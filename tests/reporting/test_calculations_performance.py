@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portfolios.calculations.valuation import daily_valuation
 from reporting.calculations.performance import (
     annualize,
     benchmark_metrics,
@@ -32,6 +31,7 @@ from reporting.calculations.performance import (
     xirr,
     xnys_sessions,
 )
+from tests.portfolios.valuation_frames import daily_valuation
 from tests.reference.cases import case_file
 
 SQRT_252 = math.sqrt(252)
