@@ -7,9 +7,10 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from portfolios.calculations.valuation import daily_valuation, position_cents
+from portfolios.calculations.valuation import position_cents
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today, position_value
+from tests.portfolios.valuation_frames import daily_valuation
 
 D = Decimal
 
