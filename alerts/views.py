@@ -5,6 +5,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
@@ -30,6 +31,9 @@ from portfolios.formatting import person_name
 from portfolios.models import Membership
 from portfolios.views.households import current_membership_or_404
 
+# A page of alerts, newest first: a household that has had alerts for years has hundreds.
+ALERTS_PAGE_SIZE = 50
+
 
 @login_required
 def alerts_page(request: HttpRequest) -> HttpResponse:
@@ -37,12 +41,15 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     if status not in (None, *AlertEpisode.Status.values):
         status = None
-    episodes = alert_list(household=membership.household, status=status)[:500]
+    episodes = alert_list(household=membership.household, status=status)
+    page = Paginator(episodes, ALERTS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "alerts/alerts.html",
         {
-            "episodes": _episode_rows(episodes),
+            "episodes": _episode_rows(page.object_list),
+            "page": page,
+            "query": f"status={status}" if status else "",
             "status": status,
             "statuses": AlertEpisode.Status.choices,
         },

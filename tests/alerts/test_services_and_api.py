@@ -130,3 +130,34 @@ def test_evaluate_alerts_command_uses_stored_facts(cast):
     assert "cash reserve covers 0.0 months of the income target, under the 6-month minimum" in (
         out.getvalue()
     )
+
+
+def test_alerts_page_shows_fifty_alerts_a_page_newest_first(cast, weight_rule):
+    # 53 resolved episodes, one a day: ALERT-01 the oldest, ALERT-53 the newest.
+    for n in range(1, 54):
+        opened = NOW - timedelta(days=60 - n)
+        AlertEpisode.objects.create(
+            rule=weight_rule,
+            household=cast.household_a,
+            subject=f"S{n}",
+            message=f"ALERT-{n:02d} happened",
+            opened_at=opened,
+            last_seen_at=opened,
+            resolved_at=opened + timedelta(hours=1),
+        )
+    client = Client()
+    client.force_login(cast.owner)
+    first = client.get("/alerts/?status=resolved").content.decode()
+    assert "53 alerts, newest first." in first
+    assert "ALERT-53 happened" in first and "ALERT-04 happened" in first
+    assert "ALERT-03 happened" not in first
+    assert first.index("ALERT-53") < first.index("ALERT-04")
+    assert "Page 1 of 2" in first
+    assert 'href="?status=resolved&amp;page=2"' in first  # the filter is kept
+    second = client.get("/alerts/?status=resolved&page=2").content.decode()
+    assert [n for n in range(1, 54) if f"ALERT-{n:02d} happened" in second] == [1, 2, 3]
+    assert "Page 2 of 2" in second
+    # Another household's member sees none of them.
+    other = Client()
+    other.force_login(cast.outsider)
+    assert "ALERT-" not in other.get("/alerts/?status=resolved").content.decode()
