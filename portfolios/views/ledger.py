@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -90,13 +91,17 @@ def realized_gains_page(request: HttpRequest) -> HttpResponse:
         default=years[0] if years else household_today(household).year,
     )
     reliefs = realized_gains_list(household=household, year=year)
+    page = Paginator(reliefs.values_list(*GAIN_ROW_COLUMNS), GAINS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "portfolios/realized_gains.html",
         {
             "year": year,
             "years": years,
-            "reliefs": _gain_rows(reliefs, household.base_currency),
+            "page": page,
+            "reliefs": _gain_rows(page.object_list, household.base_currency),
             "totals": realized_gain_totals(reliefs),
             "ledger_error": _stored_error(household),
         },
@@ -134,27 +139,33 @@ def _holding_rows(report, currency: str) -> list[dict]:
     return rows
 
 
+# A page of a year's sales: a busy year has hundreds; the totals are the whole year's, and
+# the CSV (API) has every row.
+GAINS_PAGE_SIZE = 100
+GAIN_ROW_COLUMNS = (
+    "sold",
+    "account__name",
+    "security__symbol",
+    "security__name",
+    "acquired",
+    "holding_period_start",
+    "quantity",
+    "proceeds",
+    "cost_basis",
+    "gain",
+    "wash_sale_disallowed",
+    "term",
+    "code",
+    "basis_unknown",
+)
+
+
 def _gain_rows(reliefs, currency: str) -> list[dict]:
-    """Return the page's sales with every cell already formatted (``portfolios.formatting``):
-    hundreds of rows a year, each read as plain columns and formatted once here rather than
-    through a dozen template lookups and filters per row."""
+    """Return the page's sales (tuples of ``GAIN_ROW_COLUMNS``) with every cell already
+    formatted (``portfolios.formatting``) once here, rather than through a dozen template
+    lookups and filters per row."""
     rows = []
-    for row in reliefs.values_list(
-        "sold",
-        "account__name",
-        "security__symbol",
-        "security__name",
-        "acquired",
-        "holding_period_start",
-        "quantity",
-        "proceeds",
-        "cost_basis",
-        "gain",
-        "wash_sale_disallowed",
-        "term",
-        "code",
-        "basis_unknown",
-    ):
+    for row in reliefs:
         sold, account, symbol, name, acquired, start, quantity, proceeds, cost, gain = row[:10]
         disallowed, term, code, basis_unknown = row[10:]
         taxable = gain + disallowed

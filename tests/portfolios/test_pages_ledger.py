@@ -120,3 +120,34 @@ def test_stored_ledger_error_is_shown(cast, wash_sale):
     html = page(cast.owner, "/portfolio/holdings/").content.decode()
     assert "The ledger could not be rebuilt" in html
     assert "too-many" in html
+
+
+@time_machine.travel("2024-12-31")
+def test_realized_gains_page_shows_a_hundred_sales_a_page_with_the_whole_years_totals(cast):
+    # 103 sales in 2024, one a day from Jan 2: each of 1 share bought at 10 and sold at 12,
+    # a short-term gain of 2. Totals over the year: proceeds 1,236, basis 1,030, gain 206.
+    from datetime import date, timedelta
+
+    joint = AccountFactory(household=cast.household_a, name="Joint")
+    abc = SecurityFactory(symbol="ABC")
+    deposit(joint, "2024-01-02", 2000)
+    buy(joint, "2024-01-02", abc, 103, 1030)
+    for n in range(103):
+        sell(joint, (date(2024, 1, 2) + timedelta(days=n)).isoformat(), abc, 1, 12)
+    call_command("recompute", stdout=None)
+
+    first = page(cast.viewer, "/portfolio/gains/?year=2024").content.decode()
+    assert "103 sales in 2024, by date sold: 1–100 below." in first
+    assert first.count('data-label="Sold">') == 100
+    assert '<td data-label="Sold">2024-01-02</td>' in first
+    assert '<td data-label="Sold">2024-04-10</td>' in first  # the 100th: Jan 2 + 99 days
+    assert '<td data-label="Sold">2024-04-11</td>' not in first
+    assert '<td class="num">$1,236.00</td>' in first  # the year's proceeds, not the page's
+    assert '<td class="num pos">+$206.00</td>' in first
+    assert 'href="?year=2024&amp;page=2"' in first
+    assert 'href="/api/v1/realized-gains/?year=2024&amp;format=csv"' in first
+
+    second = page(cast.viewer, "/portfolio/gains/?year=2024&page=2").content.decode()
+    assert second.count('data-label="Sold">') == 3
+    assert '<td data-label="Sold">2024-04-13</td>' in second  # the 103rd
+    assert "Page 2 of 2" in second
