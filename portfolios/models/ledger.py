@@ -125,6 +125,9 @@ class Transaction(TimeStampedModel):
             # Newest first (the ledger pages and the API's first page): read backwards,
             # the first 50 rows are found without sorting every transaction.
             models.Index(fields=["trade_date", "id"], name="portfolios_txn_date_id"),
+            # "Any transaction changed since the ledger's last rebuild?" (the income
+            # pages): a few index entries per account, not a read of every row.
+            models.Index(fields=["account", "updated_at"], name="portfolios_txn_acct_updated"),
         ]
 
     def __str__(self) -> str:
