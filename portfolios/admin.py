@@ -1,6 +1,9 @@
+from datetime import date
+
 from django.contrib import admin
 
 from portfolios import models
+from portfolios.services.recompute import ledger_mark_changed
 
 
 class MembershipInline(admin.TabularInline):
@@ -35,6 +38,38 @@ class TransactionAdmin(admin.ModelAdmin):
     search_fields = ["security__symbol", "external_id", "memo"]
     raw_id_fields = ["security", "import_batch"]
     date_hierarchy = "trade_date"
+
+    # An edit here marks the ledger as the transaction services do, so the lots and the
+    # stored cash balances (``LedgerState.cash``) are not read as current after it.
+    def save_model(self, request, obj, form, change) -> None:
+        before = (
+            models.Transaction.objects.filter(pk=obj.pk)
+            .values_list("account__household_id", "trade_date")
+            .first()
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+        _mark_changed([*([before] if before else []), (obj.account.household_id, obj.trade_date)])
+
+    def delete_model(self, request, obj) -> None:
+        changed = (obj.account.household_id, obj.trade_date)
+        super().delete_model(request, obj)
+        _mark_changed([changed])
+
+    def delete_queryset(self, request, queryset) -> None:
+        changed = list(queryset.values_list("account__household_id", "trade_date"))
+        super().delete_queryset(request, queryset)
+        _mark_changed(changed)
+
+
+def _mark_changed(changes: list[tuple[int, date]]) -> None:
+    """Mark each household's ledger from the earliest trade date changed in it."""
+    earliest: dict[int, date] = {}
+    for household_id, day in changes:
+        earliest[household_id] = min(day, earliest.get(household_id, day))
+    for household in models.Household.objects.filter(pk__in=earliest):
+        ledger_mark_changed(household=household, from_date=earliest[household.pk])
 
 
 @admin.register(models.Price)

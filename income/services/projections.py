@@ -16,7 +16,7 @@ from income.models import ProjectedPayment, ProjectionSnapshot, ProjectionState
 from income.selectors.common import household_today, income_settings_get
 from income.selectors.holdings import income_inputs
 from income.selectors.projections import PROJECTION_MONTHS
-from portfolios.models import Account, DividendEvent, Household, TaxLot, Transaction
+from portfolios.models import Account, DividendEvent, Household, TaxLot
 from portfolios.selectors.accounts import account_cash_balances
 
 logger = logging.getLogger(__name__)
@@ -149,28 +149,49 @@ def projections_refresh_if_stale(*, household: Household, today: date | None = N
 
     Stale means: never computed, computed for another day, or made from other inputs than
     the household's now (`_inputs_fingerprint`: a transaction added, edited or deleted, a
-    new dividend event of a security it trades, a ledger rebuild, a settings change). The
+    new dividend event of a security it holds, a ledger rebuild, a settings change). The
     worker rebuilds after every change; this catches a page or API read that comes first.
     One query when the projection is current.
     """
     today = today or household_today(household)
     stored, fingerprint = _inputs_fingerprint(household)
-    if stored is not None and stored["as_of"] == today and stored["fingerprint"] == fingerprint:
-        return False
+    if stored is not None and stored["as_of"] == today:
+        if stored["fingerprint"] == fingerprint:
+            return False
+        if _mark_cleared(stored["fingerprint"], fingerprint):
+            # The recompute chain ran to the end and cleared the mark the projection was
+            # made under (it rebuilt the projection before clearing): only that changed.
+            ProjectionState.objects.filter(household=household).update(
+                inputs_fingerprint=fingerprint
+            )
+            return False
     projections_rebuild(household=household, today=today)
     return True
+
+
+# The fingerprint's two halves: the household's pending mark, and the rest of the inputs.
+MARK_SEPARATOR = "#"
+NO_MARK = "None|None"
+
+
+def _mark_cleared(stored: str, now: str) -> bool:
+    """Return True when the fingerprints differ only by a mark that is now gone."""
+    stored_mark, _, stored_rest = stored.partition(MARK_SEPARATOR)
+    mark, _, rest = now.partition(MARK_SEPARATOR)
+    return mark == NO_MARK and stored_mark != NO_MARK and rest == stored_rest
 
 
 def _inputs_fingerprint(household: Household) -> tuple[dict | None, str]:
     """Return the stored projection's day and fingerprint, and the fingerprint of now.
 
-    The fingerprint joins the count, highest id and latest update of the household's
-    transactions, the count and highest id of the dividend events of the securities it
-    holds (a newly declared dividend), the ledger's last rebuild and the income settings'
-    last change. One query, reading the transactions and the events once each.
+    The fingerprint joins the household's pending recompute (its version and mark time:
+    every write of a transaction marks it, in the write's own database transaction, see
+    ``portfolios.services.recompute``) and the ledger's last rebuild (which clears the
+    ledger's mark), the count and highest id of the dividend events of the securities it
+    holds (a newly declared dividend) and the income settings' last change. One query,
+    over one-row tables and the held securities' events (from an index), whatever the
+    number of transactions.
     """
-    transactions = Transaction.objects.filter(account__household=OuterRef("pk")).order_by()
-    per_household = transactions.values("account__household")
     # The projection multiplies held shares, so only the held securities' events matter; the
     # open lots say which (a ledger rebuild, which changes them, is in the fingerprint too).
     traded = TaxLot.objects.filter(household=OuterRef(OuterRef("pk")), quantity__gt=0).values(
@@ -182,14 +203,10 @@ def _inputs_fingerprint(household: Household) -> tuple[dict | None, str]:
         .annotate(group=Value(1))
         .values("group")
     )
-    # One scan each of the transactions and of the events: the figures are joined into one
-    # text per subquery (three subqueries over 50,000 transactions cost three scans).
-    aggregates = {
-        "transactions": Subquery(
-            per_household.annotate(value=_joined(Count("pk"), Max("pk"), Max("updated_at"))).values(
-                "value"
-            )
-        ),
+    # The figures of the events joined into one text: one read of them, not two.
+    figures = {
+        "pending_version": F("pending_recompute__version"),
+        "pending_at": F("pending_recompute__marked_at"),
         "events": Subquery(events.annotate(value=_joined(Count("pk"), Max("pk"))).values("value")),
         "ledger_at": F("ledger_state__rebuilt_at"),
         "settings_at": F("income_settings__updated_at"),
@@ -199,12 +216,14 @@ def _inputs_fingerprint(household: Household) -> tuple[dict | None, str]:
         .annotate(
             state_as_of=F("projection_state__as_of"),
             state_fingerprint=F("projection_state__inputs_fingerprint"),
-            **aggregates,
+            **figures,
         )
-        .values("state_as_of", "state_fingerprint", *aggregates)
+        .values("state_as_of", "state_fingerprint", *figures)
         .get()
     )
-    fingerprint = "|".join(str(row[key]) for key in aggregates)
+    mark = f"{row['pending_version']}|{row['pending_at']}"
+    rest = "|".join(str(row[key]) for key in ("events", "ledger_at", "settings_at"))
+    fingerprint = mark + MARK_SEPARATOR + rest
     stored = (
         None
         if row["state_as_of"] is None

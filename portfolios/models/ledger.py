@@ -51,6 +51,25 @@ class ImportBatch(TimeStampedModel):
         return f"{self.file_name} ({self.status})"
 
 
+class TransactionQuerySet(models.QuerySet):
+    """Transactions; a list may carry a count already known (``with_count``), which its
+    ``count()`` answers (a paginator's) in place of counting every row. Any further
+    filter, order or slice makes a new queryset that counts again."""
+
+    _known_count: int | None = None
+
+    def with_count(self, count: int) -> "TransactionQuerySet":
+        """Return this queryset answering ``count()`` with ``count`` (the caller vouches)."""
+        clone = self._chain()
+        clone._known_count = count
+        return clone
+
+    def count(self) -> int:
+        if self._known_count is not None and self._result_cache is None:
+            return self._known_count
+        return super().count()
+
+
 class Transaction(TimeStampedModel):
     """One ledger event in an account; lots, gains and cash are derived from these."""
 
@@ -109,6 +128,8 @@ class Transaction(TimeStampedModel):
     # basis, and the gain of any sale from it, show as unknown until someone enters it.
     basis_unknown = models.BooleanField(default=False)
 
+    objects = TransactionQuerySet.as_manager()
+
     class Meta:
         ordering = ["trade_date", "id"]
         constraints = [
@@ -125,6 +146,9 @@ class Transaction(TimeStampedModel):
             # Newest first (the ledger pages and the API's first page): read backwards,
             # the first 50 rows are found without sorting every transaction.
             models.Index(fields=["trade_date", "id"], name="portfolios_txn_date_id"),
+            # "Any transaction changed since the ledger's last rebuild?" (the income
+            # pages): a few index entries per account, not a read of every row.
+            models.Index(fields=["account", "updated_at"], name="portfolios_txn_acct_updated"),
         ]
 
     def __str__(self) -> str:

@@ -102,6 +102,11 @@ class LedgerState(models.Model):
     # Count, highest id and latest change of the household's transactions at the last
     # rebuild: unchanged, a rebuild without a changed date has nothing to read.
     transactions_digest = models.CharField(max_length=100, blank=True, editable=False)
+    # Each account's cash balance when the ledger was last rebuilt, {account id: Decimal
+    # text} (text keeps the exact value, scale included): read in place of summing every
+    # transaction while nothing is pending (``dirty_from``) and the rebuild did not fail.
+    # None: not stored yet.
+    cash = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["household"]

@@ -128,6 +128,11 @@ class DividendEvent(models.Model):
                 name="portfolios_dividend_unique_event",
             )
         ]
+        indexes = [
+            # Count and latest id of the held securities' events (the projection's
+            # freshness check): read from the index alone.
+            models.Index(fields=["security", "id"], name="portfolios_dividend_sec_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.security} ex {self.ex_date} {self.amount}"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from portfolios.calculations.lot_rules import term
@@ -426,11 +427,26 @@ def realized_gain_totals(reliefs: QuerySet[LotRelief]) -> dict[str, dict[str, De
 
 
 def realized_gain_years(*, household: Household) -> list[int]:
-    """Return the years with a realized gain or loss, newest first."""
-    return sorted(
-        {d.year for d in LotRelief.objects.filter(household=household).dates("sold", "year")},
-        reverse=True,
-    )
+    """Return the years with a realized gain or loss, newest first.
+
+    On PostgreSQL, one step per year down the (household, sold) index: each year's first
+    sale, then the first on or after the next 1 January (tens of index probes, where
+    grouping reads every relief: 17,000 on a heavy household).
+    """
+    if connection.vendor != "postgresql":
+        reliefs = LotRelief.objects.filter(household=household)
+        return sorted({d.year for d in reliefs.dates("sold", "year")}, reverse=True)
+    table = connection.ops.quote_name(LotRelief._meta.db_table)
+    first_sale = f"SELECT min(sold) FROM {table} WHERE household_id = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE years(sold) AS ({first_sale} UNION ALL "
+            f"SELECT ({first_sale} AND sold >= make_date(extract(year FROM years.sold)::int + 1,"
+            " 1, 1)) FROM years WHERE years.sold IS NOT NULL) "
+            "SELECT extract(year FROM sold)::int FROM years WHERE sold IS NOT NULL",
+            [household.pk, household.pk],
+        )
+        return sorted((year for (year,) in cursor.fetchall()), reverse=True)
 
 
 def closes_on(*, security_ids, as_of: date) -> dict[int, Decimal]:

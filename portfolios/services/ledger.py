@@ -38,6 +38,7 @@ from portfolios.calculations.lots import LedgerError, LedgerResult, build_ledger
 from portfolios.errors import ApplicationError
 from portfolios.fields import quantize_money, quantize_quantity
 from portfolios.models import Household, LedgerState, LotRelief, TaxLot, Transaction
+from portfolios.selectors.accounts import account_cash_balances_summed
 from portfolios.selectors.ledger_inputs import (
     LOT_SELECTION,
     SECURITY,
@@ -119,7 +120,7 @@ def ledger_rebuild(
     except LedgerError as exc:
         message = _described(household, exc)
         LedgerState.objects.update_or_create(
-            household=household, defaults={"error": message, "dirty_from": None}
+            household=household, defaults={"error": message, "dirty_from": None, "cash": None}
         )
         raise LedgerRebuildError(message, errors={"transactions": [message]}) from exc
     # Many rows written (a first rebuild, most often): the tables' plans may change.
@@ -188,6 +189,9 @@ def _rebuild(
     table = _transactions_digest(household)
     if not full and from_date is None and table == state.transactions_digest:
         # No mark, and not a row added, deleted or saved since the last rebuild.
+        if state.cash is None:
+            state.cash = _cash_text(household)
+            state.save(update_fields=["cash"])
         return LedgerRebuildResult(
             household_id=household.pk,
             full=False,
@@ -238,6 +242,7 @@ def _rebuild(
     state.error = ""
     state.dirty_from = None
     state.rebuilt_at = timezone.now()
+    state.cash = _cash_text(household)
     state.save(
         update_fields=[
             "digests",
@@ -246,6 +251,7 @@ def _rebuild(
             "error",
             "dirty_from",
             "rebuilt_at",
+            "cash",
         ]
     )
 
@@ -269,6 +275,15 @@ def _rebuild(
         changed_from=changed_from,
         written=written,
     )
+
+
+def _cash_text(household: Household) -> dict[str, str]:
+    """Return each account's cash balance summed from every transaction, as the state row
+    stores it: {account id: Decimal text}. Summed inside the rebuild's transaction, under
+    its lock on the state row: a write that commits after it marks the row again
+    (``dirty_from``), which sets the stored balances aside until the next rebuild."""
+    balances = account_cash_balances_summed(household=household)
+    return {str(pk): str(balance) for pk, balance in balances.items()}
 
 
 def _transactions_digest(household: Household) -> str:

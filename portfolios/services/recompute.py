@@ -22,7 +22,7 @@ import logging
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import DateField, F, Value
+from django.db.models import DateField, F, Q, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -40,11 +40,12 @@ def ledger_mark_changed(*, household: Household, from_date: date) -> None:
     """Record that transactions on or after ``from_date`` changed: the ledger rebuilds from
     there, and the household's whole recompute is owed (see the module docstring)."""
     state, _ = LedgerState.objects.get_or_create(household=household)
-    if state.dirty_from is None or from_date < state.dirty_from:
-        # Conditional, so a concurrent earlier mark is never moved later.
-        LedgerState.objects.filter(pk=state.pk, dirty_from=state.dirty_from).update(
-            dirty_from=from_date
-        )
+    # One statement that reads the row it writes: a concurrent earlier mark is never moved
+    # later, and a rebuild that clears the mark while this waits for its lock is marked
+    # again (a read, then an update conditional on the value read, lost that mark).
+    LedgerState.objects.filter(pk=state.pk).filter(
+        Q(dirty_from__isnull=True) | Q(dirty_from__gt=from_date)
+    ).update(dirty_from=from_date)
     recompute_mark_pending(household=household, from_date=from_date)
 
 

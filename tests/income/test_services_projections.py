@@ -14,9 +14,10 @@ import time_machine
 from income.models import ProjectedPayment, ProjectionState
 from income.selectors import dividend_cuts, projected_income_by_month
 from income.services.projections import projections_rebuild, projections_refresh_if_stale
-from portfolios.models import Account, Security, Transaction
+from portfolios.models import Account, PendingRecompute, Security, Transaction
 from portfolios.services.ledger import ledger_rebuild
-from portfolios.services.recompute import ledger_mark_changed
+from portfolios.services.recompute import ledger_mark_changed, recompute_pending_clear
+from portfolios.services.transactions import transaction_delete
 from tests.income.builders import (
     TODAY,
     buy,
@@ -300,6 +301,62 @@ def test_rebuild_replaces_the_stored_rows_and_a_read_refreshes_a_stale_projectio
     with time_machine.travel("2025-04-11 16:00Z", tick=False):
         assert projections_refresh_if_stale(household=cast.household_a) is True
     assert ProjectionState.objects.get(household=cast.household_a).as_of == date(2025, 4, 11)
+
+
+def test_a_transaction_deleted_through_the_service_makes_the_projection_stale(cast, accounts):
+    # given 100 + 50 KO, projected
+    ko = security("KO", kind=Security.Kind.STOCK)
+    deposit(accounts["taxable"], date(2024, 1, 2), "20000")
+    buy(accounts["taxable"], ko, date(2024, 1, 5), "100", "60")
+    later = buy(accounts["taxable"], ko, date(2025, 2, 3), "50", "62")
+    event(ko, date(2025, 5, 30), date(2025, 6, 13), "0.51")
+    _rebuild(cast.household_a)
+    assert projections_refresh_if_stale(household=cast.household_a) is False
+
+    # when the 50 are deleted (the delete marks the household, nothing else tells)
+    transaction_delete(txn=later)
+
+    # then the read rebuilds the projection on the 100 left: 100 x 0.51
+    assert projections_refresh_if_stale(household=cast.household_a) is True
+    assert _rows(cast.household_a) == [
+        (date(2025, 6, 13), "KO", "qualified_dividend", D("51.00"), "declared")
+    ]
+
+
+def test_a_projection_made_under_a_mark_stays_current_once_the_chain_clears_it(cast, accounts):
+    # given 100 KO projected, then 100 more bought and marked, and a read that rebuilt
+    ko = security("KO", kind=Security.Kind.STOCK)
+    deposit(accounts["taxable"], date(2024, 1, 2), "20000")
+    buy(accounts["taxable"], ko, date(2024, 1, 5), "100", "60")
+    event(ko, date(2025, 5, 30), date(2025, 6, 13), "0.51")
+    _rebuild(cast.household_a)
+    buy(accounts["taxable"], ko, date(2025, 4, 9), "100", "61")
+    ledger_mark_changed(household=cast.household_a, from_date=date(2025, 4, 9))
+    assert projections_refresh_if_stale(household=cast.household_a) is True
+
+    # when the recompute chain runs as the worker does: ledger, projection, then the mark
+    # cleared (its version unchanged)
+    pending = PendingRecompute.objects.get(household=cast.household_a)
+    _rebuild(cast.household_a)
+    computed_at = ProjectionState.objects.get(household=cast.household_a).computed_at
+    assert recompute_pending_clear(household_id=cast.household_a.pk, version=pending.version)
+
+    # then the projection is current: not rebuilt again, only its fingerprint moved on
+    assert projections_refresh_if_stale(household=cast.household_a) is False
+    assert projections_refresh_if_stale(household=cast.household_a) is False
+    assert ProjectionState.objects.get(household=cast.household_a).computed_at == computed_at
+    assert _rows(cast.household_a) == [
+        (date(2025, 6, 13), "KO", "qualified_dividend", D("102.00"), "declared")
+    ]
+    # but a mark gone with the ledger rebuilt since the projection (a minute later) is a
+    # change
+    ledger_mark_changed(household=cast.household_a, from_date=date(2025, 4, 9))
+    assert projections_refresh_if_stale(household=cast.household_a) is True
+    pending = PendingRecompute.objects.get(household=cast.household_a)
+    with time_machine.travel("2025-04-10 16:01Z", tick=False):
+        ledger_rebuild(household=cast.household_a)
+        recompute_pending_clear(household_id=cast.household_a.pk, version=pending.version)
+        assert projections_refresh_if_stale(household=cast.household_a) is True
 
 
 def test_dividend_cut_below_the_threshold_is_detected_for_alerts(cast, accounts):
