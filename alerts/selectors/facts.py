@@ -18,9 +18,9 @@ from alerts.calculations import (
     PriceMoveFact,
 )
 from alerts.calculations.market_moves import fall_from_peak, last_move, volatility_pair
-from income.calculations import add_months, detect_dividend_cuts, first_of_month
+from income.calculations import add_months, first_of_month
 from income.models import ProjectionSnapshot
-from income.selectors import income_inputs, projected_income_by_month, received_payments
+from income.selectors import dividend_cuts, projected_income_by_month, received_payments
 from portfolios.models import Account, Household, Price, TaxLot
 from portfolios.selectors.allocation import allocation_list
 from portfolios.selectors.as_of import lot_values
@@ -223,10 +223,10 @@ def _drawdowns(household: Household) -> dict[str, Decimal]:
 def _dividend_changes(household: Household, today: date) -> dict[str, Decimal]:
     """Return each held security's latest dividend change, where it fell (the income app's
     rule and events, which include dividends inferred from what the household received)."""
-    inputs = income_inputs(household=household, today=today)
-    # Threshold 0: every fall; each alert rule applies its own threshold.
-    cuts = detect_dividend_cuts(inputs.dividend_events, threshold=Decimal(0))
-    return {inputs.symbols.get(cut.security_id, ""): cut.change for cut in cuts}
+    # Threshold 0: every fall; each alert rule applies its own threshold. Only each
+    # security's last two events decide, so only those are read.
+    cuts = dividend_cuts(household=household, today=today, threshold=Decimal(0))
+    return {cut.symbol: cut.change for cut in cuts}
 
 
 def _expected_income(household: Household, today: date) -> dict[date, Decimal]:

@@ -11,7 +11,7 @@ from django.db.models import CharField, Count, F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
-from income.calculations import NOT_INCOME, first_of_month, project_income
+from income.calculations import NOT_INCOME, add_months, first_of_month, project_income
 from income.models import ProjectedPayment, ProjectionSnapshot, ProjectionState
 from income.selectors.common import household_today, income_settings_get
 from income.selectors.holdings import income_inputs
@@ -56,7 +56,9 @@ def projections_rebuild(
     # Taken first: a change made while the projection is computed leaves it stale.
     _, fingerprint = _inputs_fingerprint(household)
     settings = income_settings_get(household=household)
-    inputs = income_inputs(household=household, today=today)
+    # The schedule reads the dividends paid in the year before today and the latest one
+    # (``dividend_schedule``): a security whose latest is older projects nothing anyway.
+    inputs = income_inputs(household=household, today=today, events_since=add_months(today, -12))
     cash_rate = settings.cash_rate
     payments = project_income(
         today=today,
