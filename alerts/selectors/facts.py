@@ -29,7 +29,7 @@ from portfolios.selectors.securities import security_profiles
 from reporting.calculations.sessions import trading_day_level_values
 from reporting.models import ValuationSeries
 from reporting.selectors.market import stale_securities
-from reporting.selectors.series import series_list
+from reporting.selectors.series import StoredSeries, series_list
 
 ZERO = Decimal(0)
 PRICE_HISTORY_DAYS = 400  # a year of sessions and the weeks before it
@@ -73,6 +73,11 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
         for symbol, (value, names) in sorted(by_symbol.items())
     ]
     closes = _closes(list(securities), today)
+    # The household's and every account's stored series, read and decoded once for the
+    # volatility and the drawdowns.
+    stored = series_list(
+        household=household, scopes=(ValuationSeries.Scope.HOUSEHOLD, ValuationSeries.Scope.ACCOUNT)
+    )
     return HouseholdFacts(
         currency=household.base_currency,
         total_value=total,
@@ -87,14 +92,14 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
         },
         dividend_changes=_dividend_changes(household, today),
         price_moves=_price_moves(closes, securities, today),
-        volatility=_volatility(household, closes, securities),
+        volatility=_volatility(closes, securities, stored),
         expected_income=_expected_income(household, today),
         closed_months=_closed_months(household, today),
         monthly_target=household.monthly_income_target,
         reserve_months=_reserve_months(household, report.cash_by_account),
         policy_reserve_months=household.cash_reserve_months,
         policy_max_weight=household.max_position_weight,
-        drawdowns=_drawdowns(household),
+        drawdowns=_drawdowns(stored),
     )
 
 
@@ -187,15 +192,15 @@ def _price_moves(closes, securities, today: date) -> list[PriceMoveFact]:
     return sorted(moves, key=lambda move: move.symbol)
 
 
-def _volatility(household: Household, closes, securities) -> dict[str, tuple[float, float]]:
+def _volatility(closes, securities, stored: list[StoredSeries]) -> dict[str, tuple[float, float]]:
     result = {}
     for security_id, series in closes.items():
         pair = volatility_pair([float(close) for _, close in series])
         if pair is not None:
             result[securities[security_id][0]] = pair
-    stored = series_list(household=household, scopes=(ValuationSeries.Scope.HOUSEHOLD,))
-    if stored:
-        series = stored[0].series
+    household_series = [s for s in stored if s.scope == ValuationSeries.Scope.HOUSEHOLD]
+    if household_series:
+        series = household_series[0].series
         start = max(0, len(series) - PRICE_HISTORY_DAYS)
         levels = trading_day_level_values(
             series.twr_index[start:], series.start + timedelta(days=start)
@@ -206,16 +211,15 @@ def _volatility(household: Household, closes, securities) -> dict[str, tuple[flo
     return result
 
 
-def _drawdowns(household: Household) -> dict[str, Decimal]:
-    """Return the household's and each account's fall below the peak of its TWR index."""
+def _drawdowns(stored: list[StoredSeries]) -> dict[str, Decimal]:
+    """Return the household's and each account's fall below the peak of its TWR index
+    (``stored``: their stored series)."""
     result = {}
-    for stored in series_list(
-        household=household, scopes=(ValuationSeries.Scope.HOUSEHOLD, ValuationSeries.Scope.ACCOUNT)
-    ):
-        fall = fall_from_peak(list(stored.series.twr_index))
+    for part in stored:
+        fall = fall_from_peak(list(part.series.twr_index))
         if fall is None:
             continue
-        name = "household" if stored.scope == ValuationSeries.Scope.HOUSEHOLD else stored.label
+        name = "household" if part.scope == ValuationSeries.Scope.HOUSEHOLD else part.label
         result[name] = fall
     return result
 
