@@ -18,9 +18,9 @@ from alerts.calculations import (
     PriceMoveFact,
 )
 from alerts.calculations.market_moves import fall_from_peak, last_move, volatility_pair
-from income.calculations import add_months, detect_dividend_cuts, first_of_month
+from income.calculations import add_months, first_of_month
 from income.models import ProjectionSnapshot
-from income.selectors import income_inputs, projected_income_by_month, received_payments
+from income.selectors import dividend_cuts, projected_income_by_month, received_payments
 from portfolios.models import Account, Household, Price, TaxLot
 from portfolios.selectors.allocation import allocation_list
 from portfolios.selectors.as_of import lot_values
@@ -29,7 +29,7 @@ from portfolios.selectors.securities import security_profiles
 from reporting.calculations.sessions import trading_day_level_values
 from reporting.models import ValuationSeries
 from reporting.selectors.market import stale_securities
-from reporting.selectors.series import series_list
+from reporting.selectors.series import StoredSeries, series_list
 
 ZERO = Decimal(0)
 PRICE_HISTORY_DAYS = 400  # a year of sessions and the weeks before it
@@ -73,6 +73,11 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
         for symbol, (value, names) in sorted(by_symbol.items())
     ]
     closes = _closes(list(securities), today)
+    # The household's and every account's stored series, read and decoded once for the
+    # volatility and the drawdowns.
+    stored = series_list(
+        household=household, scopes=(ValuationSeries.Scope.HOUSEHOLD, ValuationSeries.Scope.ACCOUNT)
+    )
     return HouseholdFacts(
         currency=household.base_currency,
         total_value=total,
@@ -87,14 +92,14 @@ def household_facts(*, household: Household, today: date) -> HouseholdFacts:
         },
         dividend_changes=_dividend_changes(household, today),
         price_moves=_price_moves(closes, securities, today),
-        volatility=_volatility(household, closes, securities),
+        volatility=_volatility(closes, securities, stored),
         expected_income=_expected_income(household, today),
         closed_months=_closed_months(household, today),
         monthly_target=household.monthly_income_target,
         reserve_months=_reserve_months(household, report.cash_by_account),
         policy_reserve_months=household.cash_reserve_months,
         policy_max_weight=household.max_position_weight,
-        drawdowns=_drawdowns(household),
+        drawdowns=_drawdowns(stored),
     )
 
 
@@ -187,15 +192,15 @@ def _price_moves(closes, securities, today: date) -> list[PriceMoveFact]:
     return sorted(moves, key=lambda move: move.symbol)
 
 
-def _volatility(household: Household, closes, securities) -> dict[str, tuple[float, float]]:
+def _volatility(closes, securities, stored: list[StoredSeries]) -> dict[str, tuple[float, float]]:
     result = {}
     for security_id, series in closes.items():
         pair = volatility_pair([float(close) for _, close in series])
         if pair is not None:
             result[securities[security_id][0]] = pair
-    stored = series_list(household=household, scopes=(ValuationSeries.Scope.HOUSEHOLD,))
-    if stored:
-        series = stored[0].series
+    household_series = [s for s in stored if s.scope == ValuationSeries.Scope.HOUSEHOLD]
+    if household_series:
+        series = household_series[0].series
         start = max(0, len(series) - PRICE_HISTORY_DAYS)
         levels = trading_day_level_values(
             series.twr_index[start:], series.start + timedelta(days=start)
@@ -206,16 +211,15 @@ def _volatility(household: Household, closes, securities) -> dict[str, tuple[flo
     return result
 
 
-def _drawdowns(household: Household) -> dict[str, Decimal]:
-    """Return the household's and each account's fall below the peak of its TWR index."""
+def _drawdowns(stored: list[StoredSeries]) -> dict[str, Decimal]:
+    """Return the household's and each account's fall below the peak of its TWR index
+    (``stored``: their stored series)."""
     result = {}
-    for stored in series_list(
-        household=household, scopes=(ValuationSeries.Scope.HOUSEHOLD, ValuationSeries.Scope.ACCOUNT)
-    ):
-        fall = fall_from_peak(list(stored.series.twr_index))
+    for part in stored:
+        fall = fall_from_peak(list(part.series.twr_index))
         if fall is None:
             continue
-        name = "household" if stored.scope == ValuationSeries.Scope.HOUSEHOLD else stored.label
+        name = "household" if part.scope == ValuationSeries.Scope.HOUSEHOLD else part.label
         result[name] = fall
     return result
 
@@ -223,10 +227,10 @@ def _drawdowns(household: Household) -> dict[str, Decimal]:
 def _dividend_changes(household: Household, today: date) -> dict[str, Decimal]:
     """Return each held security's latest dividend change, where it fell (the income app's
     rule and events, which include dividends inferred from what the household received)."""
-    inputs = income_inputs(household=household, today=today)
-    # Threshold 0: every fall; each alert rule applies its own threshold.
-    cuts = detect_dividend_cuts(inputs.dividend_events, threshold=Decimal(0))
-    return {inputs.symbols.get(cut.security_id, ""): cut.change for cut in cuts}
+    # Threshold 0: every fall; each alert rule applies its own threshold. Only each
+    # security's last two events decide, so only those are read.
+    cuts = dividend_cuts(household=household, today=today, threshold=Decimal(0))
+    return {cut.symbol: cut.change for cut in cuts}
 
 
 def _expected_income(household: Household, today: date) -> dict[date, Decimal]:

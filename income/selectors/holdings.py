@@ -69,7 +69,9 @@ class IncomeInputs:
     symbols: dict[int, str]
 
 
-def income_inputs(*, household: Household, today: date | None = None) -> IncomeInputs:
+def income_inputs(
+    *, household: Household, today: date | None = None, events_since: date | None = None
+) -> IncomeInputs:
     """Return the household's positions, their dividend history and its option premium.
 
     1. Positions come from the ledger's open tax lots (quantity and cost summed per account
@@ -82,6 +84,10 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
        of the pattern): per share = amount / shares the account held at the start of the pay
        date, ex-date unknown so taken as the pay date. One payment per pay date.
     3. Option premium: every OPTION_PREMIUM transaction, for the trailing average.
+
+    With ``events_since``, step 2 keeps only the dividends paid on or after that day (stored
+    or inferred); a security with stored events older than that still counts as one with
+    events (nothing is inferred for it). The projection looks back a year only.
     """
     today = today or household_today(household)
     transactions = Transaction.objects.filter(account__household=household).order_by()
@@ -118,7 +124,7 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
         )
         for account_id, security_id, quantity, cost, acquired in open_positions
     ]
-    events = _dividend_events(transactions, security_ids, today=today)
+    events = _dividend_events(transactions, security_ids, today=today, since=events_since)
     premium = [
         ReceivedIncome(
             pay_date=row["trade_date"],
@@ -155,17 +161,24 @@ def _dividend_events(
     *,
     today: date,
     latest: int | None = None,
+    since: date | None = None,
 ) -> list[DividendEventInput]:
     """Return the securities' dividend events, else (a security without any) the events
     inferred from the household's dividends (``income_inputs`` step 2).
 
     With `latest`, only each security's last `latest` events by ex-date then pay date are
-    read (ranked in the database; the latest stored wins a tie).
+    read (ranked in the database; the latest stored wins a tie). With `since`, only the
+    events paid on or after it, stored or inferred; whether a security has stored events at
+    all is still decided on all of them.
     """
-    if latest is not None and connection.vendor == "postgresql":
+    found = DividendEvent.objects.filter(security_id__in=security_ids)
+    with_events = None
+    if since is not None:
+        with_events = set(found.order_by().values_list("security_id", flat=True).distinct())
+        found = found.filter(pay_date__gte=since)
+    if latest is not None and since is None and connection.vendor == "postgresql":
         rows = _latest_events(security_ids, latest)
     else:
-        found = DividendEvent.objects.filter(security_id__in=security_ids)
         if latest is not None:
             found = found.annotate(
                 rank=Window(
@@ -181,12 +194,13 @@ def _dividend_events(
         DividendEventInput(security_id=security, ex_date=ex, pay_date=paid, amount=amount)
         for security, ex, paid, amount in rows
     ]
-    without_events = set(security_ids) - {event.security_id for event in events}
-    paid = (
-        _rows(transactions.filter(security_id__in=without_events), DIVIDEND_TYPES)
-        if without_events
-        else []
-    )
+    if with_events is None:
+        with_events = {event.security_id for event in events}
+    without_events = set(security_ids) - with_events
+    payments = transactions.filter(security_id__in=without_events)
+    if since is not None:
+        payments = payments.filter(trade_date__gte=since)
+    paid = _rows(payments, DIVIDEND_TYPES) if without_events else []
     if paid:
         # Only the securities that paid the household need their share counts replayed.
         payers = {row["security_id"] for row in paid}
@@ -330,10 +344,12 @@ class DividendCutRow:
     change: Decimal
 
 
-def dividend_cuts(*, household: Household, today: date | None = None) -> list[DividendCutRow]:
+def dividend_cuts(
+    *, household: Household, today: date | None = None, threshold: Decimal | None = None
+) -> list[DividendCutRow]:
     """Return the household's held securities whose latest dividend fell by the threshold.
 
-    The threshold is the household's income setting (default 10%); see
+    The threshold is the household's income setting (default 10%) unless given; see
     `detect_dividend_cuts` for the rule. For the alerts app and the income page.
     """
     today = today or household_today(household)
@@ -341,7 +357,8 @@ def dividend_cuts(*, household: Household, today: date | None = None) -> list[Di
     security_ids = sorted({position[1] for position in _held(household, transactions)})
     # Only the last two events of each security decide (``detect_dividend_cuts``).
     events = _dividend_events(transactions, security_ids, today=today, latest=2)
-    threshold = income_settings_get(household=household).cut_threshold
+    if threshold is None:
+        threshold = income_settings_get(household=household).cut_threshold
     cuts = detect_dividend_cuts(events, threshold=threshold)
     symbols = dict(
         Security.objects.filter(pk__in=[cut.security_id for cut in cuts]).values_list(

@@ -77,10 +77,12 @@ def projected_income_by_month(
     totals = dict.fromkeys(
         (add_months(first_of_month(today), offset) for offset in range(months)), ZERO
     )
-    for payment in projected_payment_list(household=household, start=start, end=end).exclude(
-        source__in=[str(source) for source in NOT_INCOME]
-    ):
-        totals[payment.month] += payment.amount
+    # Two columns, not model instances (the alerts read this on every evaluation).
+    payments = ProjectedPayment.objects.filter(
+        household=household, pay_date__gte=start, pay_date__lte=end
+    ).exclude(source__in=[str(source) for source in NOT_INCOME])
+    for month, amount in payments.order_by().values_list("month", "amount"):
+        totals[month] += amount
     return totals
 
 

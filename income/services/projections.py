@@ -11,13 +11,11 @@ from django.db.models import CharField, Count, F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
-from income.calculations import NOT_INCOME, first_of_month, project_income
+from income.calculations import NOT_INCOME, add_months, first_of_month, project_income
 from income.models import ProjectedPayment, ProjectionSnapshot, ProjectionState
-from income.selectors.common import household_today, income_settings_get
-from income.selectors.holdings import income_inputs
-from income.selectors.projections import PROJECTION_MONTHS
 from portfolios.models import Account, DividendEvent, Household, TaxLot
 from portfolios.selectors.accounts import account_cash_balances
+from portfolios.selectors.as_of import household_today
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -52,11 +50,19 @@ def projections_rebuild(
     3. Under a lock on the household's `ProjectionState`, delete the old rows and insert the
        new ones, so concurrent rebuilds never leave two projections behind.
     """
+    # Imported here: the income selectors (every one, through their package) are a
+    # tenth of a second of start-up that a recompute with nothing to rebuild never needs.
+    from income.selectors.common import income_settings_get
+    from income.selectors.holdings import income_inputs
+    from income.selectors.projections import PROJECTION_MONTHS
+
     today = today or household_today(household)
     # Taken first: a change made while the projection is computed leaves it stale.
     _, fingerprint = _inputs_fingerprint(household)
     settings = income_settings_get(household=household)
-    inputs = income_inputs(household=household, today=today)
+    # The schedule reads the dividends paid in the year before today and the latest one
+    # (``dividend_schedule``): a security whose latest is older projects nothing anyway.
+    inputs = income_inputs(household=household, today=today, events_since=add_months(today, -12))
     cash_rate = settings.cash_rate
     payments = project_income(
         today=today,

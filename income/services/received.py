@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from income.calculations import INCOME_TYPES, first_of_month
 from income.models import ReceivedIncomeMonth, ReceivedIncomeState
-from income.selectors.received import income_transaction_rows, received_source_expression
 from portfolios.models import Household, SecurityProfile
 
 # The stamp's two halves: what the transactions are, and how the household classifies.
@@ -34,6 +33,9 @@ def received_months_rebuild(*, household: Household, from_date: date | None = No
        security's kind and qualified default as the household classifies it.
     3. Store the stamp.
     """
+    # Imported here, as the projection's selectors (``income.services.projections``).
+    from income.selectors.received import income_transaction_rows, received_source_expression
+
     stamp = _inputs_stamp(household)
     if stamp.stored is None or _classification(stamp.stored) != _classification(stamp.now):
         from_date = None

@@ -259,7 +259,8 @@ def _rebuild(
         counts = (len(rows), len(result.lots), len(result.reliefs))
     else:
         counts = (
-            Transaction.objects.filter(account__household=household).count(),
+            # The count the digest above read (one scan of the transactions, not two).
+            int(table.split("|", 1)[0]),
             TaxLot.objects.filter(household=household).count(),
             LotRelief.objects.filter(household=household).count(),
         )

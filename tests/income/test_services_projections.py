@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from income.models import ProjectedPayment, ProjectionState
-from income.selectors import dividend_cuts, projected_income_by_month
+from income.selectors import dividend_cuts, income_inputs, projected_income_by_month
 from income.services.projections import projections_rebuild, projections_refresh_if_stale
 from portfolios.models import Account, PendingRecompute, Security, Transaction
 from portfolios.services.ledger import ledger_rebuild
@@ -382,3 +382,78 @@ def test_dividend_cut_below_the_threshold_is_detected_for_alerts(cast, accounts)
     ]
     # and household B, which holds nothing, has none
     assert dividend_cuts(household=cast.household_b) == []
+
+
+def test_a_security_whose_stored_dividends_are_all_older_than_a_year_projects_nothing(
+    cast, accounts
+):
+    # given T, quarterly, whose only stored events were paid in June and September 2023
+    # (before 10 April 2024, a year before today), while the household's own records show
+    # four dividends of 40.00 on its 100 shares in the last year
+    t = security("T", kind=Security.Kind.STOCK, dividend_frequency="quarterly")
+    deposit(accounts["taxable"], date(2023, 1, 2), "10000")
+    buy(accounts["taxable"], t, date(2023, 1, 5), "100", "20")
+    event(t, date(2023, 6, 1), date(2023, 6, 15), "0.40")
+    event(t, date(2023, 9, 1), date(2023, 9, 15), "0.40")
+    for paid in (date(2024, 6, 17), date(2024, 9, 16), date(2024, 12, 16), date(2025, 3, 17)):
+        income(accounts["taxable"], paid, "40.00", held=t)
+
+    # when
+    _rebuild(cast.household_a)
+
+    # then T has stored events, so nothing is inferred from the received dividends, and
+    # none of them falls in the last year: nothing is expected (the schedule's rule 2)
+    assert _rows(cast.household_a) == []
+
+
+def test_the_projection_reads_only_the_dividends_paid_in_the_last_year(cast, accounts):
+    # given KO with events paid 14 March 2024 (0.46, before 10 April 2024) and 13 June
+    # 2024 (0.485), and PEP without events whose two received dividends of 30.00 on 60
+    # shares were paid 15 March 2024 and 17 June 2024
+    ko = security("KO", kind=Security.Kind.STOCK)
+    pep = security("PEP", kind=Security.Kind.STOCK)
+    deposit(accounts["taxable"], date(2023, 12, 1), "20000")
+    buy(accounts["taxable"], ko, date(2024, 1, 5), "100", "60")
+    buy(accounts["taxable"], pep, date(2024, 1, 5), "60", "160")
+    event(ko, date(2024, 2, 29), date(2024, 3, 14), "0.46")
+    event(ko, date(2024, 5, 31), date(2024, 6, 13), "0.485")
+    income(accounts["taxable"], date(2024, 3, 15), "30.00", held=pep)
+    income(accounts["taxable"], date(2024, 6, 17), "30.00", held=pep)
+    ledger_rebuild(household=cast.household_a)
+
+    # when
+    inputs = income_inputs(household=cast.household_a, today=TODAY, events_since=date(2024, 4, 10))
+
+    # then KO's June event is read, not March's; PEP's June dividend is inferred as
+    # 30.00 / 60 = 0.5 a share (ex-date taken as the pay date), not March's
+    assert sorted(
+        (inputs.symbols[e.security_id], e.ex_date, e.pay_date, e.amount)
+        for e in inputs.dividend_events
+    ) == [
+        ("KO", date(2024, 5, 31), date(2024, 6, 13), D("0.485")),
+        ("PEP", date(2024, 6, 17), date(2024, 6, 17), D("0.50000000")),
+    ]
+    # and without it every event is read
+    assert len(income_inputs(household=cast.household_a, today=TODAY).dividend_events) == 4
+
+
+def test_dividend_cuts_with_a_threshold_of_zero_report_every_fall(cast, accounts):
+    # given KO trimmed from 0.90 to 0.85 and VNQ cut from 0.90 to 0.72, both held
+    vnq = security("VNQ", kind=Security.Kind.REIT)
+    ko = security("KO", kind=Security.Kind.STOCK)
+    deposit(accounts["taxable"], date(2024, 1, 2), "20000")
+    buy(accounts["taxable"], vnq, date(2024, 1, 5), "10", "85")
+    buy(accounts["taxable"], ko, date(2024, 1, 5), "10", "60")
+    for held, latest in ((vnq, "0.72"), (ko, "0.85")):
+        event(held, date(2024, 12, 20), date(2024, 12, 27), "0.90")
+        event(held, date(2025, 3, 20), date(2025, 3, 27), latest)
+    ledger_rebuild(household=cast.household_a)
+
+    # when the alerts ask for every fall (each rule applies its own threshold)
+    cuts = dividend_cuts(household=cast.household_a, threshold=D(0))
+
+    # then KO's -0.05 / 0.90 = -1/18 is reported beside VNQ's -0.2
+    assert sorted((c.symbol, c.change) for c in cuts) == [
+        ("KO", D("-0.05555555555555555555555555556")),
+        ("VNQ", D("-0.2")),
+    ]
