@@ -5,26 +5,35 @@
 3. Income projections, which need the holdings (``income.services.projections``), and the
    received income by month (``income.services.received``).
 
-Each step replaces what it derives and does only the work the change needs. The recompute
+Each step replaces what it derives and does only the work the change needs. When the
+valuation series is rebuilt from its first day (``--full``, the first run after an import),
+it and the received income, which need no lot, are computed in a second process while this
+one rebuilds the ledger and the projection (``alerts.services.side_process``); they are
+written only once the ledger is. The recompute
 chain (``alerts.services.recompute``) runs this and then the alert rules; the alerts'
 freshness check runs this alone (it is called from within the alerts step).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import logging
 import time
 from datetime import date
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from alerts.services.side_process import SideProcess, SideProcessError, side_process_possible
 from income.services.projections import projections_rebuild, projections_refresh_if_stale
 from income.services.received import received_months_rebuild, received_months_refresh_if_stale
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today
 from portfolios.services.ledger import LedgerRebuildResult, ledger_rebuild
-from reporting.models import ValuationSeries
+from reporting.models import ValuationCheckpoint, ValuationSeries
+
+logger = logging.getLogger(__name__)
 
 
 def derived_rebuild(
@@ -36,9 +45,31 @@ def derived_rebuild(
     """
     summary: dict = {"household": household.pk, "seconds": {}}
     started = time.perf_counter()
-    ledger = ledger_rebuild(household=household, from_date=from_date, full=full)
+    beside = _beside(household, from_date, full)
+    try:
+        ledger = ledger_rebuild(household=household, from_date=from_date, full=full)
+    except BaseException:
+        if beside is not None:
+            _dropped(beside)
+        raise
     summary["ledger"] = ledger.as_dict()
     summary["seconds"]["ledger"] = _since(started)
+    if beside is not None:
+        # The ledger is rebuilt: the side process may write (the received income from the
+        # day the ledger's change puts first).
+        changed_from = ledger.changed_from.isoformat() if ledger.changed_from else None
+        beside.tell({"changed_from": changed_from})
+        started = time.perf_counter()
+        summary["projections"] = _jsonable(projections_rebuild(household=household))
+        summary["seconds"]["projections"] = _since(started)
+        started = time.perf_counter()
+        done = _collected(beside)
+        if done is not None:
+            summary["valuations"] = done["valuations"]
+            summary["received_income"] = done["received_income"]
+            summary["seconds"]["valuations"] = _since(started)
+            return summary
+        # The side process failed (logged): each step again, here, as without one.
 
     started = time.perf_counter()
     start = _valuation_start(household, from_date, ledger, full)
@@ -60,9 +91,69 @@ def derived_rebuild(
     else:
         # Nothing marked and no lot changed: rebuilt only if its inputs or its day moved.
         summary["projections"] = {"rebuilt": projections_refresh_if_stale(household=household)}
-    summary["received_income"] = _received_income(household, from_date, ledger, full)
+    summary["received_income"] = _received_income(household, from_date, ledger.changed_from, full)
     summary["seconds"]["projections"] = _since(started)
     return summary
+
+
+def _beside(household: Household, from_date: date | None, full: bool) -> SideProcess | None:
+    """Start the valuation series and the received income in a side process, when the
+    series is rebuilt from its first day whatever the ledger finds: ``full``, or a change
+    marked before the stored checkpoint (the first run after an import). Return None to run
+    them after the ledger, here: an incremental rebuild is too short to gain from a second
+    process, and without a mark its first day depends on what the ledger finds.
+
+    The side process computes the series, waits for the word that the ledger is rebuilt
+    (with the ledger's ``changed_from``), then stores the series and sums the received
+    income; with no word (the ledger failed) it writes nothing.
+    """
+    if not side_process_possible():
+        return None
+    if not full:
+        if from_date is None:
+            return None
+        checkpoint = ValuationCheckpoint.objects.filter(household=household)
+        day = checkpoint.values_list("day", flat=True).first()
+        if day is not None and day <= from_date:
+            return None
+    start = None if full else from_date
+
+    def work(word) -> dict:
+        # Imported in the side process: numpy's start-up is paid beside the ledger.
+        from reporting.services.valuations import valuations_rebuild
+
+        told: dict = {}
+
+        def may_store() -> bool:
+            told.update(word() or {})
+            return bool(told)
+
+        valued = valuations_rebuild(household=household, from_date=start, may_store=may_store)
+        if not told:
+            return {}
+        changed_from = told["changed_from"]
+        changed_from = date.fromisoformat(changed_from) if changed_from else None
+        return {
+            "valuations": _jsonable(valued),
+            "received_income": _received_income(household, from_date, changed_from, full),
+        }
+
+    return SideProcess(work)
+
+
+def _collected(beside: SideProcess) -> dict | None:
+    """Return what the side process stored, or None when it failed (logged)."""
+    try:
+        return beside.result()
+    except SideProcessError as exc:
+        logger.warning("valuations in a side process failed; rebuilt here: %s", exc)
+        return None
+
+
+def _dropped(beside: SideProcess) -> None:
+    """Tell the side process to write nothing (the ledger failed) and wait for it."""
+    with contextlib.suppress(SideProcessError):
+        beside.result()
 
 
 def _valuation_start(
@@ -109,11 +200,12 @@ def _jsonable(value: object) -> object:
 
 
 def _received_income(
-    household: Household, from_date: date | None, ledger: LedgerRebuildResult, full: bool
+    household: Household, from_date: date | None, changed_from: date | None, full: bool
 ) -> dict:
-    """Sum the received income by month again from the earliest changed day (every month
-    when full); with nothing marked or changed, only if its inputs moved."""
-    changed = [day for day in (from_date, ledger.changed_from) if day is not None]
+    """Sum the received income by month again from the earliest changed day (the marked
+    day, or the ledger's ``changed_from``; every month when full); with nothing marked or
+    changed, only if its inputs moved."""
+    changed = [day for day in (from_date, changed_from) if day is not None]
     if full or changed:
         since = None if full else min(changed)
         return {"months": received_months_rebuild(household=household, from_date=since)}

@@ -108,7 +108,11 @@ class _Plan:
 
 
 def valuations_rebuild(
-    *, household: Household, from_date: date | None = None, today: date | None = None
+    *,
+    household: Household,
+    from_date: date | None = None,
+    today: date | None = None,
+    may_store: Callable[[], bool] | None = None,
 ) -> RebuildResult:
     """Recompute and store the household's daily series; return what was done.
 
@@ -126,6 +130,9 @@ def valuations_rebuild(
     4. Check the gain breakdown on every day of every scope (and, on a full run, each
        account's cash against the ledger's sums), then store one row per scope and the
        checkpoint, in one transaction.
+
+    ``may_store``, when given, is asked before anything is written (the recompute chain's
+    side process waits there for the ledger): False leaves the stored rows as they are.
     """
     started = time.perf_counter()
     result = RebuildResult(household_id=household.pk)
@@ -135,6 +142,8 @@ def valuations_rebuild(
     plan = _plan(household, scopes, from_date)
     rows = ledger_rows(household=household, from_day=plan.state.day if plan.state else None)
     if plan.state is None and not rows:
+        if may_store is not None and not may_store():
+            return result
         ValuationSeries.objects.filter(household=household).delete()
         ValuationCheckpoint.objects.filter(household=household).delete()
         return result
@@ -200,6 +209,11 @@ def valuations_rebuild(
     }
     history_kept = bool(reuse) and len(reuse) == len(scopes)
     result.timings["compute"] = time.perf_counter() - started - result.timings["read"]
+    if may_store is not None:
+        waited = time.perf_counter()
+        if not may_store():
+            return result
+        result.timings["waited"] = time.perf_counter() - waited
     _store(
         household,
         scopes,
@@ -215,7 +229,7 @@ def valuations_rebuild(
     result.recomputed_from = date.fromordinal(begin)
     result.scopes = len(scopes)
     result.seconds = time.perf_counter() - started
-    result.timings["store"] = result.seconds - result.timings["read"] - result.timings["compute"]
+    result.timings["store"] = result.seconds - sum(result.timings.values())
     logger.info(
         "valued household %s: %s scopes, %s..%s, from %s (%s) in %.3f s",
         household.pk,
