@@ -171,6 +171,12 @@ def valuations_rebuild(
         state=plan.state,
         checkpoint_day=None if keep_checkpoint else checkpoint_day,
     )
+    # The ledger's own sums cover every transaction: worth their 50 ms on a full run. Read
+    # now, with the other reads: a full recompute's ledger, rebuilt meanwhile in another
+    # process, may hold the tables for a moment at its end (its foreign keys).
+    cash_problems = (
+        _cash_mismatches(household, accounts, replay.accounts) if plan.state is None else []
+    )
     book = book_read()
     unpriced = _complete_prices(book, household, infos, first=first)
     result.timings["read"] = time.perf_counter() - started
@@ -194,9 +200,7 @@ def valuations_rebuild(
         result.problems.append(f"no price for {', '.join(sorted(unpriced))}; valued at 0")
     if fx.missing:
         result.problems.append(f"no FX rate into {fx.base} for {', '.join(sorted(fx.missing))}")
-    if plan.state is None:
-        # The ledger's own sums cover every transaction: worth their 50 ms on a full run.
-        result.problems += _cash_mismatches(household, accounts, replays)
+    result.problems += cash_problems
     for problem in result.problems:
         logger.error("valuation of household %s: %s", household.pk, problem)
     held = sorted({sid for account in replays.values() for sid in account.positions})
