@@ -67,7 +67,11 @@ def _derived_rebuild(household: Household, from_date: date | None, full: bool) -
         changed_from = ledger.changed_from.isoformat() if ledger.changed_from else None
         beside.tell({"changed_from": changed_from})
         started = time.perf_counter()
-        summary["projections"] = _jsonable(projections_rebuild(household=household))
+        try:
+            summary["projections"] = _jsonable(projections_rebuild(household=household))
+        except BaseException:
+            _dropped(beside)  # told already: it finishes its writes; never left running
+            raise
         summary["seconds"]["projections"] = _since(started)
         started = time.perf_counter()
         done = _collected(beside)

@@ -79,10 +79,14 @@ class SideProcess:
         with os.fdopen(self._result, "rb") as result:
             while chunk := result.read(1 << 16):
                 chunks.append(chunk)
-        _, status = os.waitpid(self.pid, 0)
         outcome = json.loads(b"".join(chunks) or b"{}")
-        if os.waitstatus_to_exitcode(status) != 0 or "result" not in outcome:
-            raise SideProcessError(outcome.get("error") or f"child exited with {status}")
+        try:
+            _, status = os.waitpid(self.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:  # reaped already (SIGCHLD ignored): its output tells
+            code = 0 if "result" in outcome else 1
+        if code != 0 or "result" not in outcome:
+            raise SideProcessError(outcome.get("error") or f"child exited with {code}")
         return outcome["result"]
 
 

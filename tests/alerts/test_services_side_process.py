@@ -8,6 +8,7 @@ test transaction.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from decimal import Decimal as D
 
@@ -18,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 import alerts.services.derived as derived_module
 import portfolios.services.ledger as ledger_module
+import reporting.services.valuations as valuations_module
 from alerts.services.derived import derived_rebuild
 from income.models import ReceivedIncomeMonth
 from portfolios.models import LotRelief, TaxLot, Transaction
@@ -204,3 +206,31 @@ def test_keys_are_checked_row_by_row_when_a_table_is_busy(history, monkeypatch):
         [(D("4"), D("480"), D("400"), D("80"))],
     )
     assert foreign_keys() == keys
+
+
+def test_when_the_second_process_fails_the_steps_run_here_and_write_the_same_rows(
+    history, monkeypatch, caplog
+):
+    # given the rows a full recompute writes in one process
+    household, _, _ = history
+    with monkeypatch.context() as alone:
+        alone.setattr(derived_module, "side_process_possible", lambda: False)
+        derived_rebuild(household=household, full=True)
+    one_process = derived_rows(household)
+    ValuationSeries.objects.filter(household=household).delete()
+    # when the valuation fails in the side process only
+    parent, real = os.getpid(), valuations_module.valuations_rebuild
+
+    def fails_in_the_child(**kwargs):
+        if os.getpid() != parent:
+            raise RuntimeError("no memory left")
+        return real(**kwargs)
+
+    monkeypatch.setattr(valuations_module, "valuations_rebuild", fails_in_the_child)
+    started = forks_counted(monkeypatch)
+    summary = derived_rebuild(household=household, full=True)
+    # then this process valued the household itself: the same rows, and the failure logged
+    assert len(started) == 1
+    assert derived_rows(household) == one_process
+    assert summary["valuations"]["scopes"] == 2
+    assert "no memory left" in caplog.text
