@@ -7,9 +7,10 @@ forked child can compute it while the parent replays the ledger, each on its own
 connection.
 
 The child computes, then waits for the parent's word before it writes anything: the parent
-says "store" once the ledger is rebuilt, or "drop" when the ledger failed (the chain then
-leaves every later step's rows as they were, as it did when it ran them one after the
-other). A parent that dies closes the pipe, which the child takes as "drop".
+tells it to go on once the ledger is rebuilt (with what the ledger found), or to write
+nothing when the ledger failed (the chain then leaves every later step's rows as they were,
+as it did when it ran them one after the other). A parent that dies closes the pipe, which
+the child takes as "write nothing".
 
 Only on PostgreSQL outside a transaction (the child's connection could not see what the
 caller has not committed), where ``os.fork`` exists; the caller runs the step itself
@@ -19,14 +20,11 @@ otherwise, or when the child fails.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import traceback
 from collections.abc import Callable
 
 from django.db import connection, connections
-
-logger = logging.getLogger(__name__)
 
 # The connections a child inherited: never closed nor collected in the child (their
 # sockets are the parent's), kept here until the child exits with ``os._exit``.
