@@ -7,9 +7,9 @@
 
 Each step replaces what it derives and does only the work the change needs. When the
 valuation series is rebuilt from its first day (``--full``, the first run after an import),
-it and the received income, which need no lot, are computed in a second process while this
-one rebuilds the ledger and the projection (``alerts.services.side_process``); they are
-written only once the ledger is. The recompute
+it needs no lot, so it is computed in a second process while this one rebuilds the ledger,
+the projection and the received income (``alerts.services.side_process``); it is written
+only once the ledger is. The recompute
 chain (``alerts.services.recompute``) runs this and then the alert rules; the alerts'
 freshness check runs this alone (it is called from within the alerts step).
 """
@@ -62,22 +62,22 @@ def _derived_rebuild(household: Household, from_date: date | None, full: bool) -
     summary["ledger"] = ledger.as_dict()
     summary["seconds"]["ledger"] = _since(started)
     if beside is not None:
-        # The ledger is rebuilt: the side process may write (the received income from the
-        # day the ledger's change puts first).
-        changed_from = ledger.changed_from.isoformat() if ledger.changed_from else None
-        beside.tell({"changed_from": changed_from})
+        # The ledger is rebuilt: the side process may write its series meanwhile.
+        beside.tell({"ledger": "rebuilt"})
         started = time.perf_counter()
         try:
             summary["projections"] = _jsonable(projections_rebuild(household=household))
+            summary["received_income"] = _received_income(
+                household, from_date, ledger.changed_from, full
+            )
         except BaseException:
             _dropped(beside)  # told already: it finishes its writes; never left running
             raise
         summary["seconds"]["projections"] = _since(started)
         started = time.perf_counter()
-        done = _collected(beside)
-        if done is not None:
-            summary["valuations"] = done["valuations"]
-            summary["received_income"] = done["received_income"]
+        valued = _collected(beside)
+        if valued is not None:
+            summary["valuations"] = valued
             summary["seconds"]["valuations"] = _since(started)
             return summary
         # The side process failed (logged): each step again, here, as without one.
@@ -126,15 +126,14 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _beside(household: Household, from_date: date | None, full: bool) -> SideProcess | None:
-    """Start the valuation series and the received income in a side process, when the
-    series is rebuilt from its first day whatever the ledger finds: ``full``, or a change
-    marked before the stored checkpoint (the first run after an import). Return None to run
-    them after the ledger, here: an incremental rebuild is too short to gain from a second
-    process, and without a mark its first day depends on what the ledger finds.
+    """Start rebuilding the valuation series in a side process, when it is rebuilt from its
+    first day whatever the ledger finds: ``full``, or a change marked before the stored
+    checkpoint (the first run after an import). Return None to run it after the ledger,
+    here: an incremental rebuild is too short to gain from a second process, and without a
+    mark its first day depends on what the ledger finds.
 
-    The side process computes the series, waits for the word that the ledger is rebuilt
-    (with the ledger's ``changed_from``), then stores the series and sums the received
-    income; with no word (the ledger failed) it writes nothing.
+    The side process computes the series, waits for the word that the ledger is rebuilt,
+    then stores it; with no word (the ledger failed) it writes nothing.
     """
     if not side_process_possible():
         return None
@@ -147,25 +146,16 @@ def _beside(household: Household, from_date: date | None, full: bool) -> SidePro
             return None
     start = None if full else from_date
 
-    def work(word) -> dict:
+    def work(word) -> object:
         # Imported in the side process: numpy's start-up is paid beside the ledger.
         from reporting.services.valuations import valuations_rebuild
 
-        told: dict = {}
-
         def may_store() -> bool:
-            told.update(word() or {})
-            return bool(told)
+            return word() is not None
 
-        valued = valuations_rebuild(household=household, from_date=start, may_store=may_store)
-        if not told:
-            return {}
-        changed_from = told["changed_from"]
-        changed_from = date.fromisoformat(changed_from) if changed_from else None
-        return {
-            "valuations": _jsonable(valued),
-            "received_income": _received_income(household, from_date, changed_from, full),
-        }
+        return _jsonable(
+            valuations_rebuild(household=household, from_date=start, may_store=may_store)
+        )
 
     return SideProcess(work)
 

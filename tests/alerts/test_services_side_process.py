@@ -106,7 +106,7 @@ def test_a_full_recompute_values_in_a_second_process_the_rows_one_process_writes
     # when it runs again with a second process
     started = forks_counted(monkeypatch)
     summary = derived_rebuild(household=household, full=True)
-    # then one side process wrote the series and the received income, as one process did
+    # then one side process wrote the series, and the rows are the ones one process wrote
     assert len(started) == 1
     assert derived_rows(household) == one_process
     assert summary["valuations"]["scopes"] == 2  # the household and its one account
