@@ -25,7 +25,6 @@ from django.utils import timezone
 from alerts.selectors.evaluation_inputs import evaluation_fingerprint, evaluation_is_current
 from alerts.services.derived import derived_rebuild
 from alerts.services.locks import household_lock
-from income.selectors.holdings import income_inputs_shared
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today
 from portfolios.services.ledger import LedgerRebuildError
@@ -51,8 +50,7 @@ def household_recompute(
     rebuilds every step from the start. Raises ``LedgerRebuildError`` when a transaction
     cannot be replayed; the later steps then do not run (they would read the old lots).
     """
-    # The projection and the rules read the same income inputs, once.
-    with household_lock(household.pk), income_inputs_shared():
+    with household_lock(household.pk):
         summary = derived_rebuild(household=household, from_date=from_date, full=full)
         started = time.perf_counter()
         now = timezone.now()

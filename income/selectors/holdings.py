@@ -1,9 +1,6 @@
 """Reads that feed the income math: positions held, dividend history, option premium."""
 
-import contextlib
 from collections import defaultdict
-from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -71,26 +68,6 @@ class IncomeInputs:
     symbols: dict[int, str]
 
 
-# Within ``income_inputs_shared``: the inputs read so far, by household and day.
-_shared: ContextVar[dict[tuple[int, date], IncomeInputs] | None] = ContextVar(
-    "income_inputs_shared", default=None
-)
-
-
-@contextlib.contextmanager
-def income_inputs_shared() -> Iterator[None]:
-    """Within the block, ``income_inputs`` reads a household's inputs for a day once.
-
-    For a caller that writes none of them meanwhile: the recompute chain, whose projection
-    and alert rules both read them after the ledger is rebuilt.
-    """
-    token = _shared.set({})
-    try:
-        yield
-    finally:
-        _shared.reset(token)
-
-
 def income_inputs(*, household: Household, today: date | None = None) -> IncomeInputs:
     """Return the household's positions, their dividend history and its option premium.
 
@@ -104,19 +81,8 @@ def income_inputs(*, household: Household, today: date | None = None) -> IncomeI
        of the pattern): per share = amount / shares the account held at the start of the pay
        date, ex-date unknown so taken as the pay date. One payment per pay date.
     3. Option premium: every OPTION_PREMIUM transaction, for the trailing average.
-    Read once per household and day inside ``income_inputs_shared``.
     """
     today = today or household_today(household)
-    shared = _shared.get()
-    if shared is None:
-        return _income_inputs(household, today)
-    key = (household.pk, today)
-    if key not in shared:
-        shared[key] = _income_inputs(household, today)
-    return shared[key]
-
-
-def _income_inputs(household: Household, today: date) -> IncomeInputs:
     transactions = Transaction.objects.filter(account__household=household).order_by()
     open_positions = _held(household, transactions)
     security_ids = sorted({position[1] for position in open_positions})
