@@ -5,26 +5,37 @@
 3. Income projections, which need the holdings (``income.services.projections``), and the
    received income by month (``income.services.received``).
 
-Each step replaces what it derives and does only the work the change needs. The recompute
+Each step replaces what it derives and does only the work the change needs. When the
+valuation series is rebuilt from its first day (``--full``, the first run after an import),
+it needs no lot, so it is computed in a second process while this one rebuilds the ledger,
+the projection and the received income (``alerts.services.side_process``); it is written
+only once the ledger is. The recompute
 chain (``alerts.services.recompute``) runs this and then the alert rules; the alerts'
 freshness check runs this alone (it is called from within the alerts step).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import json
+import logging
 import time
+from collections.abc import Iterator
 from datetime import date
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from alerts.services.side_process import SideProcess, SideProcessError, side_process_possible
 from income.services.projections import projections_rebuild, projections_refresh_if_stale
 from income.services.received import received_months_rebuild, received_months_refresh_if_stale
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today
 from portfolios.services.ledger import LedgerRebuildResult, ledger_rebuild
-from reporting.models import ValuationSeries
+from reporting.models import ValuationCheckpoint, ValuationSeries
+
+logger = logging.getLogger(__name__)
 
 
 def derived_rebuild(
@@ -34,11 +45,42 @@ def derived_rebuild(
     each step's seconds. Arguments as ``alerts.services.recompute.household_recompute``;
     raises ``LedgerRebuildError`` before the later steps when the ledger cannot be rebuilt.
     """
+    with _collector_paused():
+        return _derived_rebuild(household, from_date, full)
+
+
+def _derived_rebuild(household: Household, from_date: date | None, full: bool) -> dict:
     summary: dict = {"household": household.pk, "seconds": {}}
     started = time.perf_counter()
-    ledger = ledger_rebuild(household=household, from_date=from_date, full=full)
+    beside = _beside(household, from_date, full)
+    try:
+        ledger = ledger_rebuild(household=household, from_date=from_date, full=full)
+    except BaseException:
+        if beside is not None:
+            _dropped(beside)
+        raise
     summary["ledger"] = ledger.as_dict()
     summary["seconds"]["ledger"] = _since(started)
+    if beside is not None:
+        # The ledger is rebuilt: the side process may write its series meanwhile.
+        beside.tell({"ledger": "rebuilt"})
+        started = time.perf_counter()
+        try:
+            summary["projections"] = _jsonable(projections_rebuild(household=household))
+            summary["received_income"] = _received_income(
+                household, from_date, ledger.changed_from, full
+            )
+        except BaseException:
+            _dropped(beside)  # told already: it finishes its writes; never left running
+            raise
+        summary["seconds"]["projections"] = _since(started)
+        started = time.perf_counter()
+        valued = _collected(beside)
+        if valued is not None:
+            summary["valuations"] = valued
+            summary["seconds"]["valuations"] = _since(started)
+            return summary
+        # The side process failed (logged): each step again, here, as without one.
 
     started = time.perf_counter()
     start = _valuation_start(household, from_date, ledger, full)
@@ -60,9 +102,77 @@ def derived_rebuild(
     else:
         # Nothing marked and no lot changed: rebuilt only if its inputs or its day moved.
         summary["projections"] = {"rebuilt": projections_refresh_if_stale(household=household)}
-    summary["received_income"] = _received_income(household, from_date, ledger, full)
+    summary["received_income"] = _received_income(household, from_date, ledger.changed_from, full)
     summary["seconds"]["projections"] = _since(started)
     return summary
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block.
+
+    A full replay makes about a million objects that live until it ends (rows, decimals,
+    lots, events) and form no cycles; each batch of them set off collections that walked
+    every object again: a quarter of the ledger's time. Reference counting still frees
+    what the steps drop; cycles wait for the collector's next run after the block.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _beside(household: Household, from_date: date | None, full: bool) -> SideProcess | None:
+    """Start rebuilding the valuation series in a side process, when it is rebuilt from its
+    first day whatever the ledger finds: ``full``, or a change marked before the stored
+    checkpoint (the first run after an import). Return None to run it after the ledger,
+    here: an incremental rebuild is too short to gain from a second process, and without a
+    mark its first day depends on what the ledger finds.
+
+    The side process computes the series, waits for the word that the ledger is rebuilt,
+    then stores it; with no word (the ledger failed) it writes nothing.
+    """
+    if not side_process_possible():
+        return None
+    if not full:
+        if from_date is None:
+            return None
+        checkpoint = ValuationCheckpoint.objects.filter(household=household)
+        day = checkpoint.values_list("day", flat=True).first()
+        if day is not None and day <= from_date:
+            return None
+    start = None if full else from_date
+
+    def work(word) -> object:
+        # Imported in the side process: numpy's start-up is paid beside the ledger.
+        from reporting.services.valuations import valuations_rebuild
+
+        def may_store() -> bool:
+            return word() is not None
+
+        return _jsonable(
+            valuations_rebuild(household=household, from_date=start, may_store=may_store)
+        )
+
+    return SideProcess(work)
+
+
+def _collected(beside: SideProcess) -> dict | None:
+    """Return what the side process stored, or None when it failed (logged)."""
+    try:
+        return beside.result()
+    except SideProcessError as exc:
+        logger.warning("valuations in a side process failed; rebuilt here: %s", exc)
+        return None
+
+
+def _dropped(beside: SideProcess) -> None:
+    """Tell the side process to write nothing (the ledger failed) and wait for it."""
+    with contextlib.suppress(SideProcessError):
+        beside.result()
 
 
 def _valuation_start(
@@ -109,11 +219,12 @@ def _jsonable(value: object) -> object:
 
 
 def _received_income(
-    household: Household, from_date: date | None, ledger: LedgerRebuildResult, full: bool
+    household: Household, from_date: date | None, changed_from: date | None, full: bool
 ) -> dict:
-    """Sum the received income by month again from the earliest changed day (every month
-    when full); with nothing marked or changed, only if its inputs moved."""
-    changed = [day for day in (from_date, ledger.changed_from) if day is not None]
+    """Sum the received income by month again from the earliest changed day (the marked
+    day, or the ledger's ``changed_from``; every month when full); with nothing marked or
+    changed, only if its inputs moved."""
+    changed = [day for day in (from_date, changed_from) if day is not None]
     if full or changed:
         since = None if full else min(changed)
         return {"months": received_months_rebuild(household=household, from_date=since)}

@@ -414,11 +414,15 @@ class _Ledger:
 
     def _register(self, lot: Lot, *, used: Decimal) -> None:
         self.sequence += 1
-        self.fifo_key[lot.lot_id] = (lot.acquired, lot.opening_txn_id, self.sequence)
+        key = self.fifo_key[lot.lot_id] = (lot.acquired, lot.opening_txn_id, self.sequence)
         self.used[lot.lot_id] = used
-        insort(
-            self.positions.setdefault((lot.account_id, lot.security_id), []), lot, key=self._fifo
-        )
+        position = self.positions.setdefault((lot.account_id, lot.security_id), [])
+        # Lots mostly arrive in FIFO order: appending is then what ``insort`` would do (it
+        # inserts after equal keys), without its search.
+        if not position or key >= self.fifo_key[position[-1].lot_id]:
+            position.append(lot)
+        else:
+            insort(position, lot, key=self._fifo)
         self.pieces.setdefault(lot.opening_txn_id, []).append(lot)
 
     def _fifo(self, lot: Lot) -> tuple[date, int, int]:

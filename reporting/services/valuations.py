@@ -108,7 +108,11 @@ class _Plan:
 
 
 def valuations_rebuild(
-    *, household: Household, from_date: date | None = None, today: date | None = None
+    *,
+    household: Household,
+    from_date: date | None = None,
+    today: date | None = None,
+    may_store: Callable[[], bool] | None = None,
 ) -> RebuildResult:
     """Recompute and store the household's daily series; return what was done.
 
@@ -126,6 +130,9 @@ def valuations_rebuild(
     4. Check the gain breakdown on every day of every scope (and, on a full run, each
        account's cash against the ledger's sums), then store one row per scope and the
        checkpoint, in one transaction.
+
+    ``may_store``, when given, is asked before anything is written (the recompute chain's
+    side process waits there for the ledger): False leaves the stored rows as they are.
     """
     started = time.perf_counter()
     result = RebuildResult(household_id=household.pk)
@@ -135,6 +142,8 @@ def valuations_rebuild(
     plan = _plan(household, scopes, from_date)
     rows = ledger_rows(household=household, from_day=plan.state.day if plan.state else None)
     if plan.state is None and not rows:
+        if may_store is not None and not may_store():
+            return result
         ValuationSeries.objects.filter(household=household).delete()
         ValuationCheckpoint.objects.filter(household=household).delete()
         return result
@@ -162,6 +171,12 @@ def valuations_rebuild(
         state=plan.state,
         checkpoint_day=None if keep_checkpoint else checkpoint_day,
     )
+    # The ledger's own sums cover every transaction: worth their 50 ms on a full run. Read
+    # now, with the other reads: a full recompute's ledger, rebuilt meanwhile in another
+    # process, may hold the tables for a moment at its end (its foreign keys).
+    cash_problems = (
+        _cash_mismatches(household, accounts, replay.accounts) if plan.state is None else []
+    )
     book = book_read()
     unpriced = _complete_prices(book, household, infos, first=first)
     result.timings["read"] = time.perf_counter() - started
@@ -185,9 +200,7 @@ def valuations_rebuild(
         result.problems.append(f"no price for {', '.join(sorted(unpriced))}; valued at 0")
     if fx.missing:
         result.problems.append(f"no FX rate into {fx.base} for {', '.join(sorted(fx.missing))}")
-    if plan.state is None:
-        # The ledger's own sums cover every transaction: worth their 50 ms on a full run.
-        result.problems += _cash_mismatches(household, accounts, replays)
+    result.problems += cash_problems
     for problem in result.problems:
         logger.error("valuation of household %s: %s", household.pk, problem)
     held = sorted({sid for account in replays.values() for sid in account.positions})
@@ -200,6 +213,11 @@ def valuations_rebuild(
     }
     history_kept = bool(reuse) and len(reuse) == len(scopes)
     result.timings["compute"] = time.perf_counter() - started - result.timings["read"]
+    if may_store is not None:
+        waited = time.perf_counter()
+        if not may_store():
+            return result
+        result.timings["waited"] = time.perf_counter() - waited
     _store(
         household,
         scopes,
@@ -215,7 +233,7 @@ def valuations_rebuild(
     result.recomputed_from = date.fromordinal(begin)
     result.scopes = len(scopes)
     result.seconds = time.perf_counter() - started
-    result.timings["store"] = result.seconds - result.timings["read"] - result.timings["compute"]
+    result.timings["store"] = result.seconds - sum(result.timings.values())
     logger.info(
         "valued household %s: %s scopes, %s..%s, from %s (%s) in %.3f s",
         household.pk,
