@@ -1,6 +1,9 @@
 """The cast: household A (owner, member, viewer) and household B (its owner), plus clients."""
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -23,8 +26,7 @@ class Cast:
     outsider: object  # owner of household B
 
 
-@pytest.fixture
-def cast(db) -> Cast:
+def _cast_build() -> Cast:
     household_a = household_setup(name="Alpha", owner_username="alice", password="pw-alice-1")
     household_b = household_setup(name="Bravo", owner_username="bob", password="pw-bob-1")
     member = membership_add(household=household_a, username="carol", role=Membership.Role.MEMBER)
@@ -40,14 +42,16 @@ def cast(db) -> Cast:
     )
 
 
+@pytest.fixture
+def cast(db) -> Cast:
+    return _cast_build()
+
+
 SECRET_ACCOUNT = "Zanzibar Trust"
 SECRET_SYMBOL = "ZQXW"
 
 
-@pytest.fixture
-def secret_household(cast) -> Cast:
-    """Household A with a recognisable account and security, valued and projected, so a
-    leak into another household's response is easy to spot."""
+def _secret_household_build(cast: Cast) -> Cast:
     from datetime import date
 
     from alerts.services.recompute import household_recompute
@@ -62,6 +66,42 @@ def secret_household(cast) -> Cast:
     close(zq, date.today().isoformat(), 120)
     household_recompute(household=cast.household_a)
     return cast
+
+
+@pytest.fixture
+def secret_household(cast) -> Cast:
+    """Household A with a recognisable account and security, valued and projected, so a
+    leak into another household's response is easy to spot."""
+    return _secret_household_build(cast)
+
+
+@pytest.fixture(scope="module")
+def secret_household_once(django_db_setup, django_db_blocker) -> Iterator[Cast]:
+    """``secret_household`` built once for a module, as Django's ``setUpTestData`` does: in a
+    transaction around the module's tests, each test's own transaction a savepoint inside it
+    (rolled back after the test, whatever it wrote), the whole rolled back after the module.
+
+    A module opts in by overriding ``secret_household`` with a fixture that returns this one
+    (and requests ``db``). Its tests get the same rows every time; only Python attributes a
+    test sets on the cast's objects would outlive it, so it is for modules whose tests change
+    the household through HTTP, not through the cast's objects.
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic._from_testcase = True  # as TestCase's: durable blocks inside stay allowed
+        atomic.__enter__()
+        try:
+            built = _secret_household_build(_cast_build())
+        except BaseException:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            raise
+    yield built
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -104,6 +144,21 @@ def _fresh_cache():
     else:
         cache.clear()
     yield
+
+
+def pytest_configure(config):
+    """Compile Hearth's modules and the tests' once, before the pytest-xdist workers and the
+    processes the tests start (commands, Celery workers, gunicorn, probes) import them: with
+    PYTHONDONTWRITEBYTECODE set (the Dockerfile, this machine's shell) each of those compiled
+    them from source again, ~0.7 s of CPU a process. Files already compiled are skipped."""
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller did it
+        return
+    import compileall
+
+    root = Path(__file__).resolve().parent.parent
+    for package in ("alerts", "benchmarks", "config", "income", "portfolios", "reporting"):
+        compileall.compile_dir(root / package, quiet=1)
+    compileall.compile_dir(root / "tests", quiet=1, rx=re.compile(r"bad_files"))
 
 
 def pytest_sessionfinish(session):

@@ -12,6 +12,14 @@ from tests.conftest import SECRET_ACCOUNT, SECRET_SYMBOL, client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.api]
 
+
+@pytest.fixture
+def secret_household(secret_household_once, db):
+    """Built once for the module (tests/conftest.py): these tests change it only through
+    HTTP, and each test's writes are rolled back after it."""
+    return secret_household_once
+
+
 SKIP = {"schema/", "docs/"}
 # Routes only a household's owners may read.
 OWNER_ONLY = {"audit/"}

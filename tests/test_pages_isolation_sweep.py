@@ -9,6 +9,14 @@ from tests.conftest import SECRET_ACCOUNT, SECRET_SYMBOL
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def secret_household(secret_household_once, db):
+    """Built once for the module (tests/conftest.py): these tests change it only through
+    HTTP, and each test's writes are rolled back after it."""
+    return secret_household_once
+
+
 SKIP_PREFIXES = ("admin/", "accounts/", "api/")
 
 

@@ -12,6 +12,14 @@ from tests.test_pages_isolation_sweep import GET_PAGES
 
 pytestmark = [pytest.mark.django_db, pytest.mark.api]
 
+
+@pytest.fixture
+def secret_household(secret_household_once, db):
+    """Built once for the module (tests/conftest.py): these tests change it only through
+    HTTP, and each test's writes are rolled back after it."""
+    return secret_household_once
+
+
 HOSTILE = [
     # '¹'.isdigit() is True but int('¹') fails
     "account=%C2%B9",
