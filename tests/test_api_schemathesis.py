@@ -25,14 +25,6 @@ from tests.security_report import count
 
 pytestmark = [pytest.mark.django_db, pytest.mark.api, pytest.mark.slow]
 
-
-@pytest.fixture
-def secret_household(secret_household_once, db):
-    """Built once for the module (tests/conftest.py): these tests change it only through
-    HTTP, and each test's writes are rolled back after it."""
-    return secret_household_once
-
-
 EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [
     not_a_server_error,
