@@ -26,6 +26,7 @@ from reporting.calculations.performance import (
     PERIOD_CODES,
     annualize,
     benchmark_metrics,
+    daily_risk_metrics,
     modified_dietz,
     period_bounds,
     period_irr,
@@ -212,8 +213,14 @@ def summary_of(
     if window.days > 0:
         irr = period_irr(window.start, start_value, flows, window.end, end_value)
         dietz = modified_dietz(start_value, end_value, flows, window.start, window.end)
-    levels = _index(series, window)
-    risk = risk_metrics(levels, float(settings.RISK_FREE_RATE)) if with_risk else None
+    risk = None
+    if with_risk:
+        # risk_metrics' figures from the stored arrays, without building a pandas Series
+        risk = daily_risk_metrics(
+            index[window.first : window.last + 1],
+            series.start + timedelta(days=window.first),
+            float(settings.RISK_FREE_RATE),
+        )
     figures = {
         "twr": twr,
         "twr_annualized": annualize(twr, window.days),
@@ -234,6 +241,7 @@ def summary_of(
         )
         bench_risk = risk_metrics(bench, float(settings.RISK_FREE_RATE))
         bench_twr = float(bench.iloc[-1] / bench.iloc[0] - 1.0)
+        levels = _index(series, window)
         paired = benchmark_metrics(trading_day_returns(levels), trading_day_returns(bench))
         figures |= {
             "benchmark_twr": bench_twr,
