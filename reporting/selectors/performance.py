@@ -185,10 +185,11 @@ def _index(series: DailySeries, window: Window) -> pd.Series:
 def _flows(series: DailySeries, window: Window) -> list[tuple[date, float]]:
     """Return the external flows in (start, end] as the portfolio sees them (in - out)."""
     net = (series.money["inflow"] - series.money["outflow"])[window.first + 1 : window.last + 1]
-    return [
-        (series.start + timedelta(days=window.first + 1 + int(i)), float(net[i]) / MONEY_SCALE)
-        for i in np.flatnonzero(net)
-    ]
+    days = np.flatnonzero(net)
+    # Whole arrays at once (the same float64 division, the same dates): decades of history
+    # have thousands of flow days.
+    dates = (np.datetime64(series.start, "D") + (window.first + 1 + days)).tolist()
+    return list(zip(dates, (net[days] / MONEY_SCALE).tolist(), strict=True))
 
 
 def summary_of(
