@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
-from reporting.calculations.sessions import xnys_session_days
+from reporting.calculations.sessions import trading_day_points, xnys_session_days
 
 TRADING_DAYS_PER_YEAR = 252
 VAR_PERCENTILE = 5.0
@@ -116,15 +116,17 @@ def trading_day_returns(
     return (levels / levels.shift(1) - 1.0).iloc[1:]
 
 
-def _drawdown(levels: pd.Series) -> tuple[float, date | None, date | None, date | None]:
-    """Return the largest peak-to-trough fall and its peak, trough and recovery dates.
+def _drawdown(
+    values: np.ndarray, day_of: Callable[[int], date]
+) -> tuple[float, date | None, date | None, date | None]:
+    """Return the largest peak-to-trough fall of the levels ``values`` and its peak, trough
+    and recovery dates (``day_of(i)``: the date of ``values[i]``).
 
     1. The drawdown on each day is ``1 - level / running maximum``.
     2. The trough is the day of the largest drawdown (the first such day on a tie).
     3. The peak is the last day at the running maximum before the trough.
     4. The recovery is the first day after the trough back at or above the peak, else None.
     """
-    values = levels.to_numpy()
     if len(values) < 2:
         return 0.0, None, None, None
     running_peak = np.maximum.accumulate(values)
@@ -134,9 +136,8 @@ def _drawdown(levels: pd.Series) -> tuple[float, date | None, date | None, date 
         return 0.0, None, None, None
     peak = int(np.flatnonzero(values[: trough + 1] == running_peak[trough])[-1])
     recovered = np.flatnonzero(values[trough + 1 :] >= values[peak])
-    dates = levels.index
-    recovery = dates[trough + 1 + int(recovered[0])].date() if len(recovered) else None
-    return float(falls[trough]), dates[peak].date(), dates[trough].date(), recovery
+    recovery = day_of(trough + 1 + int(recovered[0])) if len(recovered) else None
+    return float(falls[trough]), day_of(peak), day_of(trough), recovery
 
 
 def risk_metrics(
@@ -162,8 +163,30 @@ def risk_metrics(
     Figures needing a spread are None when there are fewer than two returns or no spread.
     """
     levels = trading_day_levels(index_series, trading_days)
-    returns = (levels / levels.shift(1) - 1.0).iloc[1:].to_numpy()
-    max_drawdown, peak, trough, recovery = _drawdown(levels)
+    dates = levels.index
+    return _risk_of_levels(levels.to_numpy(), lambda i: dates[i].date(), risk_free_rate)
+
+
+def daily_risk_metrics(
+    levels: np.ndarray, start: date, risk_free_rate: float | Decimal = 0.0
+) -> RiskMetrics:
+    """Return ``risk_metrics`` of a daily index without pandas: the same figures, float for
+    float (the same levels on the same XNYS sessions, then the same arithmetic).
+
+    ``levels[i]`` is the index on ``start`` + i days (NaN: none that day), as a stored
+    valuation series holds it.
+    """
+    points, values = trading_day_points(levels, start)
+    return _risk_of_levels(values, lambda i: start + timedelta(days=int(points[i])), risk_free_rate)
+
+
+def _risk_of_levels(
+    values: np.ndarray, day_of: Callable[[int], date], risk_free_rate: float | Decimal
+) -> RiskMetrics:
+    """Return the figures of ``risk_metrics`` from the index's levels on its trading days
+    (the base first); ``day_of(i)`` is the date of ``values[i]``."""
+    returns = values[1:] / values[:-1] - 1.0
+    max_drawdown, peak, trough, recovery = _drawdown(values, day_of)
     count = len(returns)
     annual_scale = math.sqrt(TRADING_DAYS_PER_YEAR)
 

@@ -66,14 +66,20 @@ def trading_day_level_values(levels: np.ndarray, start: date) -> np.ndarray:
     on each XNYS session after it up to the last day that has one, carried forward from
     the last level on or before the session.
     """
+    return trading_day_points(levels, start)[1]
+
+
+def trading_day_points(levels: np.ndarray, start: date) -> tuple[np.ndarray, np.ndarray]:
+    """Return the days of ``trading_day_level_values`` (as offsets from ``start``, int64)
+    and their levels: the base day, then each XNYS session after it (see there)."""
     levels = np.asarray(levels, dtype=np.float64)
     known = np.flatnonzero(~np.isnan(levels))
     if len(known) == 0:
-        return np.empty(0, dtype=np.float64)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
     first, last = int(known[0]), int(known[-1])
     sessions = xnys_session_days(start + timedelta(days=first), start + timedelta(days=last))
     offsets = (sessions - np.datetime64(start, "D")).astype(np.int64)
     offsets = offsets[(offsets > first) & (offsets <= last)]
     points = np.concatenate([np.array([first], dtype=np.int64), offsets])
     carried = known[np.searchsorted(known, points, side="right") - 1]
-    return levels[carried]
+    return points, levels[carried]

@@ -26,6 +26,7 @@ from reporting.calculations.performance import (
     PERIOD_CODES,
     annualize,
     benchmark_metrics,
+    daily_risk_metrics,
     modified_dietz,
     period_bounds,
     period_irr,
@@ -184,10 +185,11 @@ def _index(series: DailySeries, window: Window) -> pd.Series:
 def _flows(series: DailySeries, window: Window) -> list[tuple[date, float]]:
     """Return the external flows in (start, end] as the portfolio sees them (in - out)."""
     net = (series.money["inflow"] - series.money["outflow"])[window.first + 1 : window.last + 1]
-    return [
-        (series.start + timedelta(days=window.first + 1 + int(i)), float(net[i]) / MONEY_SCALE)
-        for i in np.flatnonzero(net)
-    ]
+    days = np.flatnonzero(net)
+    # Whole arrays at once (the same float64 division, the same dates): decades of history
+    # have thousands of flow days.
+    dates = (np.datetime64(series.start, "D") + (window.first + 1 + days)).tolist()
+    return list(zip(dates, (net[days] / MONEY_SCALE).tolist(), strict=True))
 
 
 def summary_of(
@@ -212,8 +214,14 @@ def summary_of(
     if window.days > 0:
         irr = period_irr(window.start, start_value, flows, window.end, end_value)
         dietz = modified_dietz(start_value, end_value, flows, window.start, window.end)
-    levels = _index(series, window)
-    risk = risk_metrics(levels, float(settings.RISK_FREE_RATE)) if with_risk else None
+    risk = None
+    if with_risk:
+        # risk_metrics' figures from the stored arrays, without building a pandas Series
+        risk = daily_risk_metrics(
+            index[window.first : window.last + 1],
+            series.start + timedelta(days=window.first),
+            float(settings.RISK_FREE_RATE),
+        )
     figures = {
         "twr": twr,
         "twr_annualized": annualize(twr, window.days),
@@ -234,6 +242,7 @@ def summary_of(
         )
         bench_risk = risk_metrics(bench, float(settings.RISK_FREE_RATE))
         bench_twr = float(bench.iloc[-1] / bench.iloc[0] - 1.0)
+        levels = _index(series, window)
         paired = benchmark_metrics(trading_day_returns(levels), trading_day_returns(bench))
         figures |= {
             "benchmark_twr": bench_twr,

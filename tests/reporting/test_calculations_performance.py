@@ -6,9 +6,11 @@ Every expected figure is worked out by hand in a comment or taken from a publish
 
 import csv
 import math
+import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -18,6 +20,7 @@ from reporting.calculations.performance import (
     annualize,
     benchmark_metrics,
     blend_benchmark_index,
+    daily_risk_metrics,
     downsample,
     downsample_indices,
     modified_dietz,
@@ -583,6 +586,72 @@ def test_risk_of_a_single_return_has_no_spread():
     assert metrics.sharpe is None
     assert metrics.sortino is None
     assert metrics.var_95 == pytest.approx(-0.01, abs=1e-12)
+
+
+def test_daily_risk_metrics_of_a_stored_index_with_a_weekend_a_holiday_and_gaps():
+    """The stored series' path (numpy arrays, no pandas), worked out by hand."""
+    # given a daily index from Thursday 2023-06-29: no level on the 29th (the index starts
+    # on Friday 30 June), wild values on the weekend and on 4 July (Independence Day), and
+    # none on Sunday 2 July
+    nan = float("nan")
+    levels = np.array([nan, 1.0, 5.0, nan, 1.01, 0.5, 0.9999, 1.019898])
+
+    # when
+    metrics = daily_risk_metrics(levels, date(2023, 6, 29))
+
+    # then the base is Friday's 1.0 and the sessions 07-03, 07-05, 07-06 return 1%, -1%, 2%:
+    # mean 1/150, deviations 1/300, -1/60, 1/75, squares 1, 25, 16 (/90000), so the sample
+    # variance is 42/90000 / 2 = 7/30000 and volatility = sqrt(7/30000 x 252) = 0.14 x sqrt(3)
+    assert metrics.observations == 3
+    assert metrics.volatility == pytest.approx(0.14 * math.sqrt(3), abs=1e-9)
+    # Sharpe (rf 0) = (1/150) / sqrt(7/30000) x sqrt(252) = sqrt(1080000) / 150 = 4 x sqrt(3)
+    assert metrics.sharpe == pytest.approx(4 * math.sqrt(3), abs=1e-7)
+    # downside: squares 0, 0.0001, 0 -> mean 1/30000; Sortino = (1/150) x sqrt(30000 x 252)
+    # = 4 x sqrt(21)
+    assert metrics.sortino == pytest.approx(4 * math.sqrt(21), abs=1e-7)
+    # sorted -0.01, 0.01, 0.02; rank 0.05 x 2 = 0.1: -0.01 + 0.1 x 0.02 = -0.008
+    assert metrics.var_95 == pytest.approx(0.008, abs=1e-12)
+    # sessions' levels 1, 1.01, 0.9999, 1.019898: 1 - 0.9999 / 1.01 = 1% from 07-03 to
+    # 07-05, back above 1.01 on 07-06 (the 4 July 0.5 is no session)
+    assert metrics.max_drawdown == pytest.approx(0.01, abs=1e-12)
+    assert metrics.drawdown_peak == date(2023, 7, 3)
+    assert metrics.drawdown_trough == date(2023, 7, 5)
+    assert metrics.drawdown_recovery == date(2023, 7, 6)
+
+
+def test_daily_risk_metrics_with_a_risk_free_rate_and_too_few_levels():
+    # given rf chosen so that rf_daily is exactly 0.001, and the week of 2023-06-05 as a
+    # daily index: Friday 06-02 (base), weekend copies, then the five sessions
+    risk_free_rate = 1.001**252 - 1
+    week = [1.0, 1.0, 1.0, 1.02, 1.0098, 1.040094, 1.01929212, 1.0294850412]
+
+    # when
+    metrics = daily_risk_metrics(np.array(week), date(2023, 6, 2), risk_free_rate)
+
+    # then (0.006 - 0.001) / sqrt(0.00043) x sqrt(252) and (0.006 - 0.001) / 0.01 x sqrt(252)
+    assert metrics.observations == 5
+    assert metrics.sharpe == pytest.approx(0.005 / math.sqrt(0.00043) * SQRT_252, abs=1e-9)
+    assert metrics.sortino == pytest.approx(0.005 / 0.01 * SQRT_252, abs=1e-9)
+    # a single level (or none) has no return and no drawdown
+    for levels in ([1.0], [float("nan")], []):
+        alone = daily_risk_metrics(np.array(levels), date(2023, 6, 2))
+        assert (alone.observations, alone.volatility, alone.var_95) == (0, None, None)
+        assert (alone.max_drawdown, alone.drawdown_peak) == (0.0, None)
+
+
+def test_daily_risk_metrics_equal_risk_metrics_float_for_float():
+    """The page's figures must not move by a bit when they skip pandas."""
+    rng = random.Random(11)
+    for _ in range(200):
+        start = date(1990, 1, 1) + timedelta(days=rng.randrange(12_000))
+        levels = np.cumprod([1 + rng.gauss(0, 0.01) for _ in range(rng.randrange(1, 500))])
+        if rng.random() < 0.3:
+            levels[0] = float("nan")
+        for _ in range(rng.randrange(4)):
+            levels[rng.randrange(len(levels))] = float("nan")
+        series = pd.Series(levels, index=pd.date_range(start, periods=len(levels)))
+        rate = rng.choice([0.0, 0.04])
+        assert daily_risk_metrics(levels, start, rate) == risk_metrics(series, rate), start
 
 
 def test_benchmark_metrics_of_identical_returns_are_beta_one_and_no_tracking_error():

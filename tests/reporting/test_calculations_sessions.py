@@ -8,7 +8,11 @@ import numpy as np
 import pandas as pd
 
 from reporting.calculations.risk import trading_day_levels, xnys_sessions
-from reporting.calculations.sessions import trading_day_level_values, xnys_session_days
+from reporting.calculations.sessions import (
+    trading_day_level_values,
+    trading_day_points,
+    xnys_session_days,
+)
 
 NAN = float("nan")
 
@@ -35,6 +39,15 @@ def test_days_without_a_level_are_skipped_and_carried_over():
     # then the base is Friday's; Wednesday carries Tuesday's 1.04
     assert list(values) == [1.00, 1.03, 1.04, 1.06]
     assert len(trading_day_level_values(np.array([NAN, NAN]), date(2023, 6, 29))) == 0
+
+
+def test_points_are_the_days_of_the_levels_as_offsets_from_the_start():
+    # given the index above, with no level on Thursday 29 June nor Wednesday 5 July
+    levels = [NAN, 1.00, 1.01, 1.02, 1.03, 1.04, NAN, 1.06]
+    points, values = trading_day_points(np.array(levels), date(2023, 6, 29))
+    # then Friday 30 June (+1), Monday 3 (+4), Wednesday 5 (+6) and Thursday 6 July (+7)
+    assert list(points) == [1, 4, 6, 7]
+    assert list(values) == [1.00, 1.03, 1.04, 1.06]
 
 
 def test_levels_equal_the_pandas_calculation_on_random_indexes():
