@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Min, Sum
+from django.db.models import F, Min, OuterRef, Subquery, Sum
 
 from portfolios.calculations.allocation import TargetSpec, asset_class_targets, sleeve_targets
 from portfolios.calculations.lot_rules import term
@@ -196,8 +196,15 @@ def _security_details(household: Household, security_ids: set[int], today: date)
 def _lots(
     household: Household, positions: dict[tuple[int, int], Decimal], today: date
 ) -> list[LotState]:
+    # The opening transaction's id in the lot's own account (None when it opened in another
+    # account): a lookup by primary key per lot, where a join read every transaction of the
+    # household to find the few thousand that opened a lot.
+    opened_here = Transaction.objects.filter(
+        pk=OuterRef("opening_transaction_id"), account_id=OuterRef("account_id")
+    ).order_by()
     rows = (
         TaxLot.objects.filter(household=household, quantity__gt=0)
+        .annotate(opening_external_id=Subquery(opened_here.values("external_id")[:1]))
         .order_by("account_id", "security_id", "acquired", "lot_key")
         .values_list(
             "lot_key",
@@ -208,8 +215,7 @@ def _lots(
             "acquired",
             "holding_period_start",
             "opening_transaction_id",
-            "opening_transaction__account_id",
-            "opening_transaction__external_id",
+            "opening_external_id",
             "basis_unknown",
         )
     )
@@ -223,7 +229,6 @@ def _lots(
         acquired,
         start,
         txn,
-        txn_account,
         ext,
         basis_unknown,
     ) in rows:
@@ -231,7 +236,7 @@ def _lots(
             continue
         lots.append(
             LotState(
-                ref=_lot_ref(txn, txn_account, ext, account_id),
+                ref=_lot_ref(txn, ext),
                 account_id=account_id,
                 security_id=security_id,
                 quantity=quantity,
@@ -246,11 +251,12 @@ def _lots(
     return lots
 
 
-def _lot_ref(txn: int, txn_account: int, external_id: str, account_id: int) -> str:
+def _lot_ref(txn: int, external_id: str | None) -> str:
     """Return how an import's ``lots`` column names the lot's purchase: its own id in the
-    account (DESIGN §3), or the transaction's number when it was bought in another account
-    (a transfer in kind) or its id would not survive "ID:QTY;…"."""
-    if txn_account == account_id and external_id and not set(external_id) & {":", ";", " "}:
+    account (DESIGN §3; ``external_id``, None when it was bought in another account), or the
+    transaction's number when it was bought elsewhere (a transfer in kind) or its id would
+    not survive "ID:QTY;…"."""
+    if external_id and not set(external_id) & {":", ";", " "}:
         return external_id
     return str(txn)
 

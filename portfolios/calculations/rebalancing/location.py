@@ -96,20 +96,35 @@ def location_hints(state: HouseholdState) -> list[LocationHint]:
         for _, security, _ in holdings
         for treatment in treatments
     }
+    # Per holding, what the pairs below read: its treatment, its security's drag there and in
+    # each treatment, and its value in whole STEPs (the most a swap of it can move: the
+    # smaller of two holdings' whole STEPs is the whole STEPs of the smaller).
+    rows = [
+        (
+            account,
+            security,
+            account.treatment,
+            security.id,
+            drag[(security.id, account.treatment)],
+            {treatment: drag[(security.id, treatment)] for treatment in treatments},
+            (value // STEP) * STEP,
+        )
+        for account, security, value in holdings
+    ]
     pairs = []
-    for i, (account_a, security_a, value_a) in enumerate(holdings):
-        here_a, id_a = account_a.treatment, security_a.id
-        for account_b, security_b, value_b in holdings[i + 1 :]:
-            here_b, id_b = account_b.treatment, security_b.id
+    for i, (account_a, security_a, here_a, id_a, drag_a, drags_a, steps_a) in enumerate(rows):
+        for account_b, security_b, here_b, id_b, drag_b, drags_b, steps_b in rows[i + 1 :]:
             if here_a == here_b or id_a == id_b:
-                continue
-            now = drag[(id_a, here_a)] + drag[(id_b, here_b)]
-            swapped = drag[(id_a, here_b)] + drag[(id_b, here_a)]
-            if now <= swapped:
                 continue
             # A swap whose whole amount would save less than MIN_SAVING is never taken
             # (step 3 only uses up amounts): left out before sorting.
-            most = (min(value_a, value_b) // STEP) * STEP
+            most = min(steps_a, steps_b)
+            if not most:
+                continue
+            now = drag_a + drag_b
+            swapped = drags_a[here_b] + drags_b[here_a]
+            if now <= swapped:
+                continue
             if cents(most * (now - swapped)) < MIN_SAVING:
                 continue
             pairs.append((now - swapped, account_a, security_a, account_b, security_b))
