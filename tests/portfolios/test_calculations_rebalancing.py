@@ -443,3 +443,30 @@ def test_naive_tax_counts_every_lot_of_an_over_class_in_proportion():
     # total 7,000: VTI over target by 7,000 − 4,200 = 2,800 = 0.4 of every position; Joint
     # sells 20 × 0.4 = 8 shares with a gain of 50 each: 400 × 20% = 80 (the IRA owes none)
     assert naive_tax(state) == D("80.00")
+
+
+def test_naive_tax_is_in_cents_per_position_as_a_proposals_rows_are():
+    # Joint holds VTI (two short-term lots of 10 at 100, bought for 999.97 and 999.98) and
+    # ITOT (50 at 40, bought for 1,999.99, long-term), and no bonds: US equity is over its
+    # target of 0 by all of it, so both positions are sold whole.
+    # VTI: (0.03 + 0.02) × 27% = 0.0135 → 0.01; ITOT: 0.01 × 20% = 0.002 → 0.00.
+    # In cents per position, as the proposal's rows: 0.01 + 0.00 = 0.01 (the unrounded
+    # 0.0155 read 0.02, a cent dearer than the same sales proposed row by row).
+    state = household(
+        [JOINT],
+        [
+            lot("T1", JOINT, VTI, 10, "999.97", acquired=date(2025, 3, 3), term="short"),
+            lot("T2", JOINT, VTI, 10, "999.98", acquired=date(2025, 3, 3), term="short"),
+            lot("T3", JOINT, ITOT, 50, "1999.99"),
+        ],
+        securities=(VTI, BND, ITOT),
+        goals=policy(us="0", bonds="1", min_trade=0),
+    )
+    assert naive_tax(state) == D("0.01")
+    # and a proposal of the same sales shows the same figure, row by row
+    proposal = propose(state, Request(mode=Mode.REBALANCE))
+    assert {(r.symbol, r.quantity) for r in proposal.rows if r.action == "sell"} == {
+        ("VTI", D(20)),
+        ("ITOT", D(50)),
+    }
+    assert proposal.estimated_tax == D("0.01")

@@ -25,7 +25,8 @@ def naive_tax(state: HouseholdState) -> Decimal:
 
     For each class above target by E = value − target × total, with lots worth L in all,
     every position sells E / L of its shares, rounded to the nearest, spread over its lots in
-    proportion; tax = Σ (shares sold / shares held) × gain × rate over taxable lots.
+    proportion; a position's tax = Σ (shares sold / shares held) × gain × rate over its lots,
+    in cents; the total is the sum of the positions' (as a proposal's is of its rows').
     """
     total = state.total
     values = state.class_values()
@@ -65,7 +66,11 @@ def naive_tax(state: HouseholdState) -> Decimal:
             sold = (held * fraction).quantize(step, rounding=ROUND_HALF_UP)
             if not account.taxable or sold <= 0 or sold * security.price < minimum:
                 continue
+            position_tax = ZERO
             for lot, _, _ in members:
                 gain = lot.quantity * security.price - lot.cost_basis
-                tax += sold / held * gain * rates.on_gain(lot.term)
-    return cents(tax)
+                position_tax += sold / held * gain * rates.on_gain(lot.term)
+            # In cents per position, as the proposal's rows are (its total is their sum):
+            # the same sales must never read a cent dearer on one side than the other.
+            tax += cents(position_tax)
+    return tax
