@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import json
 import logging
 import time
-from collections.abc import Iterator
 from datetime import date
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -30,6 +28,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from alerts.services.side_process import SideProcess, SideProcessError, side_process_possible
 from income.services.projections import projections_rebuild, projections_refresh_if_stale
 from income.services.received import received_months_rebuild, received_months_refresh_if_stale
+from portfolios.collector import cycle_collection_paused
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today
 from portfolios.services.ledger import LedgerRebuildResult, ledger_rebuild
@@ -45,7 +44,8 @@ def derived_rebuild(
     each step's seconds. Arguments as ``alerts.services.recompute.household_recompute``;
     raises ``LedgerRebuildError`` before the later steps when the ledger cannot be rebuilt.
     """
-    with _collector_paused():
+    # A full replay's million long-lived, acyclic objects would set off collections.
+    with cycle_collection_paused():
         return _derived_rebuild(household, from_date, full)
 
 
@@ -105,24 +105,6 @@ def _derived_rebuild(household: Household, from_date: date | None, full: bool) -
     summary["received_income"] = _received_income(household, from_date, ledger.changed_from, full)
     summary["seconds"]["projections"] = _since(started)
     return summary
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the block.
-
-    A full replay makes about a million objects that live until it ends (rows, decimals,
-    lots, events) and form no cycles; each batch of them set off collections that walked
-    every object again: a quarter of the ledger's time. Reference counting still frees
-    what the steps drop; cycles wait for the collector's next run after the block.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _beside(household: Household, from_date: date | None, full: bool) -> SideProcess | None:

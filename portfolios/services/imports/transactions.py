@@ -29,11 +29,11 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from portfolios.collector import cycle_collection_paused
 from portfolios.imports import ImportFileError, ParseResult, RowError, parse_file
 from portfolios.imports.values import decimal_text
 from portfolios.models import Account, AuditEvent, Household, ImportBatch, Transaction
 from portfolios.services.audit import audit_record
-from portfolios.services.imports.collector import cycle_collection_paused
 from portfolios.services.imports.plan import ImportPlan, plan_rows, plan_store
 from portfolios.services.ledger_check import stored_ledger
 from portfolios.services.planner_statistics import planner_statistics_refresh
