@@ -83,6 +83,13 @@ class LotRelief(models.Model):
         return self.gain + self.wash_sale_disallowed
 
 
+class LedgerStateQuerySet(models.QuerySet):
+    def current(self) -> "LedgerStateQuerySet":
+        """The states whose stored rows and figures are current: no change marked since the
+        last rebuild (``dirty_from``) and that rebuild did not fail."""
+        return self.filter(dirty_from__isnull=True, error="")
+
+
 class LedgerState(models.Model):
     """When a household's derived rows were last rebuilt, and from which date."""
 
@@ -107,6 +114,8 @@ class LedgerState(models.Model):
     # transaction while nothing is pending (``dirty_from``) and the rebuild did not fail.
     # None: not stored yet.
     cash = models.JSONField(null=True, blank=True, editable=False)
+
+    objects = LedgerStateQuerySet.as_manager()
 
     class Meta:
         ordering = ["household"]

@@ -58,14 +58,14 @@ def account_cash_balances(*, household: Household, as_of: date | None = None) ->
 def _stored_cash_balances(household: Household) -> dict[int, Decimal] | None:
     """Return the balances the last rebuild stored, in the accounts' order and with an
     account opened since at 0 (as the sums give them); None when they may be behind."""
-    state = (
-        LedgerState.objects.filter(household=household)
-        .values_list("dirty_from", "error", "cash")
+    stored = (
+        LedgerState.objects.current()
+        .filter(household=household)
+        .values_list("cash", flat=True)
         .first()
     )
-    if state is None or state[0] is not None or state[1] or state[2] is None:
+    if stored is None:
         return None
-    stored = state[2]
     accounts = Account.objects.filter(household=household).values_list("pk", flat=True)
     return {pk: Decimal(stored[str(pk)]) if str(pk) in stored else Decimal(0) for pk in accounts}
 

@@ -46,15 +46,16 @@ def _stored_count(household: Household) -> int | None:
     """Return how many transactions the household has, as the last ledger rebuild counted
     them, while that count is current (no change marked since, the rebuild did not fail);
     None otherwise. One read of the state row in place of counting every transaction."""
-    state = (
-        LedgerState.objects.filter(household=household)
-        .values_list("dirty_from", "error", "transactions_digest")
+    digest = (
+        LedgerState.objects.current()
+        .filter(household=household)
+        .values_list("transactions_digest", flat=True)
         .first()
     )
-    if state is None or state[0] is not None or state[1] or not state[2]:
+    if not digest:
         return None
     # "count|highest id|latest change" (``portfolios.services.ledger._transactions_digest``)
-    return int(state[2].split("|", 1)[0])
+    return int(digest.split("|", 1)[0])
 
 
 def transaction_get(*, household: Household, pk: int) -> Transaction:
