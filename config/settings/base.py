@@ -103,24 +103,28 @@ TEMPLATES = [
 
 # --- Database: DATABASE_URL, or the embedded SQLite file of the demo -----------------------
 DATABASE_URL = env_str("DATABASE_URL")
+# WAL and a busy timeout let several processes (web workers, the demo's worker) share a SQLite
+# file: readers never wait for a writer, and writers queue instead of failing.
+SQLITE_OPTIONS = {
+    "timeout": 30,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 if DATABASE_URL:
     # Health checks: a kept connection that died (the database restarted) is replaced
     # before a request uses it, instead of failing that request.
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)  # sqlite:///path, as the demo's
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "hearth.sqlite3",
-            # WAL and a busy timeout let the web process and the demo worker share the file.
-            "OPTIONS": {
-                "timeout": 30,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
