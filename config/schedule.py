@@ -65,6 +65,15 @@ SCHEDULE = [
         "40 3 * * *",
         23 * 3600,
     ),
+    # Nightly: the notes of the day's writing transactions, which tell the pages their kept
+    # figures are out of date, are folded into one. https://crontab.guru/#50_3_*_*_*
+    (
+        "Compact the change log of the pages' figures",
+        "portfolios.tasks.compact_change_log_task",
+        "SCHEDULE_COMPACT_CHANGES",
+        "50 3 * * *",
+        23 * 3600,
+    ),
     # Nightly backup of the whole database into BACKUP_DIR, keeping BACKUP_KEEP copies; one
     # file per night, so a repeated run writes nothing. https://crontab.guru/#15_4_*_*_*
     (

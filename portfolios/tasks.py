@@ -22,6 +22,16 @@ def prune_import_previews_task() -> int:
     return import_previews_prune()
 
 
+# Idempotent: a second run replaces one note by another (the kept figures recompute once).
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def compact_change_log_task() -> int:
+    """Fold the day's notes of writing transactions into one (the pages' version stays a
+    one-row read)."""
+    from portfolios.services.data_changes import change_log_compact
+
+    return change_log_compact()
+
+
 @shared_task
 def backup_database_task() -> dict:
     """Take tonight's database backup into BACKUP_DIR and keep the newest BACKUP_KEEP.

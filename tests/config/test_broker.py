@@ -27,6 +27,7 @@ IDEMPOTENT = {
     "alerts.tasks.evaluate_alerts_task": "episodes are unique per rule and subject",
     "income.tasks.snapshot_income_projections_task": "one snapshot per household and month",
     "portfolios.tasks.prune_import_previews_task": "deletes only what is there",
+    "portfolios.tasks.compact_change_log_task": "a rerun replaces one note by another",
     "alerts.tasks.recompute_household_task": "rebuilds what is owed; the mark clears at the end",
     "reporting.tasks.recompute_valuations_task": "rebuilds derived rows from the ledger",
     "reporting.tasks.refresh_after_close_task": "upserts closes, FX rates and events",
