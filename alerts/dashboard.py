@@ -4,6 +4,8 @@ They live in the top layer because they show every layer at once: value and retu
 (reporting), the core-satellite picture (portfolios), income, and open alerts.
 """
 
+import functools
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,11 +15,14 @@ from django.template.defaultfilters import date as date_filter
 from alerts.selectors.dashboard import account_glance, household_glance
 from portfolios import formatting
 from portfolios.models import Account
+from portfolios.remembered import figures_key, remembered
 from portfolios.selectors.accounts import ALL_ACCOUNTS, account_get
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.ledger import OpenLotRow, open_lot_rows
 from portfolios.selectors.transactions import transaction_list
 from portfolios.services.ledger import ledger_refresh_if_stale
 from portfolios.views.households import current_membership_or_404, first_run_page
+from reporting.selectors.market import last_closed_session
 from reporting.selectors.overview import CHART_PERIODS, DEFAULT_CHART_PERIOD
 
 LEDGER_PAGE_SIZE = 50
@@ -42,16 +47,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not household.accounts.exists():
         return first_run_page(request, membership)  # a short checklist, not an empty page
     _refresh(household)
-    glance = household_glance(household=household, show=request.GET.get("show", ALL_ACCOUNTS))
+    show = request.GET.get("show", ALL_ACCOUNTS)
+    period = _period(request)
+    # A function of the data, the household's day and the last closed session (stale prices).
+    key = (household.pk, show, household_today(household), last_closed_session())
+
+    @functools.cache
+    def glance():
+        return remembered(
+            "household glance",
+            *key,
+            compute=lambda: household_glance(household=household, show=show),
+        )
+
+    # The page's figures are rendered once per version of the data (the template's cached
+    # fragment); the glance is read only when they are not (the template calls it).
     return render(
         request,
         "dashboard/home.html",
         {
             "glance": glance,
-            "period": _period(request),
+            "figures_key": figures_key("dashboard", *key, period),
+            "period": period,
             "periods": CHART_PERIODS,
-            "chart_data": glance.chart_data | {"period": _period(request)},
-            "open_alert_count": glance.open_alerts,
+            "chart_data": lambda: glance().chart_data | {"period": period},
         },
     )
 
@@ -69,7 +88,13 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if str(account.pk) != str(pk):
         raise Http404("No such account.")
     _refresh(household)
-    glance = account_glance(household=household, account=account)
+    glance = remembered(
+        "account glance",
+        household.pk,
+        account.pk,
+        household_today(household),
+        compute=lambda: account_glance(household=household, account=account),
+    )
     ledger = Paginator(transaction_list(household=household, account=account), LEDGER_PAGE_SIZE)
     return render(
         request,

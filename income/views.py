@@ -19,8 +19,9 @@ from income.selectors import (
     income_settings_get,
 )
 from income.selectors.overview import bond_ladder_view, holding_yields, income_overview
-from income.services.projections import projections_refresh_if_stale
+from income.services.projections import projections_fresh_for_pages
 from income.services.settings import income_settings_update
+from portfolios.remembered import figures_key, remembered
 from portfolios.selectors.households import member_names
 from portfolios.selectors.securities import security_profiles
 from portfolios.views.households import current_membership_or_404
@@ -42,15 +43,19 @@ def income_page(request: HttpRequest) -> HttpResponse:
     membership = current_membership_or_404(request)
     household = membership.household
     today = household_today(household)
-    projections_refresh_if_stale(household=household, today=today)
-    overview = income_overview(household=household, today=today)
+    projections_fresh_for_pages(household=household, today=today)
+    key = (household.pk, today)
+    overview, figure = remembered(
+        "income page", *key, compute=lambda: _income_figures(household, today)
+    )
     settings = income_settings_get(household=household)
     return render(
         request,
         "income/income.html",
         {
             "overview": overview,
-            "figure": monthly_income_data(overview.months, target=overview.target),
+            "figure": figure,
+            "figures_key": figures_key("income page", *key),
             "group_titles": RECEIVED_GROUP_TITLES,
             "member_names": member_names(household=household),
             "settings_form": IncomeSettingsForm(instance=settings, household=household)
@@ -58,6 +63,11 @@ def income_page(request: HttpRequest) -> HttpResponse:
             else None,
         },
     )
+
+
+def _income_figures(household, today: date):
+    overview = income_overview(household=household, today=today)
+    return overview, monthly_income_data(overview.months, target=overview.target)
 
 
 @login_required
@@ -90,7 +100,7 @@ def income_calendar(request: HttpRequest) -> HttpResponse:
     view = "list" if request.GET.get("view") == "list" else "grid"
     last = month.replace(day=calendar_module.monthrange(month.year, month.month)[1])
     if last + EX_DATE_LOOKAHEAD >= today:
-        projections_refresh_if_stale(household=household, today=today)
+        projections_fresh_for_pages(household=household, today=today)
     entries = calendar_entries(
         household=household, start=month, end=last + EX_DATE_LOOKAHEAD, today=today
     )
@@ -160,7 +170,7 @@ def holding_yield_table(request: HttpRequest) -> HttpResponse:
     """Yield on cost, current yield and dividend growth per holding."""
     household = current_membership_or_404(request).household
     today = household_today(household)
-    projections_refresh_if_stale(household=household, today=today)
+    projections_fresh_for_pages(household=household, today=today)
     return render(
         request, "income/yields.html", {"table": holding_yields(household=household, today=today)}
     )

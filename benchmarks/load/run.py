@@ -259,6 +259,7 @@ def main() -> int:
     seconds = int(os.environ.get("LOAD_SECONDS", "60"))
     env = _env()
     prepare(env)
+    _manage("migrate", "--noinput", env=env)  # as docker-compose.yml does before gunicorn
     if not (ROOT / "staticfiles" / "staticfiles.json").exists():
         _manage("collectstatic", "--noinput", "-v0", env=env)
     token = _token(env)

@@ -24,7 +24,7 @@ from income.selectors import (
     received_totals,
 )
 from income.selectors.received import STORED_GROUPS
-from income.services.projections import projections_refresh_if_stale
+from income.services.projections import projections_fresh_for_pages
 from income.services.received import received_months_refresh_if_stale
 from portfolios.api.fields import decimal_string
 from portfolios.api.mixins import HouseholdScopedMixin
@@ -80,7 +80,7 @@ class ProjectionListApi(HouseholdScopedMixin, GenericAPIView):
         params.is_valid(raise_exception=True)
         household = self.household
         today = household_today(household)
-        projections_refresh_if_stale(household=household, today=today)
+        projections_fresh_for_pages(household=household, today=today)
         start, end = projection_window(today=today, months=params.validated_data["months"])
         payments = projected_payment_rows(household=household, start=start, end=end)
         page = self.paginate_queryset(payments)
@@ -110,7 +110,7 @@ class CalendarListApi(HouseholdScopedMixin, GenericAPIView):
             params.validated_data.get("start"), params.validated_data.get("end"), today=today
         )
         if end >= today:
-            projections_refresh_if_stale(household=household, today=today)
+            projections_fresh_for_pages(household=household, today=today)
         entries = calendar_entries(household=household, start=start, end=end, today=today)
         page = self.paginate_queryset(entries)
         if page is None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from income.calculations import NOT_INCOME, add_months, first_of_month, project_income
 from income.models import ProjectedPayment, ProjectionSnapshot, ProjectionState
 from portfolios.models import Account, DividendEvent, Household, TaxLot
+from portfolios.remembered import unless_unchanged
 from portfolios.selectors.accounts import account_cash_balances
 from portfolios.selectors.as_of import household_today
 
@@ -173,6 +174,17 @@ def projections_refresh_if_stale(*, household: Household, today: date | None = N
             return False
     projections_rebuild(household=household, today=today)
     return True
+
+
+def projections_fresh_for_pages(*, household: Household, today: date) -> None:
+    """``projections_refresh_if_stale`` for the pages and API reads: its fingerprint query
+    runs once per version of the data (``portfolios.remembered``), not on every request."""
+    unless_unchanged(
+        "projection fresh",
+        household.pk,
+        today,
+        check=lambda: projections_refresh_if_stale(household=household, today=today),
+    )
 
 
 # The fingerprint's two halves: the household's pending mark, and the rest of the inputs.

@@ -27,7 +27,9 @@ from portfolios.api.mixins import HouseholdScopedMixin
 from portfolios.api.query import BoundedDateField, RefField
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household
+from portfolios.remembered import remembered
 from portfolios.selectors.accounts import account_get
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.ledger import (
     Holding,
     OpenLotRow,
@@ -176,8 +178,16 @@ class HoldingListApi(_LedgerListApi):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return []
+        filters = self.filters()
+        key = {**filters, "account": getattr(filters.get("account"), "pk", None)}
+        key.setdefault("as_of", household_today(self.household))
         try:
-            return holdings_report(household=self.household, **self.filters()).holdings
+            return remembered(
+                "holdings rows",
+                self.household.pk,
+                *sorted(key.items()),
+                compute=lambda: holdings_report(household=self.household, **filters).holdings,
+            )
         except LedgerError as exc:
             raise ApplicationError(str(exc), {"as_of": [str(exc)]}) from exc
 

@@ -10,7 +10,9 @@ from django.shortcuts import redirect, render
 from portfolios.calculations.rebalancing import CAUTION
 from portfolios.forms.rebalancing import NewMoneyForm, RebalanceSettingsForm, WithdrawalForm
 from portfolios.models import Account
+from portfolios.remembered import remembered
 from portfolios.selectors.allocation import allocation_list
+from portfolios.selectors.as_of import household_today
 from portfolios.selectors.ledger import holdings_report
 from portfolios.selectors.rebalancing import rebalancing_overview
 from portfolios.services.ledger import ledger_refresh_if_stale
@@ -31,21 +33,38 @@ def allocation_page(request: HttpRequest) -> HttpResponse:
         account = Account.objects.get(household=household, pk=chosen) if chosen else None
     if need.is_bound and need.is_valid():
         withdrawal = need.cleaned_data["need_amount"]
-    report = holdings_report(household=household)  # read once, for all three sections
-    overview = rebalancing_overview(
-        household=household,
-        to_target=request.GET.get("to_target") == "1",
-        new_money=new_money,
-        new_money_account=account,
-        withdrawal=withdrawal,
-        report=report,
+    to_target = request.GET.get("to_target") == "1"
+
+    def figures():
+        report = holdings_report(household=household)  # read once, for all three sections
+        overview = rebalancing_overview(
+            household=household,
+            to_target=to_target,
+            new_money=new_money,
+            new_money_account=account,
+            withdrawal=withdrawal,
+            report=report,
+        )
+        by_asset_class = allocation_list(household=household, by="asset_class", report=report)
+        by_sleeve = allocation_list(household=household, by="sleeve", report=report)
+        return by_asset_class, by_sleeve, overview
+
+    by_asset_class, by_sleeve, overview = remembered(
+        "allocation page",
+        household.pk,
+        household_today(household),
+        to_target,
+        new_money,
+        account.pk if account else None,
+        withdrawal,
+        compute=figures,
     )
     return render(
         request,
         "portfolios/allocation.html",
         {
-            "by_asset_class": allocation_list(household=household, by="asset_class", report=report),
-            "by_sleeve": allocation_list(household=household, by="sleeve", report=report),
+            "by_asset_class": by_asset_class,
+            "by_sleeve": by_sleeve,
             "overview": overview,
             "add_form": add,
             "need_form": need,

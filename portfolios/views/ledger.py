@@ -10,6 +10,7 @@ from django.urls import reverse
 from portfolios import formatting
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household, LedgerState, Security, Transaction
+from portfolios.remembered import figures_key, remembered
 from portfolios.selectors.accounts import account_get
 from portfolios.selectors.as_of import household_today
 from portfolios.selectors.ledger import (
@@ -40,17 +41,24 @@ def holdings_page(request: HttpRequest) -> HttpResponse:
     consolidated = valid and form.cleaned_data["view"] == "consolidated"
     as_of = form.cleaned_data["as_of"] if valid else None
     error = ""
-    try:
+
+    def figures():
         report = holdings_report(household=household, as_of=as_of, consolidated=consolidated)
+        return report, _holding_rows(report, household.base_currency)
+
+    key = (household.pk, as_of or household_today(household), consolidated)
+    try:
+        report, rows = remembered("holdings page", *key, compute=figures)
     except LedgerError as exc:
-        report, error = None, str(exc)
+        report, rows, error = None, [], str(exc)
     return render(
         request,
         "portfolios/holdings.html",
         {
             "form": form,
             "report": report,
-            "rows": _holding_rows(report, household.base_currency) if report else [],
+            "rows": rows,
+            "figures_key": figures_key("holdings page", *key),
             "consolidated": consolidated,
             "ledger_error": error or _stored_error(household),
         },

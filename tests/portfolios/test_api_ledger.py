@@ -509,10 +509,11 @@ def busy_ledger(cast, joint):
         ("/api/v1/realized-gains/?year=2024", 4),
         # membership, ledger state, every relief (CSV is not paginated)
         ("/api/v1/realized-gains/?format=csv", 3),
-        # membership, ledger state, later-transactions check, positions, securities,
-        # prices, accounts, cash (the balances the rebuild stored, then the accounts)
-        ("/api/v1/holdings/", 9),
-        ("/api/v1/holdings/?consolidated=true", 9),
+        # membership, ledger state, the data's version, later-transactions check, positions,
+        # securities, prices, accounts, cash (the balances the rebuild stored, then the
+        # accounts)
+        ("/api/v1/holdings/", 10),
+        ("/api/v1/holdings/?consolidated=true", 10),
     ],
 )
 def test_list_endpoints_run_a_fixed_number_of_queries(
@@ -524,6 +525,18 @@ def test_list_endpoints_run_a_fixed_number_of_queries(
         if response.streaming:  # the rows are read as the body is sent
             b"".join(response.streaming_content)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/api/v1/holdings/", "/api/v1/holdings/?format=csv"])
+def test_holdings_read_again_with_nothing_written_are_kept(
+    cast, busy_ledger, django_assert_num_queries, url
+):
+    client = client_for(cast.owner)
+    first = client.get(url)
+    # then membership, ledger state and the data's version: the rows are the kept ones
+    with django_assert_num_queries(3):
+        again = client.get(url)
+    assert again.content == first.content
 
 
 # End to end: a Hearth CSV through `manage.py import_transactions`, then the API
