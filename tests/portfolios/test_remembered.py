@@ -263,3 +263,21 @@ def test_the_nightly_task_compacts_the_notes(cast):
     before = data_version()
     assert compact_change_log_task.delay().get() >= 2  # the cast's writes and the deposit
     assert data_version() != before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_price_write_is_noted_once_and_the_table_stays_watched(tmp_path):
+    from portfolios.services.data_changes import one_note_for_bulk_write
+
+    security = SecurityFactory(symbol="VTI")
+    before = data_version()
+    with transaction.atomic(), one_note_for_bulk_write(Price._meta.db_table):
+        Price.objects.bulk_create(
+            Price(security=security, date=f"2024-01-{day:02d}", close=D(day)) for day in (2, 3)
+        )
+    after = data_version()
+    assert after != before
+    # the table's trigger is back: the next write is a new version as well
+    close(security, "2024-01-04", 4)
+    assert data_version() != after
+    assert Price._meta.db_table in _triggered_tables()

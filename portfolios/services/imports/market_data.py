@@ -41,6 +41,7 @@ from portfolios.imports import (
 )
 from portfolios.imports.decoding import decode_text
 from portfolios.models import DividendEvent, Household, Price, Security, Transaction
+from portfolios.services.data_changes import one_note_for_bulk_write
 from portfolios.services.market_data import dividends_upsert, security_get_or_create
 from portfolios.services.planner_statistics import planner_statistics_refresh
 from portfolios.services.recompute import recompute_mark_pending
@@ -530,13 +531,14 @@ class _PriceStage:
                 "ON p.security_id = s.security_id AND p.date = s.date"
             )
             updated = cursor.fetchone()[0]
-            cursor.execute(
-                f"INSERT INTO {price} (security_id, date, close, source) "
-                f"SELECT security_id, date, close, %s FROM {self.TABLE} WHERE true "
-                "ON CONFLICT (security_id, date) DO UPDATE "
-                "SET close = excluded.close, source = excluded.source",
-                [source],
-            )
+            with one_note_for_bulk_write(price):
+                cursor.execute(
+                    f"INSERT INTO {price} (security_id, date, close, source) "
+                    f"SELECT security_id, date, close, %s FROM {self.TABLE} WHERE true "
+                    "ON CONFLICT (security_id, date) DO UPDATE "
+                    "SET close = excluded.close, source = excluded.source",
+                    [source],
+                )
             return staged - updated, updated
 
     def _postgres_upsert(self, cursor, source: str, *, bulk: bool) -> int:
