@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from portfolios.api.exceptions import ApplicationError
+from portfolios.remembered import remembered
 from portfolios.selectors.as_of import household_today
 from portfolios.views.households import current_membership_or_404
 from reporting.calculations.daily_series import MONEY_SCALE
@@ -18,7 +19,7 @@ from reporting.calculations.downsampling import DEFAULT_MAX_POINTS, downsample_i
 from reporting.calculations.performance import PERIOD_CODES
 from reporting.models import ValuationSeries
 from reporting.selectors.benchmarks import benchmark_index, benchmark_list
-from reporting.selectors.market import held_in_series, stale_securities
+from reporting.selectors.market import held_in_series, last_closed_session, stale_securities
 from reporting.selectors.performance import (
     PerformanceSummary,
     gain_breakdown,
@@ -81,6 +82,15 @@ def _charts(stored: StoredSeries, window, bench_levels) -> dict:
     return charts
 
 
+@dataclass(frozen=True)
+class ScopeChoice:
+    """A stored series as the page lists it (its arrays stay out of the kept figures)."""
+
+    scope: str
+    key: str
+    label: str
+
+
 @login_required
 def performance_page(request: HttpRequest) -> HttpResponse:
     """Show the household's (or a scope's) performance over a period, with a benchmark.
@@ -89,8 +99,26 @@ def performance_page(request: HttpRequest) -> HttpResponse:
     ``account:<id>`` or ``sleeve:<id>``; ``benchmark`` (ticker, blend or saved name; the
     household's default benchmark when absent, fetched through the price provider when
     none of its closes are stored). Periods end at the household's valuation as-of.
+
+    The figures are a function of the data, the household's day, the last closed session
+    (stale prices) and the query: they are kept until the data changes.
     """
     household = current_membership_or_404(request).household
+    query = {
+        name: request.GET.get(name) for name in ("scope", "benchmark", "period", "start", "end")
+    }
+    context = remembered(
+        "performance page",
+        household.pk,
+        household_today(household),
+        last_closed_session(),
+        *sorted(query.items()),
+        compute=lambda: _performance_context(household, query),
+    )
+    return render(request, "reporting/performance.html", context)
+
+
+def _performance_context(household, query: dict[str, str | None]) -> dict:
     stored_all = series_list(household=household)
     benchmarks = benchmark_list(household=household)
     household_row = next((s for s in stored_all if s.scope == Scope.HOUSEHOLD), None)
@@ -102,21 +130,21 @@ def performance_page(request: HttpRequest) -> HttpResponse:
         "benchmarks": benchmarks,
         "stale": stale[:STALE_SHOWN],
         "stale_more": max(len(stale) - STALE_SHOWN, 0),
-        "scopes": stored_all,
+        "scopes": [ScopeChoice(s.scope, s.key, s.label) for s in stored_all],
         "error": None,
     }
     if household_row is None:
-        return render(request, "reporting/performance.html", context)
+        return context
     context["problems"] = household_row.meta.get("problems", [])
     context["computed_at"] = household_row.computed_at
 
-    chosen_scope = request.GET.get("scope", "")
+    chosen_scope = query["scope"] or ""
     stored = next((s for s in stored_all if f"{s.scope}:{s.key}" == chosen_scope), household_row)
-    benchmark_spec = request.GET.get("benchmark")
-    period = (request.GET.get("period") or "").upper()
+    benchmark_spec = query["benchmark"]
+    period = (query["period"] or "").upper()
     as_of = household_today(household)
     try:
-        start, end = _parse_day(request.GET.get("start")), _parse_day(request.GET.get("end"))
+        start, end = _parse_day(query["start"]), _parse_day(query["end"])
         if not (start or end) and period not in PERIOD_CODES:
             period = DEFAULT_PERIOD
         window = period_window(
@@ -156,9 +184,9 @@ def performance_page(request: HttpRequest) -> HttpResponse:
         other_window = period_window(other, start=window.start, end=window.end)
         table.append(TableRow(other.scope, other.label, summary_of(other, other_window)))
     context |= {
-        "stored": stored,
+        "stored": ScopeChoice(stored.scope, stored.key, stored.label),
         "selected_scope": f"{stored.scope}:{stored.key}",
-        "period": period if not request.GET.get("start") else "",
+        "period": period if not query["start"] else "",
         "window": window,
         "benchmark_spec": benchmark_spec or "",
         "benchmark_name": resolved.name if resolved else "",
@@ -168,4 +196,4 @@ def performance_page(request: HttpRequest) -> HttpResponse:
         "sleeve_rows": [row for row in table if row.scope == Scope.SLEEVE],
         "charts": _charts(stored, window, bench_levels),
     }
-    return render(request, "reporting/performance.html", context)
+    return context
