@@ -57,7 +57,8 @@ bench: install
 
 # Load test: the heavy household behind gunicorn (as docker-compose.yml), 20 Locust users for
 # 60 s on 127.0.0.1 only; prints p50/p95, the error rate and the largest worker's memory.
-# LOAD_USERS, LOAD_SECONDS and LOAD_DATABASE_URL (default SQLite in var/load/) change it.
+# LOAD_USERS, LOAD_SECONDS and LOAD_DATABASE_URL (default: PostgreSQL on 127.0.0.1:5432 as in
+# docker-compose.yml, database hearth_load, when one answers; else SQLite in var/load/) change it.
 LOAD_STAMP := $(VENV)/.load-installed
 
 $(LOAD_STAMP): pyproject.toml $(STAMP)

@@ -2,8 +2,10 @@
 
 1. Generate the heavy household once (``../shared/bench/gen_household.py --scale heavy``,
    or GEN_HOUSEHOLD=path) into ``var/load/heavy``, and load it once into the load database
-   (LOAD_DATABASE_URL, default SQLite ``var/load/hearth-load.sqlite3``) through the same
-   imports a household uses, then recompute.
+   (LOAD_DATABASE_URL; by default PostgreSQL as in docker-compose.yml, the ``hearth_load``
+   database of the server on 127.0.0.1:5432 when one answers, else SQLite
+   ``var/load/hearth-load.sqlite3``) through the same imports a household uses, then
+   recompute.
 2. Start gunicorn as docker-compose.yml does (``config.wsgi:application``, 3 workers,
    production settings) on a free port of 127.0.0.1.
 3. Run Locust headless: LOAD_USERS (20) users, LOAD_SECONDS (60) seconds, only against that
@@ -40,10 +42,25 @@ TARGET_RSS_MIB = 500
 BIN = Path(sys.executable).parent
 
 
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432"
+
+
+def _database_url() -> str:
+    """LOAD_DATABASE_URL; else, as docker-compose.yml runs it, PostgreSQL: the local server's
+    ``hearth_load`` database when one answers on 127.0.0.1:5432; else a SQLite file."""
+    if os.environ.get("LOAD_DATABASE_URL"):
+        return os.environ["LOAD_DATABASE_URL"]
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{LOCAL_POSTGRES}/postgres", connect_timeout=2):
+            return f"{LOCAL_POSTGRES}/hearth_load"
+    except Exception:  # no server, or not this login: the embedded database
+        return f"sqlite:///{LOAD_DIR / 'hearth-load.sqlite3'}"
+
+
 def _env() -> dict[str, str]:
-    database = (
-        os.environ.get("LOAD_DATABASE_URL") or f"sqlite:///{LOAD_DIR / 'hearth-load.sqlite3'}"
-    )
+    database = _database_url()
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
@@ -200,6 +217,13 @@ def _token(env: dict[str, str]) -> str:
     return _manage("create_api_token", USERNAME, "--scope", "read", env=env).split()[-1]
 
 
+def _database_kind() -> str:
+    parsed = urlparse(_database_url())
+    if parsed.scheme.startswith("postgres"):
+        return f"PostgreSQL {parsed.hostname}:{parsed.port or 5432}/{parsed.path.lstrip('/')}"
+    return f"SQLite {parsed.path}"
+
+
 def run_locust(host: str, env: dict[str, str], *, users: int, seconds: int) -> Path:
     if not ipaddress.ip_address(urlparse(host).hostname).is_loopback:
         sys.exit(f"refusing to load {host}: only loopback addresses")
@@ -218,6 +242,7 @@ def report(stats: Path, peak: dict[int, float], *, users: int, seconds: int) -> 
     rows = list(csv.DictReader(stats.open(newline="")))
     print()
     print(f"Load: {users} users for {seconds} s, gunicorn 3 workers, heavy household")
+    print(f"database: {_database_kind()}")
     print(f"{'route':<32} {'requests':>9} {'errors':>7} {'p50 ms':>7} {'p95 ms':>7}")
     total = None
     for row in rows:
