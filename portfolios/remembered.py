@@ -35,7 +35,10 @@ from portfolios.services.data_changes import CHANGE_TABLE, WRITES_SETTING
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-KEPT_SECONDS = 24 * 3600  # the day is in every key that depends on it; a day bounds the rest
+# An hour: figures of an older version of the data are never read again, and in production
+# the cache shares Redis with the broker (no eviction), so what is no longer read must expire
+# soon; a page kept an hour is recomputed at most once an hour when nothing changes.
+KEPT_SECONDS = 3600
 _MISSING = object()
 
 
@@ -85,11 +88,18 @@ def figures_key(name: str, *key: object, using: str = "default") -> str:
     return _cache_key(name, key, data_version(using=using), using)
 
 
-def remembered(name: str, *key: object, compute: Callable[[], T], using: str = "default") -> T:
+def remembered(
+    name: str,
+    *key: object,
+    compute: Callable[[], T],
+    keep: Callable[[T], bool] | None = None,
+    using: str = "default",
+) -> T:
     """Return ``compute()``, kept under (``name``, ``key``) until the data changes.
 
     ``key`` must hold everything else the figures depend on: the household, the day, the
-    page's options."""
+    page's options. ``keep(value)`` false: the value is returned but not kept (figures that
+    depend on something outside the database this time, such as a provider's answer)."""
     cache_key = _cache_key(name, key, data_version(using=using), using)
     try:
         kept = default_cache.get(cache_key, _MISSING)
@@ -99,7 +109,8 @@ def remembered(name: str, *key: object, compute: Callable[[], T], using: str = "
     if kept is not _MISSING:
         return kept
     value = compute()
-    default_cache.set(cache_key, value, KEPT_SECONDS)
+    if keep is None or keep(value):
+        default_cache.set(cache_key, value, KEPT_SECONDS)
     return value
 
 

@@ -114,6 +114,9 @@ def performance_page(request: HttpRequest) -> HttpResponse:
         last_closed_session(),
         *sorted(query.items()),
         compute=lambda: _performance_context(household, query),
+        # Not kept when a benchmark came from the price provider rather than the stored
+        # closes, or could not be used: the next read asks again.
+        keep=lambda context: not context["error"] and not context.get("fetched"),
     )
     return render(request, "reporting/performance.html", context)
 
@@ -152,6 +155,7 @@ def _performance_context(household, query: dict[str, str | None]) -> dict:
         )
         chosen = benchmark_choose(household=household, spec=benchmark_spec, start=window.start)
         resolved = chosen.resolved
+        context["fetched"] = bool(chosen.fetched)
         context["error"] = chosen.error or None  # the default benchmark could not be used
         try:
             summary = summary_of(stored, window, resolved, fetched=chosen.fetched)

@@ -1,5 +1,7 @@
 """Browser pages of the derived ledger: holdings, the lots of a position, realized gains."""
 
+import functools
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -93,15 +95,22 @@ def position_lots_page(request: HttpRequest, security_pk: int) -> HttpResponse:
 def realized_gains_page(request: HttpRequest) -> HttpResponse:
     household = current_membership_or_404(request).household
     ledger_refresh_if_stale(household=household)
-    years = realized_gain_years(household=household)
+    years = remembered(
+        "gain years", household.pk, compute=lambda: realized_gain_years(household=household)
+    )
     year = _year_param(
         request.GET.get("year"),
         default=years[0] if years else household_today(household).year,
     )
     reliefs = realized_gains_list(household=household, year=year)
-    page = Paginator(reliefs.values_list(*GAIN_ROW_COLUMNS), GAINS_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+
+    @functools.cache
+    def page():
+        rows = reliefs.values_list(*GAIN_ROW_COLUMNS)
+        return Paginator(rows, GAINS_PAGE_SIZE).get_page(request.GET.get("page"))
+
+    # The year's totals and page of sales are read only when their rendered tables are not
+    # kept for this version of the data (the template calls these).
     return render(
         request,
         "portfolios/realized_gains.html",
@@ -109,9 +118,12 @@ def realized_gains_page(request: HttpRequest) -> HttpResponse:
             "year": year,
             "years": years,
             "page": page,
-            "reliefs": _gain_rows(page.object_list, household.base_currency),
-            "totals": realized_gain_totals(reliefs),
+            "reliefs": functools.cache(
+                lambda: _gain_rows(page().object_list, household.base_currency)
+            ),
+            "totals": functools.cache(lambda: realized_gain_totals(reliefs)),
             "ledger_error": _stored_error(household),
+            "figures_key": figures_key("gains page", household.pk, year, request.GET.get("page")),
         },
     )
 

@@ -1,5 +1,7 @@
 """Browser pages: the transactions list with filters, edit and delete."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,6 +13,7 @@ from django.urls import reverse
 from portfolios.api.exceptions import ApplicationError
 from portfolios.forms.transactions import TransactionFilterForm, TransactionForm
 from portfolios.models import Membership, Transaction
+from portfolios.remembered import figures_key
 from portfolios.selectors.securities import security_profiles
 from portfolios.selectors.transactions import transaction_get, transaction_list
 from portfolios.services.transactions import (
@@ -44,17 +47,26 @@ def transaction_list_page(request: HttpRequest) -> HttpResponse:
     household = membership.household
     form = TransactionFilterForm(request.GET or None, household=household)
     filters = form.filters() if form.is_bound and form.is_valid() else {}
-    rows = transaction_list(household=household, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    # The household's own classification says what needs review, never the shared flag.
-    shown = {t.security_id for t in page if t.security_id}
-    to_review = {
-        pk
-        for pk, view in security_profiles(household=household, security_ids=shown).items()
-        if view.needs_review
-    }
+
+    @functools.cache
+    def page():
+        rows = transaction_list(household=household, **filters)
+        return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+    @functools.cache
+    def to_review() -> set[int]:
+        # The household's own classification says what needs review, never the shared flag.
+        shown = {t.security_id for t in page() if t.security_id}
+        return {
+            pk
+            for pk, view in security_profiles(household=household, security_ids=shown).items()
+            if view.needs_review
+        }
+
+    # The page of rows is read only when its rendered table is not kept for this version of
+    # the data, these filters and this page (the template calls ``page``).
     return render(
         request,
         "portfolios/transactions/list.html",
@@ -64,6 +76,12 @@ def transaction_list_page(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "can_write": membership.can_write,
             "to_review": to_review,
+            "figures_key": figures_key(
+                "transactions page",
+                household.pk,
+                membership.can_write,
+                sorted(request.GET.lists()),
+            ),
         },
     )
 

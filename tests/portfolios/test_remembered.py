@@ -281,3 +281,16 @@ def test_a_bulk_price_write_is_noted_once_and_the_table_stays_watched(tmp_path):
     close(security, "2024-01-04", 4)
     assert data_version() != after
     assert Price._meta.db_table in _triggered_tables()
+
+
+@pytest.mark.django_db
+def test_figures_not_to_keep_are_computed_again():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"error": "provider down"}
+
+    for _ in range(2):
+        remembered("figures", 1, compute=compute, keep=lambda value: not value["error"])
+    assert len(calls) == 2
