@@ -60,10 +60,26 @@ _SQLITE_SETUP = [
 _SQLITE_BUMP = f"UPDATE {CHANGE_TABLE} SET n = n + 1, token = lower(hex(randomblob(8)))"
 
 
+def _user_columns() -> tuple[str, ...]:
+    """The users' columns the pages show (owners' and members' names): a sign-in stamps
+    ``last_login``, which changes no figure (20 sign-ins would throw every page's away)."""
+    fields = {field.name: field for field in get_user_model()._meta.concrete_fields}
+    shown = ("username", "first_name", "last_name", "email", "is_active")
+    return tuple(fields[name].column for name in shown if name in fields)
+
+
+def _updates_watched(table: str) -> str:
+    """The UPDATE event of a table's trigger: every column, or for the users' table the
+    columns the pages show."""
+    if table == get_user_model()._meta.db_table:
+        return "UPDATE OF " + ", ".join(f'"{column}"' for column in _user_columns())
+    return "UPDATE"
+
+
 def watched_tables() -> list[str]:
     """Return the tables whose writes change a page's figures: every table of Hearth's apps
     (many-to-many tables included) but those written on reads, and the users' (the pages
-    name account owners and members; a sign-in's "last login" stamp is a rare write)."""
+    name account owners and members; only the columns shown, see ``_user_columns``)."""
     tables = {get_user_model()._meta.db_table}
     for label in WATCHED_APPS:
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
@@ -98,8 +114,9 @@ def change_log_install(*, using: str = "default") -> int:
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {CHANGE_TABLE} (txid bigint PRIMARY KEY)")
             for table in missing:
                 cursor.execute(
-                    f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-                    f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}()'
+                    f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR {_updates_watched(table)} OR "
+                    f'DELETE OR TRUNCATE ON "{table}" FOR EACH STATEMENT '
+                    f"EXECUTE FUNCTION {TRIGGER}()"
                 )
             return len(missing)
         cursor.execute(
@@ -151,7 +168,8 @@ def one_note_for_bulk_write(table: str, *, using: str = "default") -> Iterator[N
 def _sqlite_trigger(table: str, event: str) -> str:
     return (
         f'CREATE TRIGGER IF NOT EXISTS "{TRIGGER}_{event}_{table}" '
-        f'AFTER {event.upper()} ON "{table}" BEGIN {_SQLITE_BUMP}; END'
+        f'AFTER {_updates_watched(table) if event == "update" else event.upper()} ON "{table}" '
+        f"BEGIN {_SQLITE_BUMP}; END"
     )
 
 

@@ -294,3 +294,14 @@ def test_figures_not_to_keep_are_computed_again():
     for _ in range(2):
         remembered("figures", 1, compute=compute, keep=lambda value: not value["error"])
     assert len(calls) == 2
+
+
+@pytest.mark.django_db
+def test_a_sign_in_changes_no_figure_a_new_name_does(cast):
+    from django.utils import timezone
+
+    before = data_version()
+    type(cast.owner).objects.filter(pk=cast.owner.pk).update(last_login=timezone.now())
+    assert data_version() == before
+    type(cast.owner).objects.filter(pk=cast.owner.pk).update(first_name="Alice")
+    assert data_version() != before
