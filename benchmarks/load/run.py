@@ -59,6 +59,22 @@ def _database_url() -> str:
         return f"sqlite:///{LOAD_DIR / 'hearth-load.sqlite3'}"
 
 
+LOCAL_REDIS = "redis://127.0.0.1:6379/12"  # a database of its own on the local server
+
+
+def _redis_url() -> str:
+    """LOAD_REDIS_URL; else, as docker-compose.yml, the local Redis when one answers (the
+    pages' kept figures are shared by the workers there); else none (memory per worker)."""
+    if os.environ.get("LOAD_REDIS_URL") is not None:
+        return os.environ["LOAD_REDIS_URL"]
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return LOCAL_REDIS if sock.recv(16).startswith(b"+PONG") else ""
+    except OSError:
+        return ""
+
+
 def _env() -> dict[str, str]:
     database = _database_url()
     return {
@@ -71,6 +87,7 @@ def _env() -> dict[str, str]:
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
         "DATABASE_URL": database,
+        **({"REDIS_URL": redis} if (redis := _redis_url()) else {}),
         "HEARTH_VAR_DIR": str(LOAD_DIR / "var"),
         "PRICE_PROVIDER": "demo",
         "CELERY_TASK_ALWAYS_EAGER": "true",  # the load run has no worker; imports recompute here
@@ -242,7 +259,7 @@ def report(stats: Path, peak: dict[int, float], *, users: int, seconds: int) -> 
     rows = list(csv.DictReader(stats.open(newline="")))
     print()
     print(f"Load: {users} users for {seconds} s, gunicorn 3 workers, heavy household")
-    print(f"database: {_database_kind()}")
+    print(f"database: {_database_kind()}; cache: {_redis_url() or 'memory of each worker'}")
     print(f"{'route':<32} {'requests':>9} {'errors':>7} {'p50 ms':>7} {'p95 ms':>7}")
     total = None
     for row in rows:
