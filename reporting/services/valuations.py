@@ -159,7 +159,12 @@ def valuations_rebuild(
     fx = fx_book(base=household.base_currency, currencies=currencies)
     # The closes (millions on a full run: about a second of the database's time) are read
     # while this process replays the ledger, which does not need them.
-    book_read = _price_book_meanwhile(security_ids=security_ids, first_day=begin, last_day=last)
+    book_read = _price_book_meanwhile(
+        security_ids=security_ids,
+        first_day=begin,
+        last_day=last,
+        needed_from=_first_days(rows, held_before),
+    )
 
     checkpoint_day = max(_checkpoint_day(last), begin)
     # Starting at the checkpoint that would be kept again: it stands as stored.
@@ -247,8 +252,26 @@ def valuations_rebuild(
     return result
 
 
+def _first_days(rows: list, held_before: set[int]) -> dict[int, int]:
+    """Return the day of each security's first row, for the securities not held at the
+    start: no day before it holds any of it, so its closes are needed from that day on."""
+    first_days: dict[int, int] = {}
+    for row in rows:
+        security_id = row.security_id
+        if security_id is None or security_id in held_before:
+            continue
+        known = first_days.get(security_id)
+        if known is None or row.day < known:
+            first_days[security_id] = row.day
+    return first_days
+
+
 def _price_book_meanwhile(
-    *, security_ids: list[int], first_day: int, last_day: int
+    *,
+    security_ids: list[int],
+    first_day: int,
+    last_day: int,
+    needed_from: dict[int, int] | None = None,
 ) -> Callable[[], PriceBook]:
     """Start reading ``price_book`` and return the function that waits for it.
 
@@ -259,14 +282,22 @@ def _price_book_meanwhile(
     second connection would not see), it is read here and now.
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block or not security_ids:
-        book = price_book(security_ids=security_ids, first_day=first_day, last_day=last_day)
+        book = price_book(
+            security_ids=security_ids,
+            first_day=first_day,
+            last_day=last_day,
+            needed_from=needed_from,
+        )
         return lambda: book
     outcome: dict[str, object] = {}
 
     def read() -> None:
         try:
             outcome["book"] = price_book(
-                security_ids=security_ids, first_day=first_day, last_day=last_day
+                security_ids=security_ids,
+                first_day=first_day,
+                last_day=last_day,
+                needed_from=needed_from,
             )
         except BaseException as exc:  # raised again in the caller's thread
             outcome["error"] = exc
