@@ -18,7 +18,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portfolios.models import Household
+from portfolios.models import Account, Household, Transaction
 from portfolios.selectors.accounts import account_cash_balances
 from portfolios.selectors.as_of import household_today
 from reporting.calculations.daily_series import (
@@ -140,8 +140,13 @@ def valuations_rebuild(
     scopes = scope_definitions(accounts)
     today = today or household_today(household)
     plan = _plan(household, scopes, from_date)
+    # A full rebuild's closes (the longest read) start at once, from the transactions'
+    # window read in one aggregate, while the ledger rows are read here.
+    early = _EarlyCloses(household, today) if plan.state is None else None
     rows = ledger_rows(household=household, from_day=plan.state.day if plan.state else None)
     if plan.state is None and not rows:
+        if early is not None:
+            early.drop()
         if may_store is not None and not may_store():
             return result
         ValuationSeries.objects.filter(household=household).delete()
@@ -159,12 +164,15 @@ def valuations_rebuild(
     fx = fx_book(base=household.base_currency, currencies=currencies)
     # The closes (millions on a full run: about a second of the database's time) are read
     # while this process replays the ledger, which does not need them.
-    book_read = _price_book_meanwhile(
-        security_ids=security_ids,
-        first_day=begin,
-        last_day=last,
-        needed_from=_first_days(rows, held_before),
-    )
+    window = _Window(security_ids, begin, last, _first_days(rows, held_before))
+    book_read = early.book_read(window) if early is not None else None
+    if book_read is None:  # not started early, or for another window (rows written since)
+        book_read = _price_book_meanwhile(
+            security_ids=window.security_ids,
+            first_day=window.first_day,
+            last_day=window.last_day,
+            needed_from=window.needed_from,
+        )
 
     checkpoint_day = max(_checkpoint_day(last), begin)
     # Starting at the checkpoint that would be kept again: it stands as stored.
@@ -250,6 +258,99 @@ def valuations_rebuild(
         result.seconds,
     )
     return result
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What a valuation reads closes for: its securities, days and each one's first day."""
+
+    security_ids: list[int]
+    first_day: int
+    last_day: int
+    needed_from: dict[int, int]
+
+
+class _EarlyCloses:
+    """A full rebuild's closes, read before its ledger rows are: in a thread on its own
+    connection (PostgreSQL, outside a transaction), which first reads the window the rows
+    will give (one aggregate of the transactions), then the closes.
+
+    ``book_read(window)`` returns the function that waits for the book when the window read
+    is the rows' window, else None (a transaction written between the two reads: the caller
+    reads again). Elsewhere nothing is read early (``book_read`` returns None).
+    """
+
+    def __init__(self, household: Household, today: date) -> None:
+        self.window: _Window | None = None
+        self.outcome: dict[str, object] = {}
+        self.known = threading.Event()  # the window is read (or failed)
+        self.reader: threading.Thread | None = None
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return
+
+        def read() -> None:
+            try:
+                self.window = _full_window(household, today)
+                self.known.set()
+                if self.window is not None:
+                    self.outcome["book"] = price_book(
+                        security_ids=self.window.security_ids,
+                        first_day=self.window.first_day,
+                        last_day=self.window.last_day,
+                        needed_from=self.window.needed_from,
+                    )
+            except BaseException as exc:  # raised again in the caller's thread
+                self.outcome["error"] = exc
+            finally:
+                self.known.set()
+                connection.close()  # this thread's own connection
+
+        self.reader = threading.Thread(target=read, name="price-book", daemon=True)
+        self.reader.start()
+
+    def book_read(self, window: _Window) -> Callable[[], PriceBook] | None:
+        if self.reader is None:
+            return None
+        self.known.wait()
+        if self.window != window:
+            self.drop()
+            return None
+        return self._wait
+
+    def drop(self) -> None:
+        """Wait for the read and forget it."""
+        if self.reader is not None:
+            self.reader.join()
+
+    def _wait(self) -> PriceBook:
+        self.reader.join()
+        if "error" in self.outcome:
+            raise self.outcome["error"]
+        return self.outcome["book"]
+
+
+def _full_window(household: Household, today: date) -> _Window | None:
+    """Return the window a full rebuild's ledger rows give (``valuations_rebuild``): the
+    securities, the day before the first transaction, today or the last transaction's day,
+    and each security's first day; None without transactions."""
+    txn, account = Transaction._meta.db_table, Account._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.security_id, min(t.trade_date), max(t.trade_date) "
+            f"FROM {txn} t JOIN {account} a ON a.id = t.account_id "
+            "WHERE a.household_id = %s GROUP BY t.security_id",
+            [household.pk],
+        )
+        groups = cursor.fetchall()
+    if not groups:
+        return None
+    needed_from = {sid: first.toordinal() for sid, first, _ in groups if sid is not None}
+    return _Window(
+        security_ids=sorted(needed_from),
+        first_day=min(first.toordinal() for _, first, _ in groups) - 1,
+        last_day=max([today.toordinal(), *(last.toordinal() for _, _, last in groups)]),
+        needed_from=needed_from,
+    )
 
 
 def _first_days(rows: list, held_before: set[int]) -> dict[int, int]:
