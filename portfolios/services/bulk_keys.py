@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from django.db import OperationalError, connection, transaction
 
 logger = logging.getLogger(__name__)
+# How long a bulk write waits for the tables' locks before it leaves the keys in place.
+LOCK_WAIT = "2s"
 
 
 @dataclass(frozen=True)

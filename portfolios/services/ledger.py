@@ -53,6 +53,7 @@ from portfolios.selectors.ledger_inputs import (
     transaction_ref_by_id,
     transaction_rows,
 )
+from portfolios.services.bulk_keys import LOCK_WAIT as KEYS_LOCK_WAIT
 from portfolios.services.bulk_keys import foreign_keys_set_aside
 from portfolios.services.planner_statistics import planner_statistics_refresh
 
@@ -504,7 +505,7 @@ def _row_changes(
 # reliefs with one join per key, not one lookup (and row lock) per row and key at commit.
 BULK_CHECK_ROWS = 2000
 # How long the rebuild waits for the tables' locks before it checks row by row instead.
-LOCK_WAIT = "2s"
+LOCK_WAIT = KEYS_LOCK_WAIT
 
 
 @contextlib.contextmanager
