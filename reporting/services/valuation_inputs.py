@@ -120,6 +120,42 @@ def ledger_rows(*, household, from_day: int | None = None) -> list[LedgerRow]:
     ]
 
 
+@dataclass(frozen=True)
+class ClosesWindow:
+    """What a valuation reads closes for: its securities, days and each one's first day
+    (``price_book``'s arguments)."""
+
+    security_ids: list[int]
+    first_day: int
+    last_day: int
+    needed_from: dict[int, int]
+
+
+def full_rebuild_window(*, household, today: date) -> ClosesWindow | None:
+    """Return the window a full rebuild's ledger rows give (``valuations_rebuild``), read
+    in one aggregate of the transactions: the securities, the day before the first
+    transaction, today or the last transaction's day if later, and each security's first
+    day. None without transactions."""
+    txn, account = Transaction._meta.db_table, Account._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.security_id, min(t.trade_date), max(t.trade_date) "
+            f"FROM {txn} t JOIN {account} a ON a.id = t.account_id "
+            "WHERE a.household_id = %s GROUP BY t.security_id",
+            [household.pk],
+        )
+        groups = cursor.fetchall()
+    if not groups:
+        return None
+    needed_from = {sid: first.toordinal() for sid, first, _ in groups if sid is not None}
+    return ClosesWindow(
+        security_ids=sorted(needed_from),
+        first_day=min(first.toordinal() for _, first, _ in groups) - 1,
+        last_day=max([today.toordinal(), *(last.toordinal() for _, _, last in groups)]),
+        needed_from=needed_from,
+    )
+
+
 @dataclass
 class PriceBook:
     """Closes per security as sorted arrays of day ordinals and floats."""

@@ -18,7 +18,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portfolios.models import Account, Household, Transaction
+from portfolios.models import Household
 from portfolios.selectors.accounts import account_cash_balances
 from portfolios.selectors.as_of import household_today
 from reporting.calculations.daily_series import (
@@ -34,9 +34,11 @@ from reporting.services.scope_series import AccountValuer, ScopeDef, scope_serie
 from reporting.services.valuation_inputs import (
     PAR_KINDS,
     AccountInfo,
+    ClosesWindow,
     PriceBook,
     SecurityInfo,
     add_trade_prices,
+    full_rebuild_window,
     fx_book,
     household_accounts,
     ledger_rows,
@@ -164,7 +166,7 @@ def valuations_rebuild(
     fx = fx_book(base=household.base_currency, currencies=currencies)
     # The closes (millions on a full run: about a second of the database's time) are read
     # while this process replays the ledger, which does not need them.
-    window = _Window(security_ids, begin, last, _first_days(rows, held_before))
+    window = ClosesWindow(security_ids, begin, last, _first_days(rows, held_before))
     book_read = early.book_read(window) if early is not None else None
     if book_read is None:  # not started early, or for another window (rows written since)
         book_read = _price_book_meanwhile(
@@ -260,16 +262,6 @@ def valuations_rebuild(
     return result
 
 
-@dataclass(frozen=True)
-class _Window:
-    """What a valuation reads closes for: its securities, days and each one's first day."""
-
-    security_ids: list[int]
-    first_day: int
-    last_day: int
-    needed_from: dict[int, int]
-
-
 class _EarlyCloses:
     """A full rebuild's closes, read before its ledger rows are: in a thread on its own
     connection (PostgreSQL, outside a transaction), which first reads the window the rows
@@ -281,7 +273,7 @@ class _EarlyCloses:
     """
 
     def __init__(self, household: Household, today: date) -> None:
-        self.window: _Window | None = None
+        self.window: ClosesWindow | None = None
         self.outcome: dict[str, object] = {}
         self.known = threading.Event()  # the window is read (or failed)
         self.reader: threading.Thread | None = None
@@ -290,7 +282,7 @@ class _EarlyCloses:
 
         def read() -> None:
             try:
-                self.window = _full_window(household, today)
+                self.window = full_rebuild_window(household=household, today=today)
                 self.known.set()
                 if self.window is not None:
                     self.outcome["book"] = price_book(
@@ -308,7 +300,7 @@ class _EarlyCloses:
         self.reader = threading.Thread(target=read, name="price-book", daemon=True)
         self.reader.start()
 
-    def book_read(self, window: _Window) -> Callable[[], PriceBook] | None:
+    def book_read(self, window: ClosesWindow) -> Callable[[], PriceBook] | None:
         if self.reader is None:
             return None
         self.known.wait()
@@ -327,30 +319,6 @@ class _EarlyCloses:
         if "error" in self.outcome:
             raise self.outcome["error"]
         return self.outcome["book"]
-
-
-def _full_window(household: Household, today: date) -> _Window | None:
-    """Return the window a full rebuild's ledger rows give (``valuations_rebuild``): the
-    securities, the day before the first transaction, today or the last transaction's day,
-    and each security's first day; None without transactions."""
-    txn, account = Transaction._meta.db_table, Account._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.security_id, min(t.trade_date), max(t.trade_date) "
-            f"FROM {txn} t JOIN {account} a ON a.id = t.account_id "
-            "WHERE a.household_id = %s GROUP BY t.security_id",
-            [household.pk],
-        )
-        groups = cursor.fetchall()
-    if not groups:
-        return None
-    needed_from = {sid: first.toordinal() for sid, first, _ in groups if sid is not None}
-    return _Window(
-        security_ids=sorted(needed_from),
-        first_day=min(first.toordinal() for _, first, _ in groups) - 1,
-        last_day=max([today.toordinal(), *(last.toordinal() for _, _, last in groups)]),
-        needed_from=needed_from,
-    )
 
 
 def _first_days(rows: list, held_before: set[int]) -> dict[int, int]:

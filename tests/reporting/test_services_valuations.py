@@ -506,13 +506,13 @@ def test_closes_read_early_for_another_window_are_read_again(ledger, monkeypatch
     valuations_rebuild(household=household, today=YEAR_END)
     reference = _arrays(household)
     ValuationSeries.objects.filter(household=household).delete()
-    real_window = valuations_module._full_window
+    real_window = valuations_module.full_rebuild_window
 
-    def stale_window(household, today):
-        window = real_window(household, today)
+    def stale_window(*, household, today):
+        window = real_window(household=household, today=today)
         return dataclasses.replace(window, last_day=window.last_day - 1)
 
-    monkeypatch.setattr(valuations_module, "_full_window", stale_window)
+    monkeypatch.setattr(valuations_module, "full_rebuild_window", stale_window)
     reads = []
     real_book = valuations_module.price_book
 
