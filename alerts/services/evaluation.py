@@ -12,6 +12,7 @@ from alerts.models import AlertEpisode, AlertEvaluationState, AlertRule
 from alerts.selectors.facts import household_facts
 from alerts.services.delivery import alert_digests_send, alert_notifications_queue
 from alerts.services.freshness import household_refresh_if_stale
+from alerts.services.locks import household_lock
 from alerts.services.rules import alert_rules_create_defaults
 from portfolios.models import Household
 from portfolios.selectors.as_of import household_today
@@ -64,6 +65,8 @@ def alerts_evaluate(
         (episode.rule_id, episode.subject): episode
         for episode in AlertEpisode.objects.filter(household=household, resolved_at__isnull=True)
     }
+    # Findings without an unresolved episode, opened after the loop in one transaction.
+    new: list[tuple[AlertRule, Finding]] = []
     for rule in rules:
         if not rule.enabled:
             result.resolved += _resolve_unseen(rule, seen=set(), now=now)
@@ -74,25 +77,49 @@ def alerts_evaluate(
             if finding.subject in seen:
                 continue
             seen.add(finding.subject)
-            episode, created, changed = _episode_upsert(
-                rule=rule,
-                finding=finding,
-                now=now,
-                current=open_episodes.get((rule.pk, finding.subject)),
+            current = open_episodes.get((rule.pk, finding.subject))
+            if current is None:
+                new.append((rule, finding))
+                continue
+            _count(
+                result,
+                unchanged,
+                *_episode_upsert(rule=rule, finding=finding, now=now, current=current),
             )
-            if created:
-                result.opened.append(episode)
-            else:
-                result.ongoing += 1
-                result.updated += changed
-                if not changed:
-                    unchanged.append(episode.pk)
         result.resolved += _resolve_unseen(rule, seen=seen, now=now)
+    if new:
+        # One commit for all (the first evaluation after an import opens a hundred or
+        # more), under the household's lock: two evaluations at once never wait on each
+        # other's new episodes in turn (a deadlock); the second finds the first's.
+        with household_lock(household.pk), transaction.atomic():
+            for rule, finding in new:
+                _count(
+                    result,
+                    unchanged,
+                    *_episode_upsert(rule=rule, finding=finding, now=now, current=None),
+                )
     # One write for every episode that still holds as it was: seen now.
     AlertEpisode.objects.filter(pk__in=unchanged, resolved_at__isnull=True).update(last_seen_at=now)
     alert_notifications_queue(episodes=result.opened)
     result.emailed = alert_digests_send(household=household, now=now)
     return result
+
+
+def _count(
+    result: EvaluationResult,
+    unchanged: list[int],
+    episode: AlertEpisode,
+    created: bool,
+    changed: bool,
+) -> None:
+    """Count an upserted episode as opened, or as ongoing (updated, or unchanged)."""
+    if created:
+        result.opened.append(episode)
+        return
+    result.ongoing += 1
+    result.updated += changed
+    if not changed:
+        unchanged.append(episode.pk)
 
 
 def _resolve_unseen(rule: AlertRule, *, seen: set[str], now: datetime) -> int:

@@ -1,5 +1,6 @@
 """Writes of the stored received income by month (``ReceivedIncomeMonth``)."""
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from income.calculations import INCOME_TYPES, first_of_month
 from income.models import ReceivedIncomeMonth, ReceivedIncomeState
 from portfolios.models import Household, SecurityProfile
+from portfolios.services.bulk_keys import LOCK_WAIT, foreign_keys_set_aside
 
 # The stamp's two halves: what the transactions are, and how the household classifies.
 STAMP_SEPARATOR = "#"
@@ -71,12 +73,23 @@ def received_months_rebuild(*, household: Household, from_date: date | None = No
         connection.ops.quote_name(ReceivedIncomeMonth._meta.get_field(name).column)
         for name in ("household", "month", "account", "source", "amount", "payments")
     )
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _keys_checked_at_once(every_month=since is None):
         cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)
         written = cursor.rowcount
     state.computed_at, state.inputs_stamp = now, stamp.now
     state.save(update_fields=["computed_at", "inputs_stamp"])
     return written
+
+
+def _keys_checked_at_once(*, every_month: bool):
+    """When every month is written again (ten thousand rows for a heavy household), check
+    the new rows' keys in one join each rather than row by row at commit, on PostgreSQL
+    (``portfolios.services.bulk_keys``; row by row when the tables are busy)."""
+    if not every_month or connection.vendor != "postgresql":
+        return contextlib.nullcontext()
+    return foreign_keys_set_aside(
+        ReceivedIncomeMonth, lock_wait=LOCK_WAIT, checks_owed_first=True, validated_apart=True
+    )
 
 
 def received_months_refresh_if_stale(*, household: Household) -> bool:

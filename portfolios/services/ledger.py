@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -53,6 +53,8 @@ from portfolios.selectors.ledger_inputs import (
     transaction_ref_by_id,
     transaction_rows,
 )
+from portfolios.services.bulk_keys import LOCK_WAIT as KEYS_LOCK_WAIT
+from portfolios.services.bulk_keys import foreign_keys_set_aside
 from portfolios.services.planner_statistics import planner_statistics_refresh
 
 logger = logging.getLogger(__name__)
@@ -503,7 +505,7 @@ def _row_changes(
 # reliefs with one join per key, not one lookup (and row lock) per row and key at commit.
 BULK_CHECK_ROWS = 2000
 # How long the rebuild waits for the tables' locks before it checks row by row instead.
-LOCK_WAIT = "2s"
+LOCK_WAIT = KEYS_LOCK_WAIT
 
 
 @contextlib.contextmanager
@@ -512,13 +514,11 @@ def _foreign_keys_checked_at_once(*models, rows: int) -> Iterator[None]:
     whole, rather than row by row (on PostgreSQL, from ``BULK_CHECK_ROWS`` rows).
 
     Row by row, each new row's keys cost a lookup and a row lock at commit: seconds for the
-    20,000 lots and reliefs of a heavy household's first rebuild. So, inside the caller's
-    transaction, the tables' foreign keys are dropped, the rows written, and each key added
-    again as it was (``pg_get_constraintdef``) ``NOT VALID``, then validated: one join of
-    the table with the table it refers to. Nothing else sees the tables meanwhile (the
-    exclusive lock this takes is held until the transaction ends), and the keys are as
-    strict as before once it ends. When a lock is not granted within a moment (a long
-    transaction on a referenced table, an import), the rows are checked one by one.
+    20,000 lots and reliefs of a heavy household's first rebuild. So the keys are set aside
+    for the writes and added back ``NOT VALID``, then validated: one join of the table with
+    the table it refers to (``portfolios.services.bulk_keys``). When a lock is not granted
+    within ``LOCK_WAIT`` (a long transaction on a referenced table, an import), the rows
+    are checked one by one.
     """
     if (
         connection.vendor != "postgresql"
@@ -527,44 +527,8 @@ def _foreign_keys_checked_at_once(*models, rows: int) -> Iterator[None]:
     ):
         yield
         return
-    keys = []
-    with connection.cursor() as cursor:
-        for model in models:
-            table = model._meta.db_table
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE contype = 'f' AND conrelid = %s::regclass ORDER BY conname",
-                [table],
-            )
-            keys += [(table, name, definition) for name, definition in cursor.fetchall()]
-        cursor.execute("SELECT current_setting('lock_timeout')")
-        (lock_timeout,) = cursor.fetchone()
-        try:
-            with transaction.atomic():
-                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_WAIT])
-                for table, name, _ in keys:
-                    cursor.execute(f"ALTER TABLE {_quoted(table)} DROP CONSTRAINT {_quoted(name)}")
-        except OperationalError:
-            logger.info("tables busy: the new lots' foreign keys are checked row by row")
-            dropped = False
-        else:
-            dropped = True
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
-    yield
-    if not dropped:
-        return
-    with connection.cursor() as cursor:
-        for table, name, definition in keys:
-            cursor.execute(
-                f"ALTER TABLE {_quoted(table)} ADD CONSTRAINT {_quoted(name)} {definition} "
-                "NOT VALID"
-            )
-        for table, name, _ in keys:
-            cursor.execute(f"ALTER TABLE {_quoted(table)} VALIDATE CONSTRAINT {_quoted(name)}")
-
-
-def _quoted(name: str) -> str:
-    return connection.ops.quote_name(name)
+    with foreign_keys_set_aside(*models, lock_wait=LOCK_WAIT, validated_apart=True):
+        yield
 
 
 def _delete(model: type[TaxLot] | type[LotRelief], ids: list[int]) -> None:

@@ -9,8 +9,9 @@ Amounts are stored with 4 decimal places, which a float64 holds exactly below 10
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -119,6 +120,42 @@ def ledger_rows(*, household, from_day: int | None = None) -> list[LedgerRow]:
     ]
 
 
+@dataclass(frozen=True)
+class ClosesWindow:
+    """What a valuation reads closes for: its securities, days and each one's first day
+    (``price_book``'s arguments)."""
+
+    security_ids: list[int]
+    first_day: int
+    last_day: int
+    needed_from: dict[int, int]
+
+
+def full_rebuild_window(*, household, today: date) -> ClosesWindow | None:
+    """Return the window a full rebuild's ledger rows give (``valuations_rebuild``), read
+    in one aggregate of the transactions: the securities, the day before the first
+    transaction, today or the last transaction's day if later, and each security's first
+    day. None without transactions."""
+    txn, account = Transaction._meta.db_table, Account._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.security_id, min(t.trade_date), max(t.trade_date) "
+            f"FROM {txn} t JOIN {account} a ON a.id = t.account_id "
+            "WHERE a.household_id = %s GROUP BY t.security_id",
+            [household.pk],
+        )
+        groups = cursor.fetchall()
+    if not groups:
+        return None
+    needed_from = {sid: first.toordinal() for sid, first, _ in groups if sid is not None}
+    return ClosesWindow(
+        security_ids=sorted(needed_from),
+        first_day=min(first.toordinal() for _, first, _ in groups) - 1,
+        last_day=max([today.toordinal(), *(last.toordinal() for _, _, last in groups)]),
+        needed_from=needed_from,
+    )
+
+
 @dataclass
 class PriceBook:
     """Closes per security as sorted arrays of day ordinals and floats."""
@@ -159,18 +196,31 @@ class PriceBook:
         return float(self.closes[security_id][position])
 
 
-def price_book(*, security_ids: Sequence[int], first_day: int, last_day: int) -> PriceBook:
+def price_book(
+    *,
+    security_ids: Sequence[int],
+    first_day: int,
+    last_day: int,
+    needed_from: Mapping[int, int] | None = None,
+) -> PriceBook:
     """Return the closes of the securities from ``first_day`` to ``last_day`` (ordinals).
 
     A security without a close in that window gets its last close before it, so every held
     security carries its price into the window (DESIGN §7).
+
+    ``needed_from`` (security id -> ordinal, optional) is the first day a security's closes
+    are used: a valuation holds none of it before its first transaction. PostgreSQL then
+    reads a security's closes from its last close on or before that day (within the
+    window) on, so every day from it carries the close a read of the whole window carries;
+    the days before it hold no quantity, whatever their price. A full read of a heavy
+    household skips a quarter of its closes. Other databases read the whole window.
     """
     book = PriceBook()
     if not security_ids:
         return book
     window = (date.fromordinal(first_day), date.fromordinal(last_day))
     if connection.vendor == "postgresql":
-        reader = _closes_postgresql
+        reader = functools.partial(_closes_postgresql, needed_from=needed_from)
     elif connection.vendor == "sqlite":
         reader = _closes_sqlite
     else:
@@ -190,21 +240,49 @@ def price_book(*, security_ids: Sequence[int], first_day: int, last_day: int) ->
 # per security, as arrays.
 
 
-def _closes_postgresql(security_ids, first: date, last: date):
+def _closes_postgresql(
+    security_ids, first: date, last: date, *, needed_from: Mapping[int, int] | None = None
+):
     """One row per security with its days and closes packed by PostgreSQL as big-endian
     binary (``int4send``/``float8send`` concatenated), read by numpy without a Python object
     per close. Both aggregates see a group's rows in the same order, so they stay aligned;
-    the caller sorts by day."""
+    the caller sorts by day.
+
+    With ``needed_from``, each security's closes start at its last close on or before its
+    day (one index seek), not at ``first`` (see ``price_book``); a security left out of it
+    reads the whole window."""
     table = Price._meta.db_table
-    statement = (
-        "SELECT security_id, "
-        "string_agg(int4send((date - DATE '1970-01-01')::int4), ''::bytea), "
-        "string_agg(float8send(close::float8), ''::bytea) "
-        f"FROM {table} WHERE security_id = ANY(%s) AND date >= %s AND date <= %s "
-        "GROUP BY security_id"
+    day = "int4send((p.date - DATE '1970-01-01')::int4)"
+    aggregates = (
+        f"string_agg({day}, ''::bytea) AS days, "
+        "string_agg(float8send(p.close::float8), ''::bytea) AS closes"
     )
+    if needed_from is None:
+        statement = (
+            f"SELECT p.security_id, {aggregates} FROM {table} p "
+            "WHERE p.security_id = ANY(%s) AND p.date >= %s AND p.date <= %s "
+            "GROUP BY p.security_id"
+        )
+        params = [list(security_ids), first, last]
+    else:
+        # One aggregate per security over an index range (no hash table of every close).
+        statement = (
+            "SELECT w.security_id, a.days, a.closes "
+            "FROM unnest(%s::bigint[], %s::date[]) AS w(security_id, needed) "
+            f"CROSS JOIN LATERAL (SELECT {aggregates} FROM {table} p "
+            "WHERE p.security_id = w.security_id "
+            "AND p.date <= %s AND p.date >= COALESCE(("
+            f"SELECT max(q.date) FROM {table} q WHERE q.security_id = w.security_id "
+            "AND q.date >= %s AND q.date <= w.needed), w.needed)) a "
+            "WHERE a.days IS NOT NULL"
+        )
+        lower = [
+            max(first, date.fromordinal(needed_from[sid])) if sid in needed_from else first
+            for sid in security_ids
+        ]
+        params = [list(security_ids), lower, last, first]
     with connection.cursor() as cursor:
-        cursor.execute(statement, [list(security_ids), first, last])
+        cursor.execute(statement, params)
         for security_id, day_bytes, close_bytes in _stream(cursor):
             days = np.frombuffer(day_bytes, dtype=">i4").astype(np.int64) + UNIX_EPOCH_ORDINAL
             yield security_id, days, np.frombuffer(close_bytes, dtype=">f8").astype(np.float64)

@@ -34,9 +34,11 @@ from reporting.services.scope_series import AccountValuer, ScopeDef, scope_serie
 from reporting.services.valuation_inputs import (
     PAR_KINDS,
     AccountInfo,
+    ClosesWindow,
     PriceBook,
     SecurityInfo,
     add_trade_prices,
+    full_rebuild_window,
     fx_book,
     household_accounts,
     ledger_rows,
@@ -140,8 +142,13 @@ def valuations_rebuild(
     scopes = scope_definitions(accounts)
     today = today or household_today(household)
     plan = _plan(household, scopes, from_date)
+    # A full rebuild's closes (the longest read) start at once, from the transactions'
+    # window read in one aggregate, while the ledger rows are read here.
+    early = _EarlyCloses(household, today) if plan.state is None else None
     rows = ledger_rows(household=household, from_day=plan.state.day if plan.state else None)
     if plan.state is None and not rows:
+        if early is not None:
+            early.drop()
         if may_store is not None and not may_store():
             return result
         ValuationSeries.objects.filter(household=household).delete()
@@ -159,7 +166,15 @@ def valuations_rebuild(
     fx = fx_book(base=household.base_currency, currencies=currencies)
     # The closes (millions on a full run: about a second of the database's time) are read
     # while this process replays the ledger, which does not need them.
-    book_read = _price_book_meanwhile(security_ids=security_ids, first_day=begin, last_day=last)
+    window = ClosesWindow(security_ids, begin, last, _first_days(rows, held_before))
+    book_read = early.book_read(window) if early is not None else None
+    if book_read is None:  # not started early, or for another window (rows written since)
+        book_read = _price_book_meanwhile(
+            security_ids=window.security_ids,
+            first_day=window.first_day,
+            last_day=window.last_day,
+            needed_from=window.needed_from,
+        )
 
     checkpoint_day = max(_checkpoint_day(last), begin)
     # Starting at the checkpoint that would be kept again: it stands as stored.
@@ -247,8 +262,85 @@ def valuations_rebuild(
     return result
 
 
+class _EarlyCloses:
+    """A full rebuild's closes, read before its ledger rows are: in a thread on its own
+    connection (PostgreSQL, outside a transaction), which first reads the window the rows
+    will give (one aggregate of the transactions), then the closes.
+
+    ``book_read(window)`` returns the function that waits for the book when the window read
+    is the rows' window, else None (a transaction written between the two reads: the caller
+    reads again). Elsewhere nothing is read early (``book_read`` returns None).
+    """
+
+    def __init__(self, household: Household, today: date) -> None:
+        self.window: ClosesWindow | None = None
+        self.outcome: dict[str, object] = {}
+        self.known = threading.Event()  # the window is read (or failed)
+        self.reader: threading.Thread | None = None
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return
+
+        def read() -> None:
+            try:
+                self.window = full_rebuild_window(household=household, today=today)
+                self.known.set()
+                if self.window is not None:
+                    self.outcome["book"] = price_book(
+                        security_ids=self.window.security_ids,
+                        first_day=self.window.first_day,
+                        last_day=self.window.last_day,
+                        needed_from=self.window.needed_from,
+                    )
+            except BaseException as exc:  # raised again in the caller's thread
+                self.outcome["error"] = exc
+            finally:
+                self.known.set()
+                connection.close()  # this thread's own connection
+
+        self.reader = threading.Thread(target=read, name="price-book", daemon=True)
+        self.reader.start()
+
+    def book_read(self, window: ClosesWindow) -> Callable[[], PriceBook] | None:
+        if self.reader is None:
+            return None
+        self.known.wait()
+        if self.window != window:
+            self.drop()
+            return None
+        return self._wait
+
+    def drop(self) -> None:
+        """Wait for the read and forget it."""
+        if self.reader is not None:
+            self.reader.join()
+
+    def _wait(self) -> PriceBook:
+        self.reader.join()
+        if "error" in self.outcome:
+            raise self.outcome["error"]
+        return self.outcome["book"]
+
+
+def _first_days(rows: list, held_before: set[int]) -> dict[int, int]:
+    """Return the day of each security's first row, for the securities not held at the
+    start: no day before it holds any of it, so its closes are needed from that day on."""
+    first_days: dict[int, int] = {}
+    for row in rows:
+        security_id = row.security_id
+        if security_id is None or security_id in held_before:
+            continue
+        known = first_days.get(security_id)
+        if known is None or row.day < known:
+            first_days[security_id] = row.day
+    return first_days
+
+
 def _price_book_meanwhile(
-    *, security_ids: list[int], first_day: int, last_day: int
+    *,
+    security_ids: list[int],
+    first_day: int,
+    last_day: int,
+    needed_from: dict[int, int] | None = None,
 ) -> Callable[[], PriceBook]:
     """Start reading ``price_book`` and return the function that waits for it.
 
@@ -259,14 +351,22 @@ def _price_book_meanwhile(
     second connection would not see), it is read here and now.
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block or not security_ids:
-        book = price_book(security_ids=security_ids, first_day=first_day, last_day=last_day)
+        book = price_book(
+            security_ids=security_ids,
+            first_day=first_day,
+            last_day=last_day,
+            needed_from=needed_from,
+        )
         return lambda: book
     outcome: dict[str, object] = {}
 
     def read() -> None:
         try:
             outcome["book"] = price_book(
-                security_ids=security_ids, first_day=first_day, last_day=last_day
+                security_ids=security_ids,
+                first_day=first_day,
+                last_day=last_day,
+                needed_from=needed_from,
             )
         except BaseException as exc:  # raised again in the caller's thread
             outcome["error"] = exc

@@ -313,3 +313,41 @@ def test_volatility_spike_of_a_holding(alpha, xyz):
     with time_machine.travel("2026-12-22 23:30:00+00:00", tick=False):
         derived_rebuild(household=alpha)
         assert evaluate(alpha).resolved == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_episode_another_evaluation_opened_first_is_counted_once(alpha, xyz, monkeypatch):
+    import contextlib
+
+    import alerts.services.evaluation as evaluation_module
+
+    rule = only(alpha, "position_weight", "security")
+    joint = AccountFactory(household=alpha, name="Joint")
+    deposit(joint, "2026-11-02", 10000)
+    buy(joint, "2026-11-02", xyz, 20, 2000)
+    close(xyz, "2026-11-02", 100)
+    # given another evaluation that opens the episode while this one waits for the
+    # household's lock to open its new episodes
+    real_lock = evaluation_module.household_lock
+
+    @contextlib.contextmanager
+    def lock_after_another(household_id):
+        AlertEpisode.objects.create(
+            rule=rule,
+            household=alpha,
+            subject="XYZ",
+            message="opened by the other",
+            opened_at=NOW,
+            last_seen_at=NOW,
+        )
+        with real_lock(household_id):
+            yield
+
+    monkeypatch.setattr(evaluation_module, "household_lock", lock_after_another)
+    # when this one evaluates
+    result = alerts_evaluate(household=alpha)
+    # then it opens nothing and brings the other's episode up to date
+    assert result.opened == [] and result.ongoing == 1 and result.updated == 1
+    assert open_messages(alpha) == [
+        "XYZ is 20.0% of the household ($2,000.00), above the 10% limit"
+    ]

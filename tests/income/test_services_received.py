@@ -288,3 +288,42 @@ def test_the_sources_summed_in_the_database_are_received_sources_every_time(cast
     assert {source for _, source, _ in stored} == {
         str(source) for source in IncomeSource if source != IncomeSource.BOND_PRINCIPAL
     }
+
+
+def _received_keys() -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, convalidated, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'income_receivedincomemonth'::regclass AND contype = 'f' "
+            "ORDER BY 1"
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)  # the household's own rows owe no checks
+def test_every_month_written_again_checks_its_keys_at_once_and_keeps_them(cast, received):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's keys")
+    # given the months stored, and the table's keys
+    household = cast.household_a
+    received_months_rebuild(household=household)
+    before, keys = _stored(household), _received_keys()
+    assert len(keys) == 2  # the household and the account
+    # when every month is summed again, then only March
+    with CaptureQueriesContext(connection) as every_month:
+        received_months_rebuild(household=household)
+    with CaptureQueriesContext(connection) as from_march:
+        received_months_rebuild(household=household, from_date=date(2025, 3, 1))
+    # then the keys were set aside and validated for every month only, and are as they were
+    statements = [query["sql"] for query in every_month.captured_queries]
+    assert sum("DROP CONSTRAINT" in sql for sql in statements) == 2
+    assert sum("VALIDATE CONSTRAINT" in sql for sql in statements) == 2
+    assert not any("CONSTRAINT" in query["sql"] for query in from_march.captured_queries)
+    assert _received_keys() == keys
+    # and the months are the ones stored before
+    assert _stored(household) == before

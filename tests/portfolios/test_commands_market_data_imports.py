@@ -301,3 +301,33 @@ def test_a_bulk_load_names_every_repeated_close(tmp_path, monkeypatch):
     assert not Security.objects.filter(symbol="BND").exists()
     if keys is not None:
         assert _price_table_keys() == keys
+
+
+def test_a_large_load_that_cannot_go_bulk_checks_the_foreign_key_once_and_keeps_it(
+    tmp_path, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # given a load large enough to go bulk, whose price table may not be set aside (as
+    # when another table refers to it)
+    module = "portfolios.services.imports.market_data"
+    monkeypatch.setattr(f"{module}.BULK_ROWS", 1)
+    monkeypatch.setattr(f"{module}._PriceStage._go_bulk", _refused_bulk)
+    keys = _price_table_keys() if connection.vendor == "postgresql" else None
+    path = write(tmp_path, "symbol,date,close\nVTI,2024-01-02,100\nBND,2024-01-02,70\n")
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        output = run("import_prices", path)
+    # then both closes are stored through the merge
+    assert "2 prices for 2 symbols (2 added, 0 updated)" in output
+    if connection.vendor == "postgresql":
+        # with the foreign key dropped for the merge and added back, as it was
+        statements = [query["sql"] for query in queries.captured_queries]
+        assert sum("DROP CONSTRAINT" in sql for sql in statements) == 1
+        assert sum("ADD CONSTRAINT" in sql for sql in statements) == 1
+        assert _price_table_keys() == keys
+
+
+def _refused_bulk(stage, cursor) -> None:
+    stage.bulk_allowed = False

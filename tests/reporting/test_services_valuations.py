@@ -1,6 +1,7 @@
 """valuations_rebuild: scopes, flows at each scope's edge, FX, the gain breakdown, and an
 incremental rebuild that stores exactly what a full one does."""
 
+import dataclasses
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
@@ -464,3 +465,65 @@ def test_closes_read_on_a_second_connection_value_as_a_read_in_a_transaction(led
     # one, and the stored series are the same
     assert readers == ["price-book", threading.current_thread().name]
     _assert_same_arrays(threaded, in_transaction)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_rebuild_reads_its_closes_once_before_its_ledger_rows(ledger, monkeypatch):
+    # given the rows committed, and a note of every read of closes and of the ledger rows
+    household = ledger["household"]
+    reads = []
+    real_book, real_rows = valuations_module.price_book, valuations_module.ledger_rows
+
+    def book(**kwargs):
+        reads.append("closes")
+        return real_book(**kwargs)
+
+    def rows(**kwargs):
+        reads.append("rows")
+        return real_rows(**kwargs)
+
+    monkeypatch.setattr(valuations_module, "price_book", book)
+    monkeypatch.setattr(valuations_module, "ledger_rows", rows)
+    with transaction.atomic():  # read in this thread, in order: the reference
+        valuations_rebuild(household=household, today=YEAR_END)
+    in_order = _arrays(household)
+    reads.clear()
+
+    # when the series are built again from the start, outside a transaction
+    ValuationSeries.objects.filter(household=household).delete()
+    valuations_rebuild(household=household, today=YEAR_END)
+
+    # then the closes were read once, for the same series
+    assert sorted(reads) == ["closes", "rows"]
+    _assert_same_arrays(_arrays(household), in_order)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closes_read_early_for_another_window_are_read_again(ledger, monkeypatch):
+    # given the reference series, and a transaction written between the window's read and
+    # the ledger rows' (the window read early misses the last day)
+    household = ledger["household"]
+    valuations_rebuild(household=household, today=YEAR_END)
+    reference = _arrays(household)
+    ValuationSeries.objects.filter(household=household).delete()
+    real_window = valuations_module.full_rebuild_window
+
+    def stale_window(*, household, today):
+        window = real_window(household=household, today=today)
+        return dataclasses.replace(window, last_day=window.last_day - 1)
+
+    monkeypatch.setattr(valuations_module, "full_rebuild_window", stale_window)
+    reads = []
+    real_book = valuations_module.price_book
+
+    def book(**kwargs):
+        reads.append(kwargs["last_day"])
+        return real_book(**kwargs)
+
+    monkeypatch.setattr(valuations_module, "price_book", book)
+    # when the series are built from the start
+    valuations_rebuild(household=household, today=YEAR_END)
+    # then the closes were read twice, the second time for the rows' window, and the
+    # series are the reference's
+    assert reads == [YEAR_END.toordinal() - 1, YEAR_END.toordinal()]
+    _assert_same_arrays(_arrays(household), reference)

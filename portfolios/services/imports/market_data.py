@@ -41,6 +41,7 @@ from portfolios.imports import (
 )
 from portfolios.imports.decoding import decode_text
 from portfolios.models import DividendEvent, Household, Price, Security, Transaction
+from portfolios.services.bulk_keys import foreign_keys_set_aside
 from portfolios.services.data_changes import one_note_for_bulk_write
 from portfolios.services.market_data import dividends_upsert, security_get_or_create
 from portfolios.services.planner_statistics import planner_statistics_refresh
@@ -545,36 +546,29 @@ class _PriceStage:
         """Merge in one statement; return how many rows were new.
 
         A bulk load drops the price table's foreign key for the statement and adds it back
-        after, in the same transaction: adding it checks every row in one join, where the
-        deferred per-row checks at commit cost about as much as the insert itself. Every
-        staged security id was read or created in this transaction, so it always holds.
+        after, in the same transaction (``portfolios.services.bulk_keys``): adding it checks
+        every row in one join, where the deferred per-row checks at commit cost about as
+        much as the insert itself. Every staged security id was read or created in this
+        transaction, so it always holds.
         """
         price = Price._meta.db_table
-        keys = []
-        if bulk:
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f'",
-                [price],
-            )
-            keys = cursor.fetchall()
-            for name, _ in keys:
-                cursor.execute(f'SET CONSTRAINTS "{name}" IMMEDIATE')  # checks owed so far
-                cursor.execute(f'ALTER TABLE {price} DROP CONSTRAINT "{name}"')
-        cursor.execute(
-            f"WITH merged AS (INSERT INTO {price} (security_id, date, close, source) "
-            f"SELECT security_id, date, close, %s FROM {self.TABLE} "
-            "ORDER BY security_id, date "
-            "ON CONFLICT (security_id, date) DO UPDATE "
-            "SET close = EXCLUDED.close, source = EXCLUDED.source "
-            "RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) FILTER (WHERE inserted) FROM merged",
-            [source],
+        keys_aside = (
+            foreign_keys_set_aside(Price, checks_owed_first=True)
+            if bulk
+            else contextlib.nullcontext()
         )
-        added = cursor.fetchone()[0]
-        for name, definition in keys:
-            cursor.execute(f'ALTER TABLE {price} ADD CONSTRAINT "{name}" {definition}')
-        return added
+        with keys_aside:
+            cursor.execute(
+                f"WITH merged AS (INSERT INTO {price} (security_id, date, close, source) "
+                f"SELECT security_id, date, close, %s FROM {self.TABLE} "
+                "ORDER BY security_id, date "
+                "ON CONFLICT (security_id, date) DO UPDATE "
+                "SET close = EXCLUDED.close, source = EXCLUDED.source "
+                "RETURNING (xmax = 0) AS inserted) "
+                "SELECT count(*) FILTER (WHERE inserted) FROM merged",
+                [source],
+            )
+            return cursor.fetchone()[0]
 
     def _repeats(self, cursor, symbol_of: dict[int, str]) -> list[str]:
         cursor.execute(
