@@ -6,6 +6,8 @@ class PortfoliosConfig(AppConfig):
     name = "portfolios"
 
     def ready(self) -> None:
+        from portfolios.collector import start_up_objects_frozen
         from portfolios.security import audit_events
 
         audit_events.connect()
+        start_up_objects_frozen()
