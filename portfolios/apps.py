@@ -9,5 +9,5 @@ class PortfoliosConfig(AppConfig):
         from portfolios.collector import start_up_objects_frozen
         from portfolios.security import audit_events
 
-        audit_events.connect()
         start_up_objects_frozen()
+        audit_events.connect()
