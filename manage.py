@@ -7,6 +7,10 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    # Off while Django starts, on again once the apps are ready (portfolios.collector).
+    from portfolios.collector import start_up_collection_held
+
+    start_up_collection_held()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -15,8 +15,10 @@ class PortfoliosConfig(AppConfig):
     name = "portfolios"
 
     def ready(self) -> None:
+        from portfolios.collector import start_up_objects_frozen
         from portfolios.security import audit_events
 
+        start_up_objects_frozen()
         audit_events.connect()
         # post_migrate comes after every migration has run: every table exists by then.
         post_migrate.connect(_install_change_log, sender=self)

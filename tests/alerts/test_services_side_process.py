@@ -118,18 +118,44 @@ def test_a_full_recompute_values_in_a_second_process_the_rows_one_process_writes
     assert ReceivedIncomeMonth.objects.get(household=household).amount == D("12")
 
 
-def test_the_first_run_after_an_import_forks_and_a_later_one_after_a_new_trade_does_not(
-    history, monkeypatch
-):
+def test_a_marked_run_forks_and_one_without_a_mark_does_not(history, monkeypatch):
     household, taxable, vti = history
     started = forks_counted(monkeypatch)
     # a first run, marked from the first trade: nothing stored yet, so a second process
     derived_rebuild(household=household, from_date=date(2024, 1, 2))
     assert len(started) == 1
-    # a trade after the stored checkpoint: the series goes on from it, in this process
+    # a trade after the stored checkpoint: the series goes on from it, in a second process
     buy(taxable, date.today().isoformat(), vti, 1, 120)
     derived_rebuild(household=household, from_date=date.today())
+    assert len(started) == 2
+    # no mark: the first day to value depends on the ledger, so in this process
+    derived_rebuild(household=household)
+    assert len(started) == 2
+
+
+def test_a_new_trade_valued_in_a_second_process_gives_the_rows_of_a_full_rebuild(
+    history, monkeypatch
+):
+    # given the stored rows, and a trade today: 1 VTI for 110 (its last close is 120)
+    household, taxable, vti = history
+    derived_rebuild(household=household, full=True)
+    buy(taxable, date.today().isoformat(), vti, 1, 110)
+    # when the chain runs from its day, valuing in a second process
+    started = forks_counted(monkeypatch)
+    summary = derived_rebuild(household=household, from_date=date.today())
+    incremental = derived_rows(household)
+    # then the series went on from the stored checkpoint, in the side process
     assert len(started) == 1
+    assert summary["valuations"]["incremental"] is True
+    # 7 shares at 120 and cash of 4,492 - 110 = 4,382: 5,222 on the last day (was 5,212)
+    row = ValuationSeries.objects.get(household=household, scope=ValuationSeries.Scope.HOUSEHOLD)
+    series = decode_series(row.values, row.history, row.start_date)
+    assert series.money["value"][-1] == 5222 * 10_000
+    # and the rows are those of a full rebuild in one process
+    with monkeypatch.context() as alone:
+        alone.setattr(derived_module, "side_process_possible", lambda: False)
+        derived_rebuild(household=household, full=True)
+    assert derived_rows(household) == incremental
 
 
 def test_when_the_ledger_fails_the_second_process_writes_nothing(history, monkeypatch):
