@@ -145,7 +145,7 @@ def _beside(household: Household, from_date: date | None, full: bool) -> SidePro
 def _load_alert_rules_meanwhile() -> None:
     """Import the alert rules' modules while the side process is still valuing.
 
-    A rebuild with a side process (``--full``, or the first run after an import) changes
+    A rebuild with a side process (any run with a marked change, or ``--full``) changes
     what the rules read, so the chain evaluates them next; their import (numpy, the
     facts' selectors: a fifth of a second) otherwise waits until the series are stored.
     """
