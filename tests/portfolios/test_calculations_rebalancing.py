@@ -470,3 +470,40 @@ def test_naive_tax_is_in_cents_per_position_as_a_proposals_rows_are():
         ("ITOT", D(50)),
     }
     assert proposal.estimated_tax == D("0.01")
+
+
+def test_a_rebalance_sells_the_whole_shares_that_reach_the_band_at_least_tax():
+    # Found by the property test (45.17 against a proportional 45.15). Joint holds 20 VTI at
+    # 10 (bought for 80) and 20 ITOT at 11.44 (bought for 91.52), both short-term: each
+    # dollar sold is 60% gain, 16.2% tax. Total 428.80, US equity 33.33% ± 2: it must keep at
+    # most 35.33% × 428.80 = 151.50, so sell at least 277.31.
+    vti = SecurityState(10, "VTI", "us_equity", D(10), "g1")
+    itot = SecurityState(12, "ITOT", "us_equity", D("11.44"), "g1")
+    bought = date(2025, 5, 28)
+    state = household(
+        [JOINT],
+        [
+            lot("T1", JOINT, vti, 20, "80.00", acquired=bought, term="short"),
+            lot("T2", JOINT, itot, 20, "91.52", acquired=bought, term="short"),
+        ],
+        securities=(vti, BND, itot),
+        goals=policy(us="0.3333", bonds="0.6667", band="0.02", min_trade=0),
+    )
+    # Whole shares i ITOT + j VTI selling 11.44 i + 10 j ≥ 277.31 at the least: 19 + 6 =
+    # 277.36 (20 + 5 = 278.80, 13 + 13 = 278.72, 12 + 14 = 277.28 is short). Tax: ITOT 19 ×
+    # 6.864 × 27% = 35.21232, VTI 6 × 6 × 27% = 9.72: 44.93232 → 44.93 (rows 35.21, 9.72).
+    proposal = propose(state, Request(mode=Mode.REBALANCE))
+    assert summary(proposal) == [
+        ("Joint", "sell", "ITOT", D(19), D("217.36"), "T2:19"),
+        ("Joint", "sell", "VTI", D(6), D("60.00"), "T1:6"),
+    ]
+    assert [r.estimated_tax for r in proposal.rows] == [D("35.21"), D("9.72")]
+    assert proposal.estimated_tax == D("44.93")
+    # US equity keeps 151.44 / 428.80 = 35.3172%, inside its band
+    (us,) = [o for o in proposal.outcomes if o.asset_class == "us_equity"]
+    assert (us.after, us.after_weight, us.status) == (D("151.44"), D("0.353172"), "ok")
+    # The proportional rebalance: over target by 428.80 × 66.67% = 285.88 = 66.67% of each
+    # position, 13.334 shares; 13 + 13 = 278.72 is inside the band and no share more fits
+    # before the target (7.16 left): 13 × 6 × 27% + 13 × 6.864 × 27% = 21.06 + 24.09264 =
+    # 45.15264 → 45.15
+    assert proposal.naive_tax == D("45.15")
