@@ -445,13 +445,14 @@ def test_naive_tax_counts_every_lot_of_an_over_class_in_proportion():
     assert naive_tax(state) == D("80.00")
 
 
-def test_naive_tax_is_in_cents_per_position_as_a_proposals_rows_are():
+def test_a_proposals_tax_is_rounded_once_and_its_rows_carry_the_rest_of_a_cent():
     # Joint holds VTI (two short-term lots of 10 at 100, bought for 999.97 and 999.98) and
     # ITOT (50 at 40, bought for 1,999.99, long-term), and no bonds: US equity is over its
     # target of 0 by all of it, so both positions are sold whole.
-    # VTI: (0.03 + 0.02) × 27% = 0.0135 → 0.01; ITOT: 0.01 × 20% = 0.002 → 0.00.
-    # In cents per position, as the proposal's rows: 0.01 + 0.00 = 0.01 (the unrounded
-    # 0.0155 read 0.02, a cent dearer than the same sales proposed row by row).
+    # VTI: (0.03 + 0.02) × 27% = 0.0135; ITOT: 0.01 × 20% = 0.002; together 0.0155 → 0.02,
+    # on both sides. Rows in order (ITOT, then VTI) show the running total in cents less the
+    # rows before: ITOT 0.002 → 0.00, VTI 0.0155 → 0.02 − 0.00 = 0.02. (In cents row by row,
+    # 0.00 + 0.01, the same sales split 13 + 13 or 6 + 20 shares read a cent apart.)
     state = household(
         [JOINT],
         [
@@ -462,14 +463,13 @@ def test_naive_tax_is_in_cents_per_position_as_a_proposals_rows_are():
         securities=(VTI, BND, ITOT),
         goals=policy(us="0", bonds="1", min_trade=0),
     )
-    assert naive_tax(state) == D("0.01")
-    # and a proposal of the same sales shows the same figure, row by row
+    assert naive_tax(state) == D("0.02")
     proposal = propose(state, Request(mode=Mode.REBALANCE))
-    assert {(r.symbol, r.quantity) for r in proposal.rows if r.action == "sell"} == {
-        ("VTI", D(20)),
-        ("ITOT", D(50)),
-    }
-    assert proposal.estimated_tax == D("0.01")
+    assert [(r.symbol, r.quantity, r.estimated_tax) for r in proposal.rows] == [
+        ("ITOT", D(50), D("0.00")),
+        ("VTI", D(20), D("0.02")),
+    ]
+    assert proposal.estimated_tax == D("0.02")
 
 
 def test_a_rebalance_sells_the_whole_shares_that_reach_the_band_at_least_tax():

@@ -6,7 +6,7 @@ each over-weight class's sale as the same fraction of every lot of it that may b
 wash-sale rule would disallow, and taxable lots of unknown basis, whose tax no one can
 estimate), with no regard for tax. Like the proposal it trades whole
 shares (funds: 4 decimals), each position's share rounded to the nearest, and skips a sale under the
-minimum trade; its estimated tax uses the same rates.
+minimum trade; its estimated tax uses the same rates, rounded to the cent once.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ def naive_tax(state: HouseholdState) -> Decimal:
 
     For each class above target by E = value − target × total, with lots worth L in all,
     every position sells E / L of its shares, rounded to the nearest, spread over its lots in
-    proportion; a position's tax = Σ (shares sold / shares held) × gain × rate over its lots,
-    in cents; the total is the sum of the positions' (as a proposal's is of its rows').
+    proportion; tax = Σ (shares sold / shares held) × gain × rate over taxable lots, rounded
+    to the cent once (as a proposal's total is).
     """
     total = state.total
     values = state.class_values()
@@ -66,11 +66,9 @@ def naive_tax(state: HouseholdState) -> Decimal:
             sold = (held * fraction).quantize(step, rounding=ROUND_HALF_UP)
             if not account.taxable or sold <= 0 or sold * security.price < minimum:
                 continue
-            position_tax = ZERO
             for lot, _, _ in members:
                 gain = lot.quantity * security.price - lot.cost_basis
-                position_tax += sold / held * gain * rates.on_gain(lot.term)
-            # In cents per position, as the proposal's rows are (its total is their sum):
-            # the same sales must never read a cent dearer on one side than the other.
-            tax += cents(position_tax)
-    return tax
+                tax += sold / held * gain * rates.on_gain(lot.term)
+    # Rounded once, as a proposal's total is (its rows carry the rest of a cent to the next,
+    # ``rows._Carry``): the same sales read the same in cents on both sides.
+    return cents(tax)
