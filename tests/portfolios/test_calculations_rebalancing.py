@@ -507,3 +507,25 @@ def test_a_rebalance_sells_the_whole_shares_that_reach_the_band_at_least_tax():
     # before the target (7.16 left): 13 × 6 × 27% + 13 × 6.864 × 27% = 21.06 + 24.09264 =
     # 45.15264 → 45.15
     assert proposal.naive_tax == D("45.15")
+
+
+def test_a_proportional_rebalance_sells_as_near_the_target_as_whole_shares_allow():
+    # Three taxable accounts hold 10 VTI at 100 each (bought for 800: gain 20 a share, 4 of
+    # tax at 20%). US equity 55% ± 5 of 3,000: over target by 1,350, 45% of each position,
+    # 4.5 shares. Each rounded down sells 4 (1,200), 150 short of the target; a share more
+    # (1,300) still falls short of it, a second (1,400) would go past. To the nearest, 5
+    # each would sell 1,500, 150 past it. Tax: 13 × 4 = 52.00
+    second = AccountState(3, "Second", "taxable", D(0))
+    third = AccountState(4, "Third", "taxable", D(0))
+    state = household(
+        [JOINT, second, third],
+        [
+            lot("T1", JOINT, VTI, 10, 800),
+            lot("T2", second, VTI, 10, 800),
+            lot("T3", third, VTI, 10, 800),
+        ],
+        goals=policy(us="0.55", bonds="0.45", min_trade=0),
+    )
+    assert naive_tax(state) == D("52.00")
+    # The proposal sells only to the band, 60% of 3,000 kept: 12 shares, 48.00
+    assert propose(state, Request(mode=Mode.REBALANCE)).estimated_tax == D("48.00")
