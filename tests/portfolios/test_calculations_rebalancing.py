@@ -529,3 +529,18 @@ def test_a_proportional_rebalance_sells_as_near_the_target_as_whole_shares_allow
     assert naive_tax(state) == D("52.00")
     # The proposal sells only to the band, 60% of 3,000 kept: 12 shares, 48.00
     assert propose(state, Request(mode=Mode.REBALANCE)).estimated_tax == D("48.00")
+
+
+def test_a_proportional_rebalance_sells_a_fund_to_the_nearest_4_decimals_as_a_proposal_does():
+    # Joint holds 10 shares of a fund at 1,000 bought for nothing (long-term: 200 of tax a
+    # share). US equity 33.3333% of 10,000: over target by 6,666.67, 66.6667% of 10 shares =
+    # 6.666667: 6.6667 to the nearest 4 decimals (0.30 past the target, as a proposal rounds
+    # a fund's sale), not 6.6666. Tax: 6.6667 × 200 = 1,333.34 (6.6666 would read 1,333.32)
+    fund = SecurityState(13, "FUND", "us_equity", D(1000), "s13", fractional=True)
+    state = household(
+        [JOINT],
+        [lot("T1", JOINT, fund, 10, 0)],
+        securities=(fund, BND),
+        goals=policy(us="0.333333", bonds="0.666667", min_trade=0),
+    )
+    assert naive_tax(state) == D("1333.34")

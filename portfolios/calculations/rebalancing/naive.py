@@ -12,7 +12,7 @@ a sale under the minimum trade; its estimated tax uses the same rates, rounded t
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from portfolios.calculations.rebalancing.lots import cents
 from portfolios.calculations.rebalancing.types import ZERO, HouseholdState
@@ -83,13 +83,14 @@ def _proportional_shares(
     without going past it, and past it only as far as its band needs (``need``), as the
     proposal sells a class down to its target at most and a share more for its band.
 
-    Each position's share is rounded down; then positions take one share more, largest
-    remainder first, while the class stays at or above its target; funds fill what is left
-    to the target in their 4 decimals; and while the class is still above its band, shares
-    more in the same order. Rounding each to the nearest instead can leave a class of three
-    equal positions 1.5 shares short (12.497 each: 36 shares where 37 reach the band) or sell
-    two shares past the target (16.67 each: 34 where 33 reach it), and so compare a proposal
-    with a sale that is no rebalance, or one that sells more losses than it may."""
+    Each position's share is rounded down (a fund's to the nearest 4 decimals, as a
+    proposal's); then positions take one share more, largest remainder first, while the
+    class stays at or above its target; funds fill what is left to the target in their 4
+    decimals; and while the class is still above its band, shares more in the same order.
+    Rounding each to the nearest instead can leave a class of three equal positions 1.5
+    shares short (12.497 each: 36 shares where 37 reach the band) or sell two shares past the
+    target (16.67 each: 34 where 33 reach it), and so compare a proposal with a sale that is
+    no rebalance, or one that sells more losses than it may."""
     shares: dict[tuple[int, int], Decimal] = {}
     order: list[tuple[Decimal, tuple[int, int], Decimal, Decimal, Decimal]] = []
     room = excess
@@ -101,7 +102,9 @@ def _proportional_shares(
             continue
         step = SHARE_STEP if security.fractional else Decimal(1)
         exact = held * fraction
-        shares[key] = min(exact.quantize(step, rounding=ROUND_DOWN), held)
+        # Funds to the nearest 4 decimals, as a proposal's sale of a fund is (``rows``).
+        rounding = ROUND_HALF_UP if security.fractional else ROUND_DOWN
+        shares[key] = min(exact.quantize(step, rounding=rounding), held)
         room -= shares[key] * security.price
         order.append(((exact - shares[key]) / step, key, step, security.price, held))
     order.sort(key=lambda item: (-item[0], item[1]))
