@@ -5,7 +5,7 @@ its own (down where the next share owes tax) and ``proposal`` adds a share where
 class just outside its band. Position by position, that can overshoot the band by most of a
 share: with VTI at 10 and ITOT at 11.44, 20 ITOT and 5 VTI (278.80) where 19 ITOT and 6 VTI
 (277.36) reach the band too, for less tax. So, per class a rebalance sells, its taxable
-sales of whole-share securities are chosen again in whole shares (a small mixed-integer
+sales are chosen again in whole shares (a small mixed-integer
 program: shares per position, taken lot by lot in ``lots.sale_order``) on the program's own
 terms: tax, less the small ``solver.TARGET`` credit per dollar brought to target (so a sale
 that owes almost nothing still goes to target), and the fewest trades only among equals (tax
@@ -13,8 +13,9 @@ comes first in the program's order). The rows' rules hold: the class within its 
 not sold past its target, each account's and the household's cash, the minimum trade. The
 result is checked again in Decimal and kept only when it is better on those terms.
 
-Left as rounded: a class with more than ``MOST_POSITIONS`` such sales; tax-advantaged sales
-(they owe nothing); funds (fractional: a cent's worth of overshoot); a sale of every share
+Funds (``SecurityState.fractional``) take part in 4 decimals (their shares are continuous
+in the program, then rounded up). Left as rounded: a class with more than
+``MOST_POSITIONS`` such sales; tax-advantaged sales (they owe nothing); a sale of every share
 offered with a fraction in it; and positions whose identity the proposal also buys (more of
 a loss lot sold there would be a wash sale). Floats live only inside ``_solve``, as in
 ``solver.py``.
@@ -23,13 +24,18 @@ a loss lot sold there would be a wash sale). Floats live only inside ``_solve``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from portfolios.calculations.rebalancing.lots import cost_per_dollar, sale_order, take_shares
-from portfolios.calculations.rebalancing.rows import Draft, household_spending, spending
+from portfolios.calculations.rebalancing.rows import (
+    SHARE_STEP,
+    Draft,
+    household_spending,
+    spending,
+)
 from portfolios.calculations.rebalancing.solver import TARGET, Position
 from portfolios.calculations.rebalancing.types import ZERO
 
@@ -47,8 +53,9 @@ class _Choice:
     position: Position
     account_id: int
     price: Decimal
-    most: int  # whole shares offered
+    most: Decimal  # shares offered: whole ones, or a fund's to 4 decimals
     lots: tuple[tuple[Decimal, Decimal], ...]  # (shares, tax per share) in sale order
+    fund: bool  # shares in 4 decimals (``SecurityState.fractional``)
 
 
 def least_tax_sales(draft: Draft, status) -> None:
@@ -105,9 +112,10 @@ def _choices(draft: Draft, asset_class: str) -> list[_Choice]:
         shares = draft.sells.get(position, ZERO)
         security = state.securities[position[1]]
         account = accounts[position[0]]
-        if security.asset_class != asset_class or security.fractional or not account.taxable:
+        if security.asset_class != asset_class or not account.taxable:
             continue
-        if security.identity in bought or shares != shares.to_integral_value():
+        step = SHARE_STEP if security.fractional else Decimal(1)
+        if security.identity in bought or shares != shares.quantize(step, rounding=ROUND_DOWN):
             continue
         ordered = sale_order(
             list(draft.choice.sells[position]), security.price, taxable=True, rates=rates
@@ -119,8 +127,8 @@ def _choices(draft: Draft, asset_class: str) -> list[_Choice]:
             )
             for lot in ordered
         )
-        most = int(draft.offered(position).quantize(Decimal(1), rounding=ROUND_DOWN))
-        found.append(_Choice(position, account.id, security.price, most, lots))
+        most = draft.offered(position).quantize(step, rounding=ROUND_DOWN)
+        found.append(_Choice(position, account.id, security.price, most, lots, security.fractional))
     return found
 
 
@@ -180,7 +188,8 @@ def _solve(
     )
     # Within the band: held + bought − fixed − sold ≤ (target + band) × total; and sold
     # down to the target at most (or to what the rounding already sold, if past it).
-    need = held + bought - fixed - (goal.target + goal.band) * total
+    # (plus a cent: each sale's amount is rounded to the cent, a fund's perhaps down)
+    need = held + bought - fixed - (goal.target + goal.band) * total + Decimal("0.01")
     cap = max(held + bought - fixed - goal.target * total, current)
 
     # Columns: per choice, shares (integer), sold or not (binary), then shares per lot.
@@ -197,7 +206,7 @@ def _solve(
     shares_of: dict[Position, int] = {}
     minimum = float(state.policy.min_trade)
     for choice in choices:
-        shares = column(0, choice.most, 0.0, 1)
+        shares = column(0, float(choice.most), 0.0, 0 if choice.fund else 1)
         sold = column(0, 1, 1e-6, 1)  # the fewest trades among equal costs
         shares_of[choice.position] = shares
         per_lot = {shares: -1.0}
@@ -244,4 +253,11 @@ def _solve(
     )
     if result.x is None:
         return None
-    return {c.position: Decimal(round(float(result.x[shares_of[c.position]]))) for c in choices}
+    found = {}
+    for choice in choices:
+        value = Decimal(repr(float(result.x[shares_of[choice.position]])))
+        step = SHARE_STEP if choice.fund else Decimal(1)
+        # A fund's shares up, so the class keeps to its band (at most 0.0001 share more).
+        rounding = ROUND_CEILING if choice.fund else ROUND_HALF_UP
+        found[choice.position] = min(value.quantize(step, rounding=rounding), choice.most)
+    return found
