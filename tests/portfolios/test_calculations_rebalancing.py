@@ -445,13 +445,14 @@ def test_naive_tax_counts_every_lot_of_an_over_class_in_proportion():
     assert naive_tax(state) == D("80.00")
 
 
-def test_naive_tax_is_in_cents_per_position_as_a_proposals_rows_are():
+def test_a_proposals_tax_is_rounded_once_and_its_rows_carry_the_rest_of_a_cent():
     # Joint holds VTI (two short-term lots of 10 at 100, bought for 999.97 and 999.98) and
     # ITOT (50 at 40, bought for 1,999.99, long-term), and no bonds: US equity is over its
     # target of 0 by all of it, so both positions are sold whole.
-    # VTI: (0.03 + 0.02) × 27% = 0.0135 → 0.01; ITOT: 0.01 × 20% = 0.002 → 0.00.
-    # In cents per position, as the proposal's rows: 0.01 + 0.00 = 0.01 (the unrounded
-    # 0.0155 read 0.02, a cent dearer than the same sales proposed row by row).
+    # VTI: (0.03 + 0.02) × 27% = 0.0135; ITOT: 0.01 × 20% = 0.002; together 0.0155 → 0.02,
+    # on both sides. Rows in order (ITOT, then VTI) show the running total in cents less the
+    # rows before: ITOT 0.002 → 0.00, VTI 0.0155 → 0.02 − 0.00 = 0.02. (In cents row by row,
+    # 0.00 + 0.01, the same sales split 13 + 13 or 6 + 20 shares read a cent apart.)
     state = household(
         [JOINT],
         [
@@ -462,11 +463,84 @@ def test_naive_tax_is_in_cents_per_position_as_a_proposals_rows_are():
         securities=(VTI, BND, ITOT),
         goals=policy(us="0", bonds="1", min_trade=0),
     )
-    assert naive_tax(state) == D("0.01")
-    # and a proposal of the same sales shows the same figure, row by row
+    assert naive_tax(state) == D("0.02")
     proposal = propose(state, Request(mode=Mode.REBALANCE))
-    assert {(r.symbol, r.quantity) for r in proposal.rows if r.action == "sell"} == {
-        ("VTI", D(20)),
-        ("ITOT", D(50)),
-    }
-    assert proposal.estimated_tax == D("0.01")
+    assert [(r.symbol, r.quantity, r.estimated_tax) for r in proposal.rows] == [
+        ("ITOT", D(50), D("0.00")),
+        ("VTI", D(20), D("0.02")),
+    ]
+    assert proposal.estimated_tax == D("0.02")
+
+
+def test_a_rebalance_sells_the_whole_shares_that_reach_the_band_at_least_tax():
+    # Found by the property test (45.17 against a proportional 45.15). Joint holds 20 VTI at
+    # 10 (bought for 80) and 20 ITOT at 11.44 (bought for 91.52), both short-term: each
+    # dollar sold is 60% gain, 16.2% tax. Total 428.80, US equity 33.33% ± 2: it must keep at
+    # most 35.33% × 428.80 = 151.50, so sell at least 277.31.
+    vti = SecurityState(10, "VTI", "us_equity", D(10), "g1")
+    itot = SecurityState(12, "ITOT", "us_equity", D("11.44"), "g1")
+    bought = date(2025, 5, 28)
+    state = household(
+        [JOINT],
+        [
+            lot("T1", JOINT, vti, 20, "80.00", acquired=bought, term="short"),
+            lot("T2", JOINT, itot, 20, "91.52", acquired=bought, term="short"),
+        ],
+        securities=(vti, BND, itot),
+        goals=policy(us="0.3333", bonds="0.6667", band="0.02", min_trade=0),
+    )
+    # Whole shares i ITOT + j VTI selling 11.44 i + 10 j ≥ 277.31 at the least: 19 + 6 =
+    # 277.36 (20 + 5 = 278.80, 13 + 13 = 278.72, 12 + 14 = 277.28 is short). Tax: ITOT 19 ×
+    # 6.864 × 27% = 35.21232, VTI 6 × 6 × 27% = 9.72: 44.93232 → 44.93 (rows 35.21, 9.72).
+    proposal = propose(state, Request(mode=Mode.REBALANCE))
+    assert summary(proposal) == [
+        ("Joint", "sell", "ITOT", D(19), D("217.36"), "T2:19"),
+        ("Joint", "sell", "VTI", D(6), D("60.00"), "T1:6"),
+    ]
+    assert [r.estimated_tax for r in proposal.rows] == [D("35.21"), D("9.72")]
+    assert proposal.estimated_tax == D("44.93")
+    # US equity keeps 151.44 / 428.80 = 35.3172%, inside its band
+    (us,) = [o for o in proposal.outcomes if o.asset_class == "us_equity"]
+    assert (us.after, us.after_weight, us.status) == (D("151.44"), D("0.353172"), "ok")
+    # The proportional rebalance: over target by 428.80 × 66.67% = 285.88 = 66.67% of each
+    # position, 13.334 shares; 13 + 13 = 278.72 is inside the band and no share more fits
+    # before the target (7.16 left): 13 × 6 × 27% + 13 × 6.864 × 27% = 21.06 + 24.09264 =
+    # 45.15264 → 45.15
+    assert proposal.naive_tax == D("45.15")
+
+
+def test_a_proportional_rebalance_sells_as_near_the_target_as_whole_shares_allow():
+    # Three taxable accounts hold 10 VTI at 100 each (bought for 800: gain 20 a share, 4 of
+    # tax at 20%). US equity 55% ± 5 of 3,000: over target by 1,350, 45% of each position,
+    # 4.5 shares. Each rounded down sells 4 (1,200), 150 short of the target; a share more
+    # (1,300) still falls short of it, a second (1,400) would go past. To the nearest, 5
+    # each would sell 1,500, 150 past it. Tax: 13 × 4 = 52.00
+    second = AccountState(3, "Second", "taxable", D(0))
+    third = AccountState(4, "Third", "taxable", D(0))
+    state = household(
+        [JOINT, second, third],
+        [
+            lot("T1", JOINT, VTI, 10, 800),
+            lot("T2", second, VTI, 10, 800),
+            lot("T3", third, VTI, 10, 800),
+        ],
+        goals=policy(us="0.55", bonds="0.45", min_trade=0),
+    )
+    assert naive_tax(state) == D("52.00")
+    # The proposal sells only to the band, 60% of 3,000 kept: 12 shares, 48.00
+    assert propose(state, Request(mode=Mode.REBALANCE)).estimated_tax == D("48.00")
+
+
+def test_a_proportional_rebalance_sells_a_fund_to_the_nearest_4_decimals_as_a_proposal_does():
+    # Joint holds 10 shares of a fund at 1,000 bought for nothing (long-term: 200 of tax a
+    # share). US equity 33.3333% of 10,000: over target by 6,666.67, 66.6667% of 10 shares =
+    # 6.666667: 6.6667 to the nearest 4 decimals (0.30 past the target, as a proposal rounds
+    # a fund's sale), not 6.6666. Tax: 6.6667 × 200 = 1,333.34 (6.6666 would read 1,333.32)
+    fund = SecurityState(13, "FUND", "us_equity", D(1000), "s13", fractional=True)
+    state = household(
+        [JOINT],
+        [lot("T1", JOINT, fund, 10, 0)],
+        securities=(fund, BND),
+        goals=policy(us="0.333333", bonds="0.666667", min_trade=0),
+    )
+    assert naive_tax(state) == D("1333.34")

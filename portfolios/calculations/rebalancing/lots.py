@@ -69,7 +69,7 @@ def take_shares(
     """Return the pieces of ``lots`` (already in sale order) that make up ``shares``.
 
     A lot sold whole gives up its whole basis; a part gives up basis × part / quantity.
-    Gains and taxes are exact here; rows round them to the cent once, per row.
+    Gains and taxes are exact here; rows round them to the cent (``rows._Carry``).
     """
     pieces: list[LotPiece] = []
     remaining = shares

@@ -6,7 +6,8 @@
 2. ``solver.offer``: what may be sold, bought, deposited or withdrawn.
 3. ``solver.build_and_solve``: the mixed-integer program (HiGHS).
 4. ``rows.round_solution``: shares and cents, re-checked in Decimal; a share more where
-   rounding left a class just outside its band.
+   rounding left a class just outside its band; then (a rebalance) ``shares.least_tax_sales``
+   chooses each class's taxable whole-share sales again at least tax.
 5. Reasons per row, the classes before and after, and the bands that cannot be met, why.
 """
 
@@ -23,6 +24,7 @@ from portfolios.calculations.rebalancing.rows import (
     round_solution,
     spending,
 )
+from portfolios.calculations.rebalancing.shares import least_tax_sales
 from portfolios.calculations.rebalancing.solver import (
     Offer,
     Solution,
@@ -67,6 +69,8 @@ def propose(state: HouseholdState, request: Request | None = None) -> Proposal:
     solution = build_and_solve(state, request, choice, to_target=to_target)
     draft = round_solution(state, request, choice, solution)
     _nudge_into_bands(draft)
+    if request.mode == Mode.REBALANCE:
+        least_tax_sales(draft, _class_status)
     rows = draft_rows(draft)
     outcomes = _outcomes(draft, rows)
     _explain_rows(draft, rows, outcomes)

@@ -93,6 +93,7 @@ def draft_rows(draft: Draft) -> list[ProposalRow]:
     accounts = {a.id: a for a in state.accounts}
     rates = state.policy.rates
     rows: list[ProposalRow] = []
+    tax = _Carry()
     for account_id, amount in sorted(draft.deposits.items(), key=lambda i: accounts[i[0]].name):
         rows.append(_flow_row(draft, account_id, "deposit", amount))
     for (account_id, security_id), shares in sorted(
@@ -120,7 +121,7 @@ def draft_rows(draft: Draft) -> list[ProposalRow]:
                 amount=cents(shares * security.price),
                 lots=lots_text(pieces),
                 estimated_gain=None if unknown else cents(sum((p.gain for p in pieces), ZERO)),
-                estimated_tax=cents(sum((p.tax for p in pieces), ZERO)),
+                estimated_tax=tax.share(sum((p.tax for p in pieces), ZERO)),
                 account_id=account_id,
                 security_id=security_id,
                 basis_unknown=unknown,
@@ -145,9 +146,27 @@ def draft_rows(draft: Draft) -> list[ProposalRow]:
     for account_id, amount in sorted(draft.withdrawals.items(), key=lambda i: accounts[i[0]].name):
         row = _flow_row(draft, account_id, "withdraw", amount)
         if accounts[account_id].treatment == Treatment.TAX_DEFERRED:
-            row.estimated_tax = cents(amount * rates.ordinary)
+            row.estimated_tax = tax.share(amount * rates.ordinary)
         rows.append(row)
     return rows
+
+
+class _Carry:
+    """Rows' estimated taxes in cents that add up to the proposal's exact tax rounded once:
+    each row shows the rounded running total less what the rows before it show, so the
+    rest of a cent is carried to the next row, as a lot's reliefs carry its basis (DESIGN
+    §7). Two proposals' totals then compare as their exact taxes do, however their sales
+    are split into rows (13 + 13 shares or 6 + 20), and a row is within a cent of its own."""
+
+    def __init__(self) -> None:
+        self.exact = ZERO
+        self.shown = ZERO
+
+    def share(self, exact: Decimal) -> Decimal:
+        self.exact += exact
+        row = cents(self.exact) - self.shown
+        self.shown += row
+        return row
 
 
 def spending(draft: Draft, account_id: int) -> tuple[Decimal, Decimal]:
