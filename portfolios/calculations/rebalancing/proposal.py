@@ -19,10 +19,9 @@ from portfolios.calculations.rebalancing.lots import cost_per_dollar, plain, sal
 from portfolios.calculations.rebalancing.naive import naive_tax
 from portfolios.calculations.rebalancing.rows import (
     Draft,
+    cash_holds,
     draft_rows,
-    household_spending,
     round_solution,
-    spending,
 )
 from portfolios.calculations.rebalancing.shares import least_tax_sales
 from portfolios.calculations.rebalancing.solver import (
@@ -198,12 +197,7 @@ def _cheapest(draft: Draft, position) -> Decimal:
 
 
 def _holds(draft: Draft) -> bool:
-    for account in draft.state.accounts:
-        spend, funds = spending(draft, account.id)
-        if spend > funds:
-            return False
-    net, spare = household_spending(draft)
-    if net > spare:
+    if not cash_holds(draft):
         return False
     if draft.request.mode == Mode.NEW_MONEY:
         spent = sum((draft.amount(p, s) for p, s in draft.buys.items()), ZERO)

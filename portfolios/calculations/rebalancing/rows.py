@@ -193,6 +193,17 @@ def household_spending(draft: Draft) -> tuple[Decimal, Decimal]:
     return net, max(state.cash - state.policy.reserve, ZERO)
 
 
+def cash_holds(draft: Draft) -> bool:
+    """Return True when every account can pay for its buys and the household stays above
+    its cash reserve."""
+    for account in draft.state.accounts:
+        spend, funds = spending(draft, account.id)
+        if spend > funds:
+            return False
+    net, spare = household_spending(draft)
+    return net <= spare
+
+
 def _round_flows(draft: Draft, solution: Solution) -> None:
     request = draft.request
     if request.mode == Mode.NEW_MONEY:

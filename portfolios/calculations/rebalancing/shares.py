@@ -33,6 +33,7 @@ from portfolios.calculations.rebalancing.lots import cost_per_dollar, sale_order
 from portfolios.calculations.rebalancing.rows import (
     SHARE_STEP,
     Draft,
+    cash_holds,
     household_spending,
     spending,
 )
@@ -80,7 +81,7 @@ def least_tax_sales(draft: Draft, status) -> None:
             _cost(draft, shares, credit) < cost_before
             and status(draft, asset_class) == "ok"
             and all(draft.amount(p, q) >= minimum for p, q in shares.items() if q > 0)
-            and _cash_holds(draft)
+            and cash_holds(draft)
         )
         if not kept:
             _set(draft, before, before)
@@ -146,15 +147,6 @@ def _cost(draft: Draft, shares: dict[Position, Decimal], credit: Decimal) -> Dec
         pieces = take_shares(ordered, quantity, price, taxable=True, rates=rates)
         total += sum((p.tax for p in pieces), ZERO) - credit * draft.amount(position, quantity)
     return total
-
-
-def _cash_holds(draft: Draft) -> bool:
-    for account in draft.state.accounts:
-        spend, funds = spending(draft, account.id)
-        if spend > funds:
-            return False
-    net, spare = household_spending(draft)
-    return net <= spare
 
 
 def _solve(
