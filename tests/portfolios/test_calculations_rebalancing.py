@@ -544,3 +544,83 @@ def test_a_proportional_rebalance_sells_a_fund_to_the_nearest_4_decimals_as_a_pr
         goals=policy(us="0.333333", bonds="0.666667", min_trade=0),
     )
     assert naive_tax(state) == D("1333.34")
+
+
+def test_a_rebalance_sells_a_fund_to_4_decimals_where_a_whole_share_more_would_owe_more_tax():
+    # Joint holds 30 VTI at 100 (T1, bought for 2,700: gain 10 a share, long-term, 2 of tax
+    # at 20%, 0.02 a dollar), 20 shares of a fund at 30 (T2, bought for 300: gain 15 a share,
+    # 3 of tax, 0.10 a dollar) and 2,390 of cash; it holds no bonds, so nothing is bought.
+    # Total 3,000 + 600 + 2,390 = 5,990; US equity 50% ± 5 may keep at most 55% × 5,990 =
+    # 3,294.50 of its 3,600: sell at least 305.50.
+    fund = SecurityState(20, "VTSAX", "us_equity", D(30), "s20", fractional=True)
+    joint = AccountState(2, "Joint", "taxable", D(2390))
+    state = household(
+        [joint],
+        [lot("T1", joint, VTI, 30, 2700), lot("T2", joint, fund, 20, 300)],
+        securities=(VTI, BND, fund),
+        goals=policy(us="0.5", bonds="0.5", min_trade=0),
+    )
+    # Position by position, the program's 305.50 of VTI (the cheaper dollar) is 3.055
+    # shares, rounded down to 3 (the 4th owes tax) and a share added for the band: 4 VTI,
+    # 400.00, tax 4 × 2 = 8.00. Chosen again with the fund: 3 VTI (300) and the rest from the
+    # fund, to the band plus a cent (305.51; a margin, as amounts are in cents: 0.1834 =
+    # 5.502 → 5.50 reaches it exactly): 5.51 / 30 = 0.18367 shares, up to 0.1837 = 5.511 →
+    # 5.51 of proceeds. Tax: VTI 3 × (100 − 90) × 20% = 6.00, the fund 0.1837 × 30 −
+    # 300 × 0.1837 / 20 = 5.511 − 2.7555 = 2.7555 of gain × 20% = 0.5511: 6.5511 → 6.55
+    # (rows 6.00, 0.55), against 8.00. Whole shares alone cannot do better (3 VTI is short
+    # of the band), nor can more of the fund: each dollar of it owes 0.10 against VTI's
+    # 0.02 (2 VTI and 105.51 / 30 = 3.517 fund shares owe 4 + 10.551 = 14.55).
+    proposal = propose(state, Request(mode=Mode.REBALANCE))
+    assert summary(proposal) == [
+        ("Joint", "sell", "VTI", D(3), D("300.00"), "T1:3"),
+        ("Joint", "sell", "VTSAX", D("0.1837"), D("5.51"), "T2:0.1837"),
+    ]
+    assert [(r.estimated_gain, r.estimated_tax) for r in proposal.rows] == [
+        (D("30.00"), D("6.00")),
+        (D("2.76"), D("0.55")),
+    ]
+    assert proposal.estimated_tax == D("6.55")
+    # US equity keeps 3,600 − 305.51 = 3,294.49 / 5,990 = 54.9998%, inside its band
+    (us,) = [o for o in proposal.outcomes if o.asset_class == "us_equity"]
+    assert (us.after, us.after_weight, us.status) == (D("3294.49"), D("0.549998"), "ok")
+    # The proportional rebalance sells to target, 3,600 − 2,995 = 605, 605 / 3,600 =
+    # 16.806% of each position: VTI 5.042 → 5 (500; a 6th would go past the target), the
+    # fund 3.3611 and then up to the target in 4 decimals, 105 / 30 = 3.5 shares. Tax:
+    # 5 × 2 + 3.5 × 3 = 20.50
+    assert proposal.naive_tax == D("20.50")
+
+
+def test_a_rebalance_sells_only_the_part_of_a_fund_the_band_needs():
+    # Joint holds 30 VTI at 100 (T1, bought for 2,400: gain 20 a share, 4 of tax at 20%,
+    # 0.04 a dollar), 2 shares of a fund at 30 (T2, bought for 54: gain 3 a share, 0.60 of
+    # tax, 0.02 a dollar) and 1,950 of cash; no bonds. Total 3,000 + 60 + 1,950 = 5,010; US
+    # equity may keep at most 55% × 5,010 = 2,755.50 of its 3,060: sell at least 304.50.
+    fund = SecurityState(20, "VTSAX", "us_equity", D(30), "s20", fractional=True)
+    joint = AccountState(2, "Joint", "taxable", D(1950))
+    state = household(
+        [joint],
+        [lot("T1", joint, VTI, 30, 2400), lot("T2", joint, fund, 2, 54)],
+        securities=(VTI, BND, fund),
+        goals=policy(us="0.5", bonds="0.5", min_trade=0),
+    )
+    # Position by position, the program sells the cheaper dollars first: the whole fund (60)
+    # and 244.50 of VTI, 2.445 shares, rounded down to 2 (the 3rd owes tax) and a share
+    # added for the band: 3 VTI and 2 fund shares, 360.00, tax 3 × 4 + 2 × 0.60 = 13.20.
+    # Chosen again, the 3 VTI (300) alone nearly reach the band, and the fund gives only the
+    # rest plus a cent (304.51): 4.51 / 30 = 0.15033 shares, up to 0.1504 = 4.512 → 4.51.
+    # Tax: VTI 3 × 20 × 20% = 12.00, the fund 0.1504 × 30 − 54 × 0.1504 / 2 = 4.512 − 4.0608
+    # = 0.4512 of gain × 20% = 0.09024: 12.09024 → 12.09 (rows 12.00, 0.09), against 13.20.
+    # 2 VTI and the whole fund (260) are short of the band.
+    proposal = propose(state, Request(mode=Mode.REBALANCE))
+    assert summary(proposal) == [
+        ("Joint", "sell", "VTI", D(3), D("300.00"), "T1:3"),
+        ("Joint", "sell", "VTSAX", D("0.1504"), D("4.51"), "T2:0.1504"),
+    ]
+    assert [(r.estimated_gain, r.estimated_tax) for r in proposal.rows] == [
+        (D("60.00"), D("12.00")),
+        (D("0.45"), D("0.09")),
+    ]
+    assert proposal.estimated_tax == D("12.09")
+    # US equity keeps 3,060 − 304.51 = 2,755.49 / 5,010 = 54.9998%, inside its band
+    (us,) = [o for o in proposal.outcomes if o.asset_class == "us_equity"]
+    assert (us.after, us.after_weight, us.status) == (D("2755.49"), D("0.549998"), "ok")
