@@ -116,6 +116,7 @@ def realized_gains_page(request: HttpRequest) -> HttpResponse:
         "portfolios/realized_gains.html",
         {
             "year": year,
+            "query": f"year={year}",  # the page links' other parameter
             "years": years,
             "page": page,
             "reliefs": functools.cache(
