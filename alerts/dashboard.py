@@ -15,7 +15,7 @@ from django.template.defaultfilters import date as date_filter
 from alerts.selectors.dashboard import account_glance, household_glance
 from portfolios import formatting
 from portfolios.models import Account
-from portfolios.remembered import figures_key, remembered
+from portfolios.remembered import data_version, figures_key, remembered
 from portfolios.selectors.accounts import ALL_ACCOUNTS, account_get
 from portfolios.selectors.as_of import household_today
 from portfolios.selectors.ledger import OpenLotRow, open_lot_rows
@@ -51,6 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     # A function of the data, the household's day and the last closed session (stale prices).
     key = (household.pk, show, household_today(household), last_closed_session())
+    version = data_version()  # once, after the refresh: the glance and its rendering
 
     @functools.cache
     def glance():
@@ -58,6 +59,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "household glance",
             *key,
             compute=lambda: household_glance(household=household, show=show),
+            version=version,
         )
 
     # The page's figures are rendered once per version of the data (the template's cached
@@ -67,7 +69,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "dashboard/home.html",
         {
             "glance": glance,
-            "figures_key": figures_key("dashboard", *key, period),
+            "figures_key": figures_key("dashboard", *key, period, version=version),
             "period": period,
             "periods": CHART_PERIODS,
             "chart_data": lambda: glance().chart_data | {"period": period},

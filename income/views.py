@@ -43,10 +43,10 @@ def income_page(request: HttpRequest) -> HttpResponse:
     membership = current_membership_or_404(request)
     household = membership.household
     today = household_today(household)
-    projections_fresh_for_pages(household=household, today=today)
+    version = projections_fresh_for_pages(household=household, today=today)
     key = (household.pk, today)
     overview, figure = remembered(
-        "income page", *key, compute=lambda: _income_figures(household, today)
+        "income page", *key, compute=lambda: _income_figures(household, today), version=version
     )
     settings = income_settings_get(household=household)
     return render(
@@ -55,7 +55,7 @@ def income_page(request: HttpRequest) -> HttpResponse:
         {
             "overview": overview,
             "figure": figure,
-            "figures_key": figures_key("income page", *key),
+            "figures_key": figures_key("income page", *key, version=version),
             "group_titles": RECEIVED_GROUP_TITLES,
             "member_names": member_names(household=household),
             "settings_form": IncomeSettingsForm(instance=settings, household=household)

@@ -82,10 +82,11 @@ def _cache_key(name: str, key: tuple, version: str, using: str) -> str:
     return "figures:" + hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
 
 
-def figures_key(name: str, *key: object, using: str = "default") -> str:
+def figures_key(name: str, *key: object, version: str | None = None, using: str = "default") -> str:
     """Return the key of (``name``, ``key``) on this version of the data: a page's rendered
-    figures are kept under it (``{% cache … figures_key %}``) until the data changes."""
-    return _cache_key(name, key, data_version(using=using), using)
+    figures are kept under it (``{% figures %}``) until the data changes. ``version``: the
+    one the page has read already (after its own refreshes), not read again."""
+    return _cache_key(name, key, version or data_version(using=using), using)
 
 
 def remembered(
@@ -93,14 +94,16 @@ def remembered(
     *key: object,
     compute: Callable[[], T],
     keep: Callable[[T], bool] | None = None,
+    version: str | None = None,
     using: str = "default",
 ) -> T:
     """Return ``compute()``, kept under (``name``, ``key``) until the data changes.
 
     ``key`` must hold everything else the figures depend on: the household, the day, the
     page's options. ``keep(value)`` false: the value is returned but not kept (figures that
-    depend on something outside the database this time, such as a provider's answer)."""
-    cache_key = _cache_key(name, key, data_version(using=using), using)
+    depend on something outside the database this time, such as a provider's answer).
+    ``version``: as for ``figures_key``."""
+    cache_key = _cache_key(name, key, version or data_version(using=using), using)
     try:
         kept = default_cache.get(cache_key, _MISSING)
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError):
@@ -114,14 +117,19 @@ def remembered(
     return value
 
 
-def unless_unchanged(name: str, *key: object, check: Callable[[], object], using="default"):
+def unless_unchanged(
+    name: str, *key: object, check: Callable[[], object], using: str = "default"
+) -> str:
     """Run ``check`` (a freshness check that writes only when something is stale) unless it
-    already ran, writing nothing, on this version of the data (and this ``key``)."""
+    already ran, writing nothing, on this version of the data (and this ``key``); return the
+    version after it, for the page's kept figures."""
     before = data_version(using=using)
     cache_key = _cache_key(name, key, before, using)
     if default_cache.get(cache_key):
-        return
+        return before
     check()
     # Kept only if the check wrote nothing: a write (its own or another's) is a new version.
-    if data_version(using=using) == before:
+    after = data_version(using=using)
+    if after == before:
         default_cache.set(cache_key, True, KEPT_SECONDS)
+    return after

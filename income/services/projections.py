@@ -176,10 +176,11 @@ def projections_refresh_if_stale(*, household: Household, today: date | None = N
     return True
 
 
-def projections_fresh_for_pages(*, household: Household, today: date) -> None:
+def projections_fresh_for_pages(*, household: Household, today: date) -> str:
     """``projections_refresh_if_stale`` for the pages and API reads: its fingerprint query
-    runs once per version of the data (``portfolios.remembered``), not on every request."""
-    unless_unchanged(
+    runs once per version of the data (``portfolios.remembered``), not on every request.
+    Return the data's version after it (a page keeps its figures under it)."""
+    return unless_unchanged(
         "projection fresh",
         household.pk,
         today,

@@ -12,7 +12,7 @@ from django.urls import reverse
 from portfolios import formatting
 from portfolios.calculations.lots import LedgerError
 from portfolios.models import Account, Household, LedgerState, Security, Transaction
-from portfolios.remembered import figures_key, remembered
+from portfolios.remembered import data_version, figures_key, remembered
 from portfolios.selectors.accounts import account_get
 from portfolios.selectors.as_of import household_today
 from portfolios.selectors.ledger import (
@@ -49,8 +49,9 @@ def holdings_page(request: HttpRequest) -> HttpResponse:
         return report, _holding_rows(report, household.base_currency)
 
     key = (household.pk, as_of or household_today(household), consolidated)
+    version = data_version()  # once, after the refresh: the figures and their rendering
     try:
-        report, rows = remembered("holdings page", *key, compute=figures)
+        report, rows = remembered("holdings page", *key, compute=figures, version=version)
     except LedgerError as exc:
         report, rows, error = None, [], str(exc)
     return render(
@@ -60,7 +61,7 @@ def holdings_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "report": report,
             "rows": rows,
-            "figures_key": figures_key("holdings page", *key),
+            "figures_key": figures_key("holdings page", *key, version=version),
             "consolidated": consolidated,
             "ledger_error": error or _stored_error(household),
         },
@@ -95,8 +96,12 @@ def position_lots_page(request: HttpRequest, security_pk: int) -> HttpResponse:
 def realized_gains_page(request: HttpRequest) -> HttpResponse:
     household = current_membership_or_404(request).household
     ledger_refresh_if_stale(household=household)
+    version = data_version()  # once, after the refresh
     years = remembered(
-        "gain years", household.pk, compute=lambda: realized_gain_years(household=household)
+        "gain years",
+        household.pk,
+        compute=lambda: realized_gain_years(household=household),
+        version=version,
     )
     year = _year_param(
         request.GET.get("year"),
