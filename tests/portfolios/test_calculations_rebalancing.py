@@ -546,20 +546,26 @@ def test_a_proportional_rebalance_sells_a_fund_to_the_nearest_4_decimals_as_a_pr
     assert naive_tax(state) == D("1333.34")
 
 
+def _vti_and_a_fund(*, cash, vti_cost, fund_shares, fund_cost):
+    """Joint (taxable) with 30 VTI at 100 (lot T1), a fund VTSAX at 30 sold to 4 decimals
+    (T2) and cash; no bonds; 50/50 ± 5 and no minimum trade; long-term lots at 20%."""
+    fund = SecurityState(20, "VTSAX", "us_equity", D(30), "s20", fractional=True)
+    joint = AccountState(2, "Joint", "taxable", D(cash))
+    return household(
+        [joint],
+        [lot("T1", joint, VTI, 30, vti_cost), lot("T2", joint, fund, fund_shares, fund_cost)],
+        securities=(VTI, BND, fund),
+        goals=policy(us="0.5", bonds="0.5", min_trade=0),
+    )
+
+
 def test_a_rebalance_sells_a_fund_to_4_decimals_where_a_whole_share_more_would_owe_more_tax():
     # Joint holds 30 VTI at 100 (T1, bought for 2,700: gain 10 a share, long-term, 2 of tax
     # at 20%, 0.02 a dollar), 20 shares of a fund at 30 (T2, bought for 300: gain 15 a share,
     # 3 of tax, 0.10 a dollar) and 2,390 of cash; it holds no bonds, so nothing is bought.
     # Total 3,000 + 600 + 2,390 = 5,990; US equity 50% ± 5 may keep at most 55% × 5,990 =
     # 3,294.50 of its 3,600: sell at least 305.50.
-    fund = SecurityState(20, "VTSAX", "us_equity", D(30), "s20", fractional=True)
-    joint = AccountState(2, "Joint", "taxable", D(2390))
-    state = household(
-        [joint],
-        [lot("T1", joint, VTI, 30, 2700), lot("T2", joint, fund, 20, 300)],
-        securities=(VTI, BND, fund),
-        goals=policy(us="0.5", bonds="0.5", min_trade=0),
-    )
+    state = _vti_and_a_fund(cash=2390, vti_cost=2700, fund_shares=20, fund_cost=300)
     # Position by position, the program's 305.50 of VTI (the cheaper dollar) is 3.055
     # shares, rounded down to 3 (the 4th owes tax) and a share added for the band: 4 VTI,
     # 400.00, tax 4 × 2 = 8.00. Chosen again with the fund: 3 VTI (300) and the rest from the
@@ -595,14 +601,7 @@ def test_a_rebalance_sells_only_the_part_of_a_fund_the_band_needs():
     # 0.04 a dollar), 2 shares of a fund at 30 (T2, bought for 54: gain 3 a share, 0.60 of
     # tax, 0.02 a dollar) and 1,950 of cash; no bonds. Total 3,000 + 60 + 1,950 = 5,010; US
     # equity may keep at most 55% × 5,010 = 2,755.50 of its 3,060: sell at least 304.50.
-    fund = SecurityState(20, "VTSAX", "us_equity", D(30), "s20", fractional=True)
-    joint = AccountState(2, "Joint", "taxable", D(1950))
-    state = household(
-        [joint],
-        [lot("T1", joint, VTI, 30, 2400), lot("T2", joint, fund, 2, 54)],
-        securities=(VTI, BND, fund),
-        goals=policy(us="0.5", bonds="0.5", min_trade=0),
-    )
+    state = _vti_and_a_fund(cash=1950, vti_cost=2400, fund_shares=2, fund_cost=54)
     # Position by position, the program sells the cheaper dollars first: the whole fund (60)
     # and 244.50 of VTI, 2.445 shares, rounded down to 2 (the 3rd owes tax) and a share
     # added for the band: 3 VTI and 2 fund shares, 360.00, tax 3 × 4 + 2 × 0.60 = 13.20.
