@@ -78,6 +78,13 @@ def derived_rows(household) -> dict:
     }
 
 
+def full_rebuild_in_one_process(household, monkeypatch) -> None:
+    """``recompute --full`` as without a side process."""
+    with monkeypatch.context() as alone:
+        alone.setattr(derived_module, "side_process_possible", lambda: False)
+        derived_rebuild(household=household, full=True)
+
+
 def forks_counted(monkeypatch) -> list[int]:
     """Let the chain fork, and count the side processes it starts."""
     started: list[int] = []
@@ -97,9 +104,7 @@ def test_a_full_recompute_values_in_a_second_process_the_rows_one_process_writes
 ):
     # given the rows a full recompute writes in one process
     household, _, _ = history
-    with monkeypatch.context() as alone:
-        alone.setattr(derived_module, "side_process_possible", lambda: False)
-        derived_rebuild(household=household, full=True)
+    full_rebuild_in_one_process(household, monkeypatch)
     one_process = derived_rows(household)
     ValuationSeries.objects.filter(household=household).delete()
     ReceivedIncomeMonth.objects.filter(household=household).delete()
@@ -152,9 +157,7 @@ def test_a_new_trade_valued_in_a_second_process_gives_the_rows_of_a_full_rebuild
     series = decode_series(row.values, row.history, row.start_date)
     assert series.money["value"][-1] == 5222 * 10_000
     # and the rows are those of a full rebuild in one process
-    with monkeypatch.context() as alone:
-        alone.setattr(derived_module, "side_process_possible", lambda: False)
-        derived_rebuild(household=household, full=True)
+    full_rebuild_in_one_process(household, monkeypatch)
     assert derived_rows(household) == incremental
 
 
@@ -239,9 +242,7 @@ def test_when_the_second_process_fails_the_steps_run_here_and_write_the_same_row
 ):
     # given the rows a full recompute writes in one process
     household, _, _ = history
-    with monkeypatch.context() as alone:
-        alone.setattr(derived_module, "side_process_possible", lambda: False)
-        derived_rebuild(household=household, full=True)
+    full_rebuild_in_one_process(household, monkeypatch)
     one_process = derived_rows(household)
     ValuationSeries.objects.filter(household=household).delete()
     # when the valuation fails in the side process only
